@@ -1,0 +1,3 @@
+"""nbtrack: Jupyter-first experiment tracking."""
+
+__version__ = "0.1.0"
