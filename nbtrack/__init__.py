@@ -1,3 +1,125 @@
-"""nbtrack: Jupyter-first experiment tracking."""
+"""nbtrack: Jupyter-first, local-first experiment tracking with a wandb-style API.
+
+import nbtrack
+run = nbtrack.init(project="mnist", config={"lr": 0.01})
+nbtrack.log({"loss": 0.25})
+run.finish()
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from nbtrack import errors, registry
+from nbtrack._run import Run
+from nbtrack.errors import NotInitialized
+from nbtrack.launch import init
+from nbtrack.runconfig import Config, Summary
+from nbtrack.settings import Settings
+
+if TYPE_CHECKING:
+    from nbtrack.api import Api
 
 __version__ = "0.1.0"
+
+
+def _current(function: str) -> Run:
+    run = registry.current()
+    if run is None:
+        raise NotInitialized(function)
+    return run
+
+
+def log(data: Any, step: int | None = None, commit: bool | None = None) -> None:
+    """Log to the current run: see :meth:`Run.log`."""
+    _current("log").log(data, step=step, commit=commit)
+
+
+def finish(exit_code: int = 0, quiet: bool | None = None) -> None:
+    """Finish the current run (does nothing when there is none)."""
+    run = registry.current()
+    if run is not None:
+        run.finish(exit_code=exit_code, quiet=quiet)
+
+
+class _Proxy:
+    """``nbtrack.config`` / ``nbtrack.summary``: the current run's, looked up at each use."""
+
+    def __init__(self, attribute: str) -> None:
+        object.__setattr__(self, "_attribute", attribute)
+
+    def _target(self) -> Any:
+        return getattr(_current(self._attribute), self._attribute)
+
+    def __getattr__(self, key: str) -> Any:
+        return getattr(self._target(), key)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        setattr(self._target(), key, value)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._target()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._target()[key] = value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._target()
+
+    def __iter__(self) -> Any:
+        return iter(self._target())
+
+    def __len__(self) -> int:
+        return len(self._target())
+
+    def __repr__(self) -> str:
+        run = registry.current()
+        return (
+            repr(getattr(run, self._attribute)) if run else f"<nbtrack.{self._attribute}: no run>"
+        )
+
+
+config: Config = _Proxy("config")  # type: ignore[assignment]
+summary: Summary = _Proxy("summary")  # type: ignore[assignment]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "run":
+        return registry.current()
+    if name == "Api":
+        from nbtrack.api import Api
+
+        return Api
+    raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext nbtrack``."""
+    from nbtrack.jupyter import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from nbtrack.jupyter import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
+__all__ = [
+    "Api",
+    "Config",
+    "Run",
+    "Settings",
+    "Summary",
+    "__version__",
+    "config",
+    "errors",
+    "finish",
+    "init",
+    "load_ipython_extension",
+    "log",
+    "run",
+    "summary",
+    "unload_ipython_extension",
+]

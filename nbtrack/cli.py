@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 # sub-command -> module with ``add_arguments(parser)`` and ``run(args) -> int``
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -16,7 +17,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nbtrack", description="Jupyter-first experiment tracking.")
+    parser = argparse.ArgumentParser(
+        prog="nbtrack", description="Jupyter-first experiment tracking."
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
@@ -26,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(module_name: str) -> object:
+def _load(module_name: str) -> Any:
     return importlib.import_module(module_name)
 
 
@@ -42,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     module = _load(args._module)
-    code: int = module.run(args)  # type: ignore[attr-defined]
+    code: int = module.run(args)
     return code
 
 

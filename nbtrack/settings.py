@@ -1,8 +1,8 @@
 """Settings: one dataclass, resolved afresh at every ``init()``.
 
 Precedence, highest first: ``init()`` arguments (and ``settings=``), ``NBTRACK_*`` environment
-variables, the settings file ``./nbtrack/settings``, the settings file in the user's config directory,
-defaults. Settings files are INI files with a ``[default]`` section whose keys are the field names
+variables, the settings file ``./nbtrack/settings``, the settings file in the user's config
+directory, defaults. Settings files are INI files with a ``[default]`` section whose keys are the field names
 below (``project = mnist``, ``mode = offline``, ``base_url = http://127.0.0.1:8642``).
 """
 

@@ -1,0 +1,384 @@
+"""``Run``: one tracked experiment, writing everything to its run log as it happens."""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import orjson
+
+from nbtrack import gitstate, registry, rundir, runlog, values
+from nbtrack.errors import RunFinished
+from nbtrack.runconfig import Config, Summary
+from nbtrack.settings import Settings
+from nbtrack.worker import Worker
+
+STATES = ("running", "finished", "failed", "crashed", "killed")
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
+
+
+class StepWarning(UserWarning):
+    """A log() call whose step was lower than the run's current step."""
+
+
+class Run:
+    """A run: ``run.log({...})``, ``run.config``, ``run.summary``, ``run.finish()``.
+
+    Create runs with :func:`nbtrack.init`, not directly.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        path: Path,
+        info: dict[str, Any],
+        metadata: dict[str, Any],
+        *,
+        config: dict[str, Any] | None = None,
+        summary: dict[str, Any] | None = None,
+        next_step: int = 0,
+        runtime: float = 0.0,
+        history_count: int = 0,
+        writer: runlog.Writer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.id: str = info["id"]
+        self.project: str = info["project"]
+        self.entity: str | None = info.get("entity")
+        self.mode: str = settings.mode
+        self.url: str | None = None
+        self.dir = str(path)
+        self.path = path
+        self.state = "running"
+        self.exit_code: int | None = None
+        self.finish_reason: str | None = None
+        self.metadata = metadata
+        self._info = info
+        self._lock = threading.Lock()
+        self._finish_lock = threading.Lock()
+        self._closed = False
+        self._pending: dict[str, Any] = {}
+        self._step = next_step
+        self._start = time.time()
+        self._runtime_before = runtime
+        self._last_row: dict[str, Any] = {}
+        self._rows = history_count
+        self._summary_dirty = True
+        self._finish_callbacks: list[Callable[[Run], None]] = []
+        self._writer = writer or runlog.Writer(path / runlog.LOG_NAME)
+        self._config = Config(config, record=self._record_config)
+        self._summary = Summary(summary, record=self._record_summary)
+        self._worker = Worker(self.id, self._tick)
+        self._git_thread: threading.Thread | None = None
+
+    # -- properties users read and set ------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return str(self._info["name"])
+
+    @name.setter
+    def name(self, value: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"A run name must be a non-empty string, not {value!r}.")
+        self._update_info(name=value)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(self._info.get("tags") or ())
+
+    @tags.setter
+    def tags(self, value: Any) -> None:
+        from nbtrack.settings import parse_tags
+
+        self._update_info(tags=list(parse_tags(value)))
+
+    @property
+    def notes(self) -> str | None:
+        return self._info.get("notes")
+
+    @notes.setter
+    def notes(self, value: str | None) -> None:
+        self._update_info(notes=value)
+
+    @property
+    def group(self) -> str | None:
+        return self._info.get("group")
+
+    @property
+    def job_type(self) -> str | None:
+        return self._info.get("job_type")
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    @property
+    def summary(self) -> Summary:
+        return self._summary
+
+    @summary.setter
+    def summary(self, value: Any) -> None:
+        self._summary.update(value)
+
+    @property
+    def step(self) -> int:
+        """The step the next committed ``log()`` call writes."""
+        return self._step
+
+    @property
+    def start_time(self) -> float:
+        return self._start
+
+    @property
+    def runtime(self) -> float:
+        return self._runtime_before + time.time() - self._start
+
+    @property
+    def latest(self) -> dict[str, Any]:
+        """The last committed history row."""
+        return self._last_row
+
+    @property
+    def offline(self) -> bool:
+        return self.mode == "offline"
+
+    @property
+    def finished(self) -> bool:
+        return self._closed
+
+    # -- logging ----------------------------------------------------------------------------------
+    def log(self, data: Any, step: int | None = None, commit: bool | None = None) -> None:
+        """Log one step of metrics: ``run.log({"loss": 0.1, "acc": 0.9})``.
+
+        Each committed call is one step. ``commit=False`` adds to the current step instead; with an
+        explicit ``step`` the data is committed when a later call moves to a higher step (or with
+        ``commit=True``). A ``step`` lower than the current one is dropped with a warning.
+        """
+        if self._closed:
+            raise RunFinished(self.id, "log more data")
+        if type(data) is not dict:
+            data = values.as_dict(data)
+        for value in data.values():
+            if isinstance(value, dict):
+                data = values.flatten(data)
+                break
+        with self._lock:
+            if step is None and commit is not False and not self._pending:
+                self._commit(data)
+            else:
+                self._log_slow(data, step, commit)
+
+    def _log_slow(self, data: dict[str, Any], step: int | None, commit: bool | None) -> None:
+        if step is not None:
+            if isinstance(step, bool) or not isinstance(step, int):
+                raise TypeError(f"step must be an int, not {type(step).__name__} ({step!r}).")
+            if step < self._step:
+                warnings.warn(
+                    f"nbtrack: log() with step={step} is lower than the run's current step "
+                    f"{self._step}; the data was dropped. Steps only go up.",
+                    StepWarning,
+                    stacklevel=3,
+                )
+                return
+            if step > self._step:
+                if self._pending:
+                    self._commit({})
+                self._step = step
+        values.check_reserved(data)
+        self._pending.update(data)
+        if commit or (commit is None and step is None):
+            self._commit({})
+
+    def _commit(self, data: dict[str, Any]) -> None:
+        """Write one history row (the pending data plus ``data``) and advance the step."""
+        now = time.time()
+        row = {"_step": self._step, "_runtime": now - self._start + self._runtime_before}
+        row["_timestamp"] = now
+        if self._pending:
+            pending, self._pending = self._pending, {}
+            data = {**pending, **data}
+        if "_step" in data or "_runtime" in data or "_timestamp" in data:
+            values.check_reserved(data)
+        row.update(data)
+        try:
+            line = b'["h",' + orjson.dumps(row, option=_NUMPY) + b"]\n"
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            raise values.explain(data, exc) from None
+        if b"null" in line or len(line) > values.MAX_ROW_BYTES:
+            line = runlog.encode("h", row)
+            values.check_size(line, data)
+        self._writer.append(line)
+        self._summary._data.update(row)
+        self._last_row = row
+        self._summary_dirty = True
+        self._rows += 1
+        self._step += 1
+
+    # -- records other than history ---------------------------------------------------------------
+    def _record(self, kind: str, payload: Any) -> None:
+        if self._closed:
+            raise RunFinished(self.id, f"change its {kind}")
+        try:
+            line = runlog.encode(kind, payload)
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            raise values.explain(payload, exc, kind) from None
+        values.check_size(line, payload, kind)
+        with self._lock:
+            self._writer.append(line)
+
+    def _record_config(self, changes: dict[str, Any]) -> None:
+        self._record("config", changes)
+        self._write_json("config.json", {**self._config._data, **changes})
+
+    def _record_summary(self, changes: dict[str, Any]) -> None:
+        self._record("summary", changes)
+        self._summary_dirty = True
+
+    def _update_info(self, **fields: Any) -> None:
+        self._record("run", fields)
+        self._info.update(fields)
+        self._write_run_json()
+
+    def record_metadata(self, **fields: Any) -> None:
+        """Merge fields into the run's metadata (the Jupyter layer adds the notebook here)."""
+        self._record("meta", fields)
+        self.metadata.update(fields)
+        self._write_json("metadata.json", self.metadata)
+
+    def save_file(self, name: str, content: bytes | str) -> Path:
+        """Store a file under the run's ``files/`` folder (e.g. ``diff.patch``)."""
+        target = (self.path / "files" / name).resolve()
+        if not target.is_relative_to((self.path / "files").resolve()):
+            raise ValueError(f"File name {name!r} leaves the run's files folder; use a plain name.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = content.encode() if isinstance(content, str) else content
+        target.write_bytes(data)
+        self._record("file", {"name": name, "size": len(data)})
+        return target
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def start(self, header: dict[str, Any]) -> None:
+        """Write the opening records and start the background work (called by init)."""
+        if self._writer.offset == 0:
+            self._record("nbtrack", header)
+        self._record("run", self._info)
+        if self._config._data:
+            self._record("config", self._config._data)
+        self._record("meta", self.metadata)
+        self._write_files()
+        self._worker.start()
+        if not self.settings.disable_git:
+            self._git_thread = threading.Thread(
+                target=self._capture_git, name=f"nbtrack-git-{self.id}", daemon=True
+            )
+            self._git_thread.start()
+
+    def _capture_git(self) -> None:
+        start = Path(self.metadata.get("program") or self.metadata.get("cwd") or ".")
+        try:
+            folder = start.parent if start.is_file() else start
+            program = self.metadata.get("program")
+            state, diff = gitstate.capture(folder, program, self.settings.root)
+            if diff and not self._closed:
+                self.save_file("diff.patch", diff)
+            if not self._closed:
+                self.record_metadata(git=state)
+        except RunFinished:
+            pass
+
+    def save(self) -> None:
+        """Make everything logged so far durable and refresh the run's files (and its name)."""
+        if self._closed:
+            return
+        with self._lock:
+            self._writer.sync()
+        self._write_files()
+
+    def finish(
+        self, exit_code: int = 0, quiet: bool | None = None, reason: str | None = None
+    ) -> None:
+        """End the run: ``finished`` for exit code 0, else ``failed``; later calls do nothing."""
+        with self._finish_lock:
+            if self._closed:
+                return
+            self._close(exit_code, "finished" if exit_code == 0 else "failed", reason)
+        for callback in list(self._finish_callbacks):
+            try:
+                callback(self)
+            except Exception as exc:
+                warnings.warn(f"nbtrack: a finish callback failed: {exc!r}", stacklevel=2)
+
+    def _close(self, exit_code: int, state: str, reason: str | None) -> None:
+        with self._lock:
+            if self._pending:
+                self._commit({})
+        if self._git_thread is not None:
+            self._git_thread.join(gitstate.GIT_TIMEOUT + 5)
+        self._worker.stop()
+        exit_record = {"state": state, "exit_code": exit_code, "runtime": self.runtime}
+        exit_record.update(at=time.time(), reason=reason)
+        self._record("exit", exit_record)
+        self.state, self.exit_code, self.finish_reason = state, exit_code, reason
+        self._closed = True
+        self._write_files(exit_record)
+        self._writer.close()
+        registry.remove(self)
+
+    def mark_killed(self) -> None:
+        """End the run as ``killed`` (KeyboardInterrupt)."""
+        with self._finish_lock:
+            if not self._closed:
+                self._close(130, "killed", "interrupted")
+
+    def on_finish(self, callback: Callable[[Run], None]) -> None:
+        self._finish_callbacks.append(callback)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if kind is not None and issubclass(kind, KeyboardInterrupt):
+            self.mark_killed()
+        else:
+            self.finish(exit_code=0 if kind is None else 1)
+
+    # -- background work --------------------------------------------------------------------------
+    def _tick(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._writer.sync()
+        if self._summary_dirty:
+            self._summary_dirty = False
+            self._write_json("summary.json", self._summary._data)
+
+    def _write_files(self, exit_record: dict[str, Any] | None = None) -> None:
+        self._summary_dirty = False
+        self._write_json("summary.json", self._summary._data)
+        self._write_json("config.json", self._config._data)
+        self._write_json("metadata.json", self.metadata)
+        self._write_run_json(exit_record)
+
+    def _write_run_json(self, exit_record: dict[str, Any] | None = None) -> None:
+        info = {**self._info, "state": self.state, "url": self.url, "dir": self.dir}
+        info.update(next_step=self._step, runtime=self.runtime, records=self._writer.offset)
+        info["history_count"] = self._rows
+        if exit_record is not None:
+            info["exit"] = exit_record
+        self._write_json("run.json", info)
+
+    def _write_json(self, name: str, data: Any) -> None:
+        rundir.write_json(self.path / name, data)
+
+    def __repr__(self) -> str:
+        return f"<nbtrack.Run {self.project}/{self.id} name={self.name!r} state={self.state}>"

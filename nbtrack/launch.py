@@ -1,0 +1,255 @@
+"""``nbtrack.init()``: resolve settings, apply the reinit and resume rules, start the run."""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from nbtrack import console, environment, names, registry, rundir, runstate
+from nbtrack import settings as settings_module
+from nbtrack._run import Run
+from nbtrack.disabled import DisabledRun
+from nbtrack.errors import ResumeError
+from nbtrack.runlog import FORMAT_VERSION
+from nbtrack.settings import Settings
+
+REINIT = {
+    "default": "default",
+    "return_previous": "return_previous",
+    "finish_previous": "finish_previous",
+    "create_new": "create_new",
+    True: "finish_previous",
+    False: "return_previous",
+}
+RESUME = {"allow", "must", "never", "auto"}
+_hooks_installed = threading.Event()
+
+
+def init(
+    project: str | None = None,
+    entity: str | None = None,
+    name: str | None = None,
+    id: str | None = None,
+    config: Any = None,
+    tags: Any = None,
+    notes: str | None = None,
+    group: str | None = None,
+    job_type: str | None = None,
+    mode: str | None = None,
+    dir: str | None = None,
+    reinit: bool | str | None = None,
+    resume: bool | str | None = None,
+    save_code: bool | None = None,
+    settings: Settings | Mapping[str, Any] | None = None,
+) -> Run:
+    """Start a run (or return/finish the current one, as ``reinit`` says) and return it."""
+    arguments = dict(project=project, entity=entity, name=name, run_id=id, tags=tags, notes=notes)
+    arguments.update(group=group, job_type=job_type, mode=mode, dir=dir, save_code=save_code)
+    arguments.update(resume=_resume_policy(resume))
+    overrides = _settings_overrides(settings)
+    overrides.update({k: v for k, v in arguments.items() if v is not None})
+    resolved = settings_module.resolve(overrides)
+    config_data = _config_dict(config)
+    policy = _reinit_policy(reinit)
+    previous = registry.current()
+    if previous is not None and not previous.finished:
+        if policy == "return_previous":
+            console.say(
+                f"reinit='return_previous': returning the current run {previous.name} "
+                f"({previous.id}); pass reinit='finish_previous' to start a new one.",
+                resolved.silent,
+            )
+            return previous
+        if policy == "finish_previous":
+            previous.finish(reason="finished by a new init()")
+            console.say(
+                f"reinit='finish_previous': finished run {previous.name} ({previous.id}) "
+                "before starting a new one.",
+                resolved.silent,
+            )
+    run = _start(resolved, config_data)
+    registry.add(run, make_current=policy != "create_new")
+    _install_exit_hooks()
+    _attach_jupyter(run)
+    return run
+
+
+def _config_dict(config: Any) -> dict[str, Any]:
+    from nbtrack import values
+
+    return values.as_dict(config, "config") if config is not None else {}
+
+
+def _settings_overrides(settings: Settings | Mapping[str, Any] | None) -> dict[str, Any]:
+    if settings is None:
+        return {}
+    if isinstance(settings, Settings):
+        defaults = Settings()
+        return {
+            f.name: getattr(settings, f.name)
+            for f in dataclasses.fields(Settings)
+            if getattr(settings, f.name) != getattr(defaults, f.name)
+        }
+    if isinstance(settings, Mapping):
+        return dict(settings)
+    raise TypeError(f"settings must be a dict or nbtrack.Settings, not {type(settings).__name__}.")
+
+
+def _reinit_policy(reinit: bool | str | None) -> str:
+    key = "default" if reinit is None else reinit
+    policy = REINIT.get(key) if isinstance(key, bool | str) else None
+    if policy is None:
+        raise ValueError(
+            f"reinit={reinit!r} is not a reinit policy; use 'default', 'return_previous', "
+            "'finish_previous', 'create_new', True or False."
+        )
+    if policy == "default":
+        return "finish_previous" if environment.in_ipython() else "return_previous"
+    return policy
+
+
+def _resume_policy(resume: bool | str | None) -> str | None:
+    if resume is None or resume is False:
+        return None
+    if resume is True:
+        return "auto"
+    if resume in RESUME:
+        return str(resume)
+    raise ValueError(f"resume={resume!r} is not valid; use 'allow', 'must', 'never' or 'auto'.")
+
+
+def _start(settings: Settings, config: dict[str, Any]) -> Run:
+    if settings.mode == "disabled":
+        return DisabledRun.create(settings, config)
+    existing = _existing_run(settings)
+    if existing is not None:
+        return _resume(settings, existing, config)
+    return _new(settings, config)
+
+
+def _existing_run(settings: Settings) -> Any:
+    policy, run_id, root = settings.resume, settings.run_id, settings.root
+    if run_id is None:
+        if policy == "must":
+            raise ResumeError("resume='must' needs the id of the run to resume: pass id=...")
+        return _crashed_latest(root) if policy == "auto" else None
+    found = rundir.find(root, run_id)
+    if found is None and policy == "must":
+        raise ResumeError(
+            f"resume='must' but there is no run {run_id!r} under {root}; check the id and dir, "
+            "or use resume='allow' to start it if missing."
+        )
+    if found is not None and policy in (None, "never"):
+        raise ResumeError(
+            f"A run with id {run_id!r} exists already ({found}); pass resume='allow' to continue "
+            "it, or leave id unset for a new run."
+        )
+    return found
+
+
+def _crashed_latest(root: Any) -> Any:
+    latest = root / rundir.LATEST
+    if not latest.exists():
+        return None
+    path = latest.resolve()
+    return path if runstate.replay(path).state == "crashed" else None
+
+
+def _new(settings: Settings, config: dict[str, Any]) -> Run:
+    run_id = settings.run_id or names.generate_id()
+    started = time.time()
+    try:
+        path = rundir.create(settings.root, run_id, settings.mode == "offline", started)
+    except FileExistsError:
+        raise ResumeError(f"A run with id {run_id!r} is being created already.") from None
+    name = settings.name or names.generate_name(settings.project)
+    info = _info(settings, run_id, name, started)
+    run = Run(settings, path, info, environment.describe(), config=config)
+    run.start({"format": FORMAT_VERSION, "run_id": run_id, "created_at": started})
+    return run
+
+
+def _resume(settings: Settings, path: Any, config: dict[str, Any]) -> Run:
+    state = runstate.replay(path)
+    info = dict(state.info)
+    fresh = _info(settings, info.get("id", path.name), info.get("name", ""), time.time())
+    keep = {"id", "created_at", "name", "project", "entity"}
+    info.update({k: v for k, v in fresh.items() if k not in keep and v not in (None, [], ())})
+    if settings.name:
+        info["name"] = settings.name
+    run = Run(
+        settings,
+        path,
+        info,
+        {**state.metadata, **environment.describe()},
+        config=state.config,
+        summary=state.summary,
+        next_step=state.next_step,
+        runtime=state.runtime,
+        history_count=state.history_count,
+    )
+    run.start({})
+    run._record("resume", {"at": time.time(), "pid": fresh["pid"], "host": fresh["host"]})
+    if config:
+        run.config.update(config)
+    return run
+
+
+def _info(settings: Settings, run_id: str, name: str, started: float) -> dict[str, Any]:
+    import os
+    import socket
+
+    return {
+        "id": run_id,
+        "name": name,
+        "project": settings.project,
+        "entity": settings.entity,
+        "tags": list(settings.tags),
+        "notes": settings.notes,
+        "group": settings.group,
+        "job_type": settings.job_type,
+        "mode": settings.mode,
+        "created_at": started,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+
+
+def _attach_jupyter(run: Run) -> None:
+    if not environment.in_jupyter_kernel():
+        return
+    try:
+        from nbtrack.jupyter import attach
+    except ImportError:
+        return
+    attach(run)
+
+
+def _install_exit_hooks() -> None:
+    if _hooks_installed.is_set():
+        return
+    _hooks_installed.set()
+    previous_hook = sys.excepthook
+
+    def excepthook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        _finish_all(130 if issubclass(kind, KeyboardInterrupt) else 1)
+        previous_hook(kind, exc, tb)
+
+    sys.excepthook = excepthook
+    atexit.register(_finish_all, 0)
+
+
+def _finish_all(exit_code: int) -> None:
+    for run in registry.live():
+        try:
+            if exit_code == 130:
+                run.mark_killed()
+            else:
+                run.finish(exit_code=exit_code, reason="process exit")
+        except Exception as exc:
+            console.say(f"could not finish run {run.id} at exit: {exc!r}")

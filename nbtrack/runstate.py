@@ -1,0 +1,80 @@
+"""What a run log says about its run, rebuilt by replaying the records in order.
+
+Used to resume a run and to read local runs back (:mod:`nbtrack.api`). The human-readable files
+next to the log are a convenience; the log decides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from nbtrack import rundir, runlog
+
+
+@dataclasses.dataclass
+class RunState:
+    path: Path
+    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+    config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    summary: dict[str, Any] = dataclasses.field(default_factory=dict)
+    metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+    exit: dict[str, Any] | None = None
+    next_step: int = 0
+    runtime: float = 0.0
+    history_count: int = 0
+    records: int = 0
+
+    @property
+    def state(self) -> str:
+        """finished / failed / killed from the exit record; else running or crashed."""
+        if self.exit is not None:
+            return str(self.exit.get("state", "finished"))
+        return "running" if runlog.is_locked(self.path / runlog.LOG_NAME) else "crashed"
+
+
+def replay(path: Path) -> RunState:
+    """Read a run directory's log from the start."""
+    state = RunState(path=path)
+    for offset, kind, payload in runlog.read(path / runlog.LOG_NAME):
+        state.records = offset + 1
+        apply(state, kind, payload)
+    return state
+
+
+def apply(state: RunState, kind: str, payload: Any) -> None:
+    if kind == "h":
+        state.summary.update(payload)
+        state.next_step = int(payload.get("_step", state.next_step)) + 1
+        state.runtime = float(payload.get("_runtime", state.runtime))
+        state.history_count += 1
+    elif kind in MERGED:
+        getattr(state, MERGED[kind]).update(payload)
+    elif kind == "resume":
+        state.exit = None
+    elif kind == "exit":
+        state.exit = payload
+        state.runtime = float(payload.get("runtime", state.runtime))
+
+
+MERGED = {"run": "info", "config": "config", "summary": "summary", "meta": "metadata"}
+
+
+def quick(path: Path) -> RunState:
+    """The state from the human-readable files of a finished run, else a full replay."""
+    info = rundir.read_json(path / "run.json")
+    if isinstance(info, dict) and info.get("state") not in (None, "running"):
+        return RunState(
+            path=path,
+            info=info,
+            config=rundir.read_json(path / "config.json") or {},
+            summary=rundir.read_json(path / "summary.json") or {},
+            metadata=rundir.read_json(path / "metadata.json") or {},
+            exit=info.get("exit") or {"state": info["state"]},
+            next_step=int(info.get("next_step", 0)),
+            runtime=float(info.get("runtime", 0.0)),
+            history_count=int(info.get("history_count", 0)),
+            records=int(info.get("records", 0)),
+        )
+    return replay(path)
