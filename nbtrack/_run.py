@@ -380,5 +380,13 @@ class Run:
     def _write_json(self, name: str, data: Any) -> None:
         rundir.write_json(self.path / name, data)
 
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> dict[str, Any] | None:
+        """The run as a widget in Jupyter, with a text/HTML fallback everywhere else."""
+        from nbtrack.jupyter.display import mimebundle
+
+        return mimebundle(self, include, exclude)
+
     def __repr__(self) -> str:
         return f"<nbtrack.Run {self.project}/{self.id} name={self.name!r} state={self.state}>"
