@@ -1,0 +1,473 @@
+"""Core-client benchmark: nbtrack side by side with wandb, trackio and mlflow.
+
+Each tracker runs in its own virtualenv (nbtrack from the project's ``.venv``, the peers from
+``bench/venvs/``, see ``setup_peers.sh``). Every measurement is a fresh ``worker.py`` process
+whose working directory is a throwaway git repository with one commit. The table goes to
+stdout and replaces the ``## Core client`` section of ``bench/RESULTS.md``.
+
+Usage: ``.venv/bin/python bench/bench_core.py [--quick] [--trackers nbtrack,wandb] [--no-write]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORKER = BENCH / "worker.py"
+RESULTS = BENCH / "RESULTS.md"
+SECTION = "## Core client"
+INTRO = (
+    "# nbtrack benchmarks\n\nMeasured figures, one section per component; see bench/README.md.\n"
+)
+MEASURES = ("import", "init", "log", "reinit", "rss")
+CLEARED_ENV_PREFIXES = ("NBTRACK_", "WANDB_", "TRACKIO_", "MLFLOW_", "HF_", "PYTHON")
+CLEARED_ENV = ("VIRTUAL_ENV",)
+
+Result = dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """How much work each measurement does for one tracker (budgets in seconds)."""
+
+    imports: int = 7
+    inits: int = 20
+    log_batches: int = 20
+    log_batch: int = 5000
+    log_repeats: int = 1
+    log_budget: float = 60.0
+    reinit_runs: int = 20
+    reinit_budget: float = 30.0
+    rss_steps: int = 1_000_000
+    rss_budget: float = 60.0
+
+    def quick(self) -> Plan:
+        return Plan(
+            imports=3,
+            inits=5,
+            log_batches=5,
+            log_batch=max(self.log_batch // 5, 20),
+            log_repeats=1,
+            log_budget=self.log_budget / 6,
+            reinit_runs=max(self.reinit_runs // 5, 3),
+            reinit_budget=self.reinit_budget / 6,
+            rss_steps=self.rss_steps // 10,
+            rss_budget=self.rss_budget / 6,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Tracker:
+    name: str
+    python: Path
+    plan: Plan
+    env: Callable[[Path], dict[str, str]]
+    mode: str
+
+
+def nbtrack_env(data: Path) -> dict[str, str]:
+    return {"NBTRACK_MODE": "offline", "NBTRACK_SILENT": "true"}
+
+
+def wandb_env(data: Path) -> dict[str, str]:
+    return {"WANDB_MODE": "offline", "WANDB_SILENT": "true"}
+
+
+def trackio_env(data: Path) -> dict[str, str]:
+    return {"TRACKIO_DIR": str(data / "trackio"), "HF_HOME": str(data / "hf")}
+
+
+def mlflow_env(data: Path) -> dict[str, str]:
+    return {"MLFLOW_TRACKING_URI": f"sqlite:///{data / 'mlflow.db'}"}
+
+
+TRACKERS = (
+    Tracker(
+        "nbtrack",
+        ROOT / ".venv/bin/python",
+        Plan(log_repeats=3, reinit_runs=100, rss_budget=120.0),
+        nbtrack_env,
+        "offline, ./nbtrack in the repo",
+    ),
+    Tracker(
+        "wandb",
+        BENCH / "venvs/wandb/bin/python",
+        Plan(),
+        wandb_env,
+        "offline, ./wandb in the repo",
+    ),
+    Tracker(
+        "trackio",
+        BENCH / "venvs/trackio/bin/python",
+        Plan(log_repeats=2, reinit_runs=50),
+        trackio_env,
+        "local SQLite under TRACKIO_DIR",
+    ),
+    Tracker(
+        "mlflow",
+        BENCH / "venvs/mlflow/bin/python",
+        Plan(imports=5, log_batch=200, reinit_runs=10),
+        mlflow_env,
+        "SQLite tracking store, start_run/end_run",
+    ),
+)
+
+
+class WorkerError(RuntimeError):
+    pass
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def make_repo(path: Path) -> Path:
+    """A git repository with one commit, used as the worker's working directory."""
+    path.mkdir()
+    git(path, "init", "-q")
+    (path / "train.py").write_text("print('training')\n", encoding="utf-8")
+    git(path, "add", "train.py")
+    ident = ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    git(path, *ident, "commit", "-q", "-m", "initial")
+    return path
+
+
+def worker_env(home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(CLEARED_ENV_PREFIXES) and k not in CLEARED_ENV
+    }
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
+    env.update(XDG_CACHE_HOME=str(home / ".cache"), XDG_DATA_HOME=str(home / ".local/share"))
+    return env
+
+
+def run_worker(tracker: Tracker, measure: str, params: dict[str, float], timeout: float) -> Result:
+    """Run one worker process in a fresh temp git repo and return its JSON result."""
+    with tempfile.TemporaryDirectory(prefix=f"nbtrack-bench-{tracker.name}-") as tmp_name:
+        tmp = Path(tmp_name)
+        repo = make_repo(tmp / "repo")
+        (tmp / "home").mkdir()
+        env = worker_env(tmp / "home") | tracker.env(tmp / "data")
+        out = tmp / "result.json"
+        args = [str(tracker.python), str(WORKER), tracker.name, measure, str(out)]
+        args += [f"{k}={v}" for k, v in params.items()]
+        try:
+            proc = subprocess.run(
+                args, cwd=repo, env=env, capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise WorkerError(f"timed out after {timeout:.0f} s") from exc
+        if proc.returncode != 0 or not out.exists():
+            tail = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
+            raise WorkerError(f"exit {proc.returncode}: {tail[:200]}")
+        result: Result = json.loads(out.read_text(encoding="utf-8"))
+        return result
+
+
+def measure_params(plan: Plan) -> dict[str, dict[str, float]]:
+    return {
+        "import": {},
+        "init": {"count": plan.inits, "budget": 60.0},
+        "log": {"batches": plan.log_batches, "batch": plan.log_batch, "budget": plan.log_budget},
+        "reinit": {"runs": plan.reinit_runs, "budget": plan.reinit_budget},
+        "rss": {"steps": plan.rss_steps, "budget": plan.rss_budget},
+    }
+
+
+def repeats(plan: Plan, measure: str) -> int:
+    return {"import": plan.imports, "log": plan.log_repeats}.get(measure, 1)
+
+
+def run_measure(tracker: Tracker, plan: Plan, measure: str) -> list[Result] | str:
+    """All repeats of one measurement; an error message instead if any repeat fails."""
+    params = measure_params(plan)[measure]
+    timeout = params.get("budget", 0.0) * 2 + 180
+    t0 = time.perf_counter()
+    try:
+        results = [
+            run_worker(tracker, measure, params, timeout) for _ in range(repeats(plan, measure))
+        ]
+    except (WorkerError, subprocess.CalledProcessError) as exc:
+        note(f"[{tracker.name}] {measure}: FAILED {exc}")
+        return f"{measure}: {exc}"
+    note(f"[{tracker.name}] {measure}: {time.perf_counter() - t0:.1f} s")
+    return results
+
+
+def bench_tracker(tracker: Tracker, quick: bool) -> dict[str, list[Result] | str]:
+    plan = tracker.plan.quick() if quick else tracker.plan
+    if not tracker.python.exists():
+        missing = f"{tracker.python} missing (run bench/setup_peers.sh)"
+        return dict.fromkeys(MEASURES, missing)
+    warmup = run_measure(tracker, plan, "import")  # compiles bytecode, catches a broken venv
+    if isinstance(warmup, str):
+        return dict.fromkeys(MEASURES, warmup)
+    return {m: run_measure(tracker, plan, m) for m in MEASURES}
+
+
+def note(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    value: float
+    work: str  # how much work stood behind the value, shown next to it
+
+
+def k(n: float) -> str:
+    return f"{n / 1000:g}k" if n >= 1000 else f"{n:g}"
+
+
+def fig_import(rs: list[Result]) -> Figure:
+    return Figure(statistics.median(r["import_s"] for r in rs) * 1e3, f"median of {len(rs)}")
+
+
+def fig_init(rs: list[Result]) -> Figure:
+    times = rs[0]["init_s"]
+    return Figure(statistics.median(times) * 1e3, f"median of {len(times)}")
+
+
+def fig_first_init(rs: list[Result]) -> Figure:
+    return Figure(rs[0]["init_s"][0] * 1e3, "1st init")
+
+
+def fig_log(rs: list[Result]) -> Figure:
+    batches = [b for r in rs for b in r["log_s"]]
+    size = rs[0]["steps"] // len(rs[0]["log_s"])
+    return Figure(statistics.median(batches) * 1e6, f"{len(batches)} x {k(size)} calls")
+
+
+def fig_finish(rs: list[Result]) -> Figure:
+    runs = f", median of {len(rs)}" if len(rs) > 1 else ""
+    value = statistics.median(r["finish_s"] for r in rs) * 1e3
+    return Figure(value, f"after {k(rs[0]['steps'])} steps{runs}")
+
+
+def fig_reinit(rs: list[Result]) -> Figure:
+    runs = rs[0]["run_s"]
+    return Figure(statistics.fmean(runs) * 1e3, f"mean of {len(runs)} runs")
+
+
+def fig_rss(rs: list[Result]) -> Figure:
+    return Figure(rs[0]["peak_kb"] * 1024 / 1e6, f"{k(rs[0]['steps'])} steps")
+
+
+def fig_helper_rss(rs: list[Result]) -> Figure:
+    return Figure(rs[0]["helpers_kb"] * 1024 / 1e6, "descendants")
+
+
+def fig_total_rss(rs: list[Result]) -> Figure:
+    kb = rs[0]["peak_kb"] + rs[0]["helpers_kb"]
+    return Figure(kb * 1024 / 1e6, f"{k(rs[0]['steps'])} steps")
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    label: str
+    measure: str
+    unit: str
+    target: float | None
+    figure: Callable[[list[Result]], Figure]
+
+
+ROWS = (
+    Row("`import` (in a fresh process)", "import", "ms", 50, fig_import),
+    Row("`init()` offline, in a git repo", "init", "ms", 10, fig_init),
+    Row("first `init()` of a process", "init", "ms", None, fig_first_init),
+    Row("`log()` per call, 10 float keys", "log", "µs", 5, fig_log),
+    Row("`finish()` after logging", "log", "ms", 50, fig_finish),
+    Row("reinit loop (init, 100 logs, finish)", "reinit", "ms/run", 10, fig_reinit),
+    Row("peak RSS of the process, logging", "rss", "MB", 60, fig_rss),
+    Row("peak RSS of helper processes", "rss", "MB", None, fig_helper_rss),
+    Row("peak RSS, process + helpers", "rss", "MB", None, fig_total_rss),
+)
+
+
+def fmt(value: float) -> str:
+    return f"{value:.3g}" if value < 100 else f"{value:.0f}"
+
+
+def figure_of(row: Row, data: dict[str, list[Result] | str]) -> Figure | None:
+    results = data.get(row.measure)
+    return None if results is None or isinstance(results, str) else row.figure(results)
+
+
+def cell(fig: Figure | None, unit: str) -> str:
+    return "error" if fig is None else f"{fmt(fig.value)} {unit} ({fig.work})"
+
+
+def verdict(fig: Figure | None, target: float | None) -> str:
+    if target is None:
+        return ""
+    if fig is None:
+        return "FAIL (error)"
+    return "pass" if fig.value <= target else "FAIL"
+
+
+def ratio(ours: Figure | None, peer: Figure | None) -> str:
+    if ours is None or peer is None or peer.value == 0:
+        return "-"
+    return f"{ours.value / peer.value:.2g}"
+
+
+def table_row(row: Row, names: Sequence[str], data: dict[str, dict[str, Any]]) -> str:
+    ours = figure_of(row, data["nbtrack"]) if "nbtrack" in data else None
+    target = "-" if row.target is None else f"≤ {row.target:g} {row.unit}"
+    cells = [row.label, target]
+    if "nbtrack" in data:
+        cells += [cell(ours, row.unit), verdict(ours, row.target)]
+    for name in names:
+        if name == "nbtrack":
+            continue
+        peer = figure_of(row, data[name])
+        cells.append(cell(peer, row.unit))
+        if "nbtrack" in data:
+            cells.append(ratio(ours, peer))
+    return "| " + " | ".join(cells) + " |"
+
+
+def version_of(data: dict[str, list[Result] | str]) -> str:
+    for results in data.values():
+        if not isinstance(results, str) and results:
+            return str(results[0]["version"])
+    return "?"
+
+
+def table(names: Sequence[str], data: dict[str, dict[str, Any]]) -> list[str]:
+    head = ["figure", "nbtrack target"]
+    if "nbtrack" in names:
+        head += [f"nbtrack {version_of(data['nbtrack'])}", "nbtrack vs target"]
+    for name in names:
+        if name != "nbtrack":
+            head.append(f"{name} {version_of(data[name])}")
+            if "nbtrack" in names:
+                head.append(f"nbtrack/{name}")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return lines + [table_row(row, names, data) for row in ROWS]
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    for line in text.splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+def nbtrack_commit() -> str:
+    proc = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return proc.stdout.strip() or "?"
+
+
+def header(quick: bool, load: float, elapsed: float) -> list[str]:
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    kind = "quick smoke run, not representative" if quick else "full run"
+    return [
+        SECTION,
+        "",
+        f"Measured {now} ({kind}, {elapsed / 60:.1f} min) by `bench/bench_core.py` at commit "
+        f"{nbtrack_commit()}.",
+        f"Machine: {os.cpu_count()} cores ({cpu_model()}), Linux {platform.release()}, "
+        f"Python {platform.python_version()} in every virtualenv, load average {load:.2f} at "
+        "start.",
+        "",
+    ]
+
+
+def notes(names: Sequence[str], data: dict[str, dict[str, Any]]) -> list[str]:
+    modes = ", ".join(f"{t.name}: {t.mode}" for t in TRACKERS if t.name in names)
+    lines = [
+        "",
+        f"Each figure comes from fresh worker processes run one at a time inside a new git "
+        f"repository with one commit. Storage: {modes}. The bracket says how much work stood "
+        "behind a figure: slow peers get fewer steps and runs so the whole run stays near ten "
+        "minutes; the logging runs for peak RSS stop at 1M steps or at their time budget. "
+        "Ratios are nbtrack's figure divided by the peer's (below 1: nbtrack is faster or "
+        "smaller). `log()` times only the calls (the metric dicts are built beforehand); "
+        "`init()` times only the init call (the previous run is finished outside the timer); "
+        "helper processes are the worker's descendants (e.g. a logging service), their peak "
+        "RSS (VmHWM) read just before and after `finish()`.",
+    ]
+    errors = [
+        f"- {name}: {value}"
+        for name in names
+        for value in dict.fromkeys(v for v in data[name].values() if isinstance(v, str))
+    ]
+    return lines + (["", "Errors:", *errors] if errors else [])
+
+
+def replace_section(text: str, section: str) -> str:
+    """Replace the ``## Core client`` section of ``text`` (or append it), keep the rest."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
+    if start is None:
+        return text.rstrip("\n") + "\n\n" + section
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    after = "\n".join(lines[end:])
+    return "\n".join(lines[:start]) + "\n" + section + ("\n" + after + "\n" if after else "")
+
+
+def write_results(path: Path, section: str) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else INTRO
+    path.write_text(replace_section(text, section), encoding="utf-8")
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small smoke run; implies --no-write")
+    parser.add_argument("--trackers", default=",".join(t.name for t in TRACKERS))
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--cpu", type=int, help="pin the benchmark processes to this CPU")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    names = [t.name for t in TRACKERS if t.name in args.trackers.split(",")]
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    load, t0 = os.getloadavg()[0], time.perf_counter()
+    data = {t.name: bench_tracker(t, args.quick) for t in TRACKERS if t.name in names}
+    head = header(args.quick, load, time.perf_counter() - t0)
+    section = "\n".join(head + table(names, data) + notes(names, data)) + "\n"
+    print(section)
+    if not (args.quick or args.no_write):
+        write_results(args.results, section)
+        note(f"wrote {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,267 @@
+"""One benchmark measurement for one tracker, run in a fresh process by ``bench_core.py``.
+
+Usage: ``python worker.py TRACKER MEASURE OUT_JSON [key=value ...]``
+
+The worker runs under the tracker's own virtualenv, so it uses the standard library only.
+It imports nothing beyond ``os``, ``sys`` and ``time`` before it has timed the tracker's
+import, so that the import figure is not flattered by modules the worker loaded first.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: see the module docstring
+    from typing import Any
+
+PROJECT = "bench"
+CONFIG = {"lr": 0.001, "batch_size": 32, "optimizer": "adam"}
+KEYS = tuple(f"metric_{j}" for j in range(10))
+
+
+class Adapter:
+    """The common face of a tracker: init / log / finish, plus per-process setup."""
+
+    module_name = ""
+
+    def __init__(self, module: Any) -> None:
+        self.mod = module
+
+    def setup(self) -> None:
+        """Once per process, before the first init (not timed)."""
+
+    def init(self) -> Any:
+        raise NotImplementedError
+
+    def log(self, run: Any, metrics: dict[str, float], step: int) -> None:
+        run.log(metrics)
+
+    def finish(self, run: Any) -> None:
+        run.finish()
+
+    def close(self) -> None:
+        """Once per process, after the last finish (not timed)."""
+
+
+class NbtrackAdapter(Adapter):
+    module_name = "nbtrack"
+
+    def init(self) -> Any:
+        return self.mod.init(project=PROJECT, config=CONFIG, reinit=True, mode="offline")
+
+
+class WandbAdapter(Adapter):
+    module_name = "wandb"
+
+    def init(self) -> Any:
+        return self.mod.init(
+            project=PROJECT, config=CONFIG, reinit="finish_previous", mode="offline"
+        )
+
+    def close(self) -> None:
+        self.mod.teardown()
+
+
+class TrackioAdapter(Adapter):
+    module_name = "trackio"
+
+    def init(self) -> Any:
+        return self.mod.init(project=PROJECT, config=CONFIG)
+
+    def finish(self, run: Any) -> None:
+        self.mod.finish()
+
+
+class MlflowAdapter(Adapter):
+    """MLflow has no reinit: a run is ``start_run`` ... ``end_run``; config becomes params."""
+
+    module_name = "mlflow"
+
+    def setup(self) -> None:
+        self.mod.set_experiment(PROJECT)
+
+    def init(self) -> Any:
+        run = self.mod.start_run()
+        self.mod.log_params(CONFIG)
+        return run
+
+    def log(self, run: Any, metrics: dict[str, float], step: int) -> None:
+        self.mod.log_metrics(metrics, step=step)
+
+    def finish(self, run: Any) -> None:
+        self.mod.end_run()
+
+
+ADAPTERS: dict[str, type[Adapter]] = {
+    cls.module_name: cls for cls in (NbtrackAdapter, WandbAdapter, TrackioAdapter, MlflowAdapter)
+}
+
+
+def metrics_for(step: int) -> dict[str, float]:
+    base = step * 0.001
+    return {key: base + j for j, key in enumerate(KEYS)}
+
+
+def measure_import(ad: Adapter, p: dict[str, float]) -> dict[str, Any]:
+    return {}
+
+
+def measure_init(ad: Adapter, p: dict[str, float]) -> dict[str, Any]:
+    """``count`` inits in one process; only the init call is timed."""
+    ad.setup()
+    times: list[float] = []
+    deadline = time.perf_counter() + p["budget"]
+    for _ in range(int(p["count"])):
+        t0 = time.perf_counter()
+        run = ad.init()
+        times.append(time.perf_counter() - t0)
+        ad.finish(run)
+        if time.perf_counter() > deadline:
+            break
+    ad.close()
+    return {"init_s": times}
+
+
+def timed_batch(ad: Adapter, run: Any, first_step: int, size: int) -> float:
+    """Seconds per log call over one batch; the metric dicts are built before timing."""
+    batch = [metrics_for(first_step + i) for i in range(size)]
+    log = ad.log
+    t0 = time.perf_counter()
+    for i, metrics in enumerate(batch):
+        log(run, metrics, first_step + i)
+    return (time.perf_counter() - t0) / size
+
+
+def measure_log(ad: Adapter, p: dict[str, float]) -> dict[str, Any]:
+    """Batches of log calls (10 float keys), then the finish that follows them."""
+    ad.setup()
+    run = ad.init()
+    size = int(p["batch"])
+    per_call: list[float] = []
+    deadline = time.perf_counter() + p["budget"]
+    for b in range(int(p["batches"])):
+        per_call.append(timed_batch(ad, run, b * size, size))
+        if time.perf_counter() > deadline and b >= 2:
+            break
+    t0 = time.perf_counter()
+    ad.finish(run)
+    finish_s = time.perf_counter() - t0
+    ad.close()
+    return {"log_s": per_call, "steps": len(per_call) * size, "finish_s": finish_s}
+
+
+def measure_reinit(ad: Adapter, p: dict[str, float]) -> dict[str, Any]:
+    """The reinit loop: ``runs`` x (init, 100 single-key logs, finish)."""
+    ad.setup()
+    per_run: list[float] = []
+    deadline = time.perf_counter() + p["budget"]
+    for x in range(int(p["runs"])):
+        t0 = time.perf_counter()
+        run = ad.init()
+        for y in range(100):
+            ad.log(run, {"metric": float(x + y)}, y)
+        ad.finish(run)
+        per_run.append(time.perf_counter() - t0)
+        if time.perf_counter() > deadline and x >= 2:
+            break
+    ad.close()
+    return {"run_s": per_run}
+
+
+def status_kb(pid: int | str, field: str) -> int:
+    """A ``kB`` field of ``/proc/PID/status`` (0 if the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def descendants() -> list[int]:
+    """Live descendant processes of this worker, e.g. a tracker's background service."""
+    children: dict[int, list[int]] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [os.getpid()]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def helper_peaks(peaks: dict[int, int]) -> dict[int, int]:
+    """Fold the current peak RSS (VmHWM) of each live descendant into ``peaks``."""
+    for pid in descendants():
+        peaks[pid] = max(peaks.get(pid, 0), status_kb(pid, "VmHWM"))
+    return peaks
+
+
+def measure_rss(ad: Adapter, p: dict[str, float]) -> dict[str, Any]:
+    """Log up to ``steps`` steps (or until ``budget`` s), finish, report peak RSS.
+
+    ``helpers_kb`` sums the peak RSS of descendant processes still alive just before and just
+    after ``finish()`` (``RUSAGE_CHILDREN`` would count the worker's own size at fork time).
+    """
+    import resource
+
+    ad.setup()
+    run = ad.init()
+    after_init_kb = status_kb("self", "VmRSS")
+    deadline = time.perf_counter() + p["budget"]
+    steps = 0
+    for steps in range(1, int(p["steps"]) + 1):
+        ad.log(run, metrics_for(steps), steps)
+        if steps % 1000 == 0 and time.perf_counter() > deadline:
+            break
+    peaks = helper_peaks({})
+    ad.finish(run)
+    helper_peaks(peaks)
+    ad.close()
+    return {
+        "steps": steps,
+        "after_init_kb": after_init_kb,
+        "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "helpers_kb": sum(peaks.values()),
+    }
+
+
+MEASURES = {
+    "import": measure_import,
+    "init": measure_init,
+    "log": measure_log,
+    "reinit": measure_reinit,
+    "rss": measure_rss,
+}
+
+
+def main(argv: list[str]) -> None:
+    tracker, measure, out_path = argv[:3]
+    params = {k: float(v) for k, v in (arg.split("=", 1) for arg in argv[3:])}
+    t0 = time.perf_counter()
+    module = __import__(tracker)
+    import_s = time.perf_counter() - t0
+    result = MEASURES[measure](ADAPTERS[tracker](module), params)
+    result["import_s"] = import_s
+    result["version"] = str(getattr(module, "__version__", "?"))
+    import json
+
+    with open(out_path, "w", encoding="utf-8") as f:
+        json.dump(result, f)
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown and atexit hooks: the figures are written
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
