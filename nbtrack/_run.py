@@ -290,6 +290,9 @@ class Run:
                 self.record_metadata(git=state)
         except RunFinished:
             pass
+        except Exception as exc:  # git trouble must never break a run
+            if not self._closed:
+                self.record_metadata(git={"error": f"{type(exc).__name__}: {exc}"})
 
     def save(self) -> None:
         """Make everything logged so far durable and refresh the run's files (and its name)."""
@@ -380,9 +383,7 @@ class Run:
     def _write_json(self, name: str, data: Any) -> None:
         rundir.write_json(self.path / name, data)
 
-    def _repr_mimebundle_(
-        self, include: Any = None, exclude: Any = None
-    ) -> dict[str, Any] | None:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
         """The run as a widget in Jupyter, with a text/HTML fallback everywhere else."""
         from nbtrack.jupyter.display import mimebundle
 

@@ -8,7 +8,9 @@ keyed by HEAD and the index, so a loop of short runs asks git once.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -89,6 +91,9 @@ def _relative(program: str, root: Path) -> str | None:
 
 
 def _capture_uncached(root: Path) -> tuple[dict[str, Any], str]:
+    executable = os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or shutil.which("git")
+    if executable is None:
+        return {"repository": True, "root": str(root), "error": "no git executable on PATH"}, ""
     try:
         import git
     except ImportError as exc:  # GitPython missing, or no git executable on PATH

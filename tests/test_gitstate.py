@@ -1,0 +1,139 @@
+"""Git capture in every odd repository state; it never breaks or slows init()."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+import nbtrack
+from nbtrack import gitstate
+from tests.conftest import git, make_repo
+
+
+@pytest.fixture(autouse=True)
+def program_in_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs behave as if started by ``python train.py`` in the current folder."""
+    monkeypatch.setattr("nbtrack.environment.program_path", lambda: str(Path.cwd() / "train.py"))
+
+
+def _git_of_run(**init_args: object) -> tuple[dict[str, object], nbtrack.Run]:
+    run = nbtrack.init(project="p", reinit="create_new", **init_args)  # type: ignore[arg-type]
+    run.finish()
+    metadata = nbtrack.Api.local(init_args.get("dir")).run(run.id).metadata  # type: ignore[arg-type]
+    return metadata["git"], run
+
+
+def test_clean_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path / "repo")
+    monkeypatch.chdir(repo)
+    state, run = _git_of_run()
+    assert state["commit"] == git(repo, "rev-parse", "HEAD")
+    assert state["branch"] == "main" and state["detached"] is False
+    assert state["dirty"] is False and state["untracked"] == []
+    assert not (Path(run.dir) / "files" / "diff.patch").exists()
+
+
+def test_dirty_repository_diff_and_untracked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "train.py").write_text("print('changed')\n")
+    (repo / "staged.py").write_text("x = 1\n")
+    git(repo, "add", "staged.py")
+    (repo / "notes.txt").write_text("scratch\n")
+    monkeypatch.chdir(repo)
+    state, run = _git_of_run()
+    assert state["dirty"] is True
+    assert state["untracked"] == ["notes.txt"]  # the run's own folder is left out
+    patch = (Path(run.dir) / "files" / "diff.patch").read_text()
+    assert "print('changed')" in patch and "staged.py" in patch
+
+
+def test_detached_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path / "repo")
+    git(repo, "checkout", "-q", "--detach")
+    monkeypatch.chdir(repo)
+    state, _ = _git_of_run()
+    assert state["detached"] is True and state["branch"] is None
+    assert state["commit"] == git(repo, "rev-parse", "HEAD")
+
+
+def test_empty_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path / "repo", commit=False)
+    (repo / "a.py").write_text("a = 1\n")
+    monkeypatch.chdir(repo)
+    state, _ = _git_of_run()
+    assert state["repository"] is True and state["commit"] is None
+    assert state["untracked"] == ["a.py"]
+
+
+def test_no_repository(tmp_path: Path) -> None:
+    state, _ = _git_of_run()
+    assert state == {"repository": False}
+
+
+def test_no_git_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path / "repo")
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    monkeypatch.setattr(gitstate, "CACHE_SECONDS", 0.0)
+    state, _ = _git_of_run()
+    assert state["repository"] is True and "commit" not in state
+    assert state["error"]
+
+
+def test_remote_credentials_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path / "repo")
+    git(repo, "remote", "add", "origin", "https://alice:s3cret@git.example.com/team/repo.git")
+    monkeypatch.chdir(repo)
+    state, run = _git_of_run()
+    assert state["remote"] == "https://git.example.com/team/repo.git"
+    for name in ("run.nbtrack", "metadata.json"):
+        assert "s3cret" not in (Path(run.dir) / name).read_text()
+
+
+def test_strip_credentials_forms() -> None:
+    assert gitstate.strip_credentials("https://tok@h.com/r.git") == "https://h.com/r.git"
+    assert gitstate.strip_credentials("ssh://git:pw@h.com/r.git") == "ssh://h.com/r.git"
+    assert gitstate.strip_credentials("git@h.com:org/r.git") == "git@h.com:org/r.git"
+
+
+def test_program_path_relative_to_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "src").mkdir()
+    program = repo / "src" / "train.py"
+    program.write_text("")
+    state, _ = gitstate.capture(repo / "src", str(program))
+    assert state["program"] == "src/train.py"
+
+
+def test_disable_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path / "repo")
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("NBTRACK_DISABLE_GIT", "1")
+    run = nbtrack.init(project="p")
+    run.finish()
+    assert "git" not in nbtrack.Api.local().run(run.id).metadata
+
+
+def test_slow_git_does_not_slow_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path / "repo")
+    slow_bin = tmp_path / "slow-bin"
+    slow_bin.mkdir()
+    real_git = shutil.which("git")
+    (slow_bin / "git").write_text(f'#!/bin/sh\nsleep 0.3\nexec "{real_git}" "$@"\n')
+    (slow_bin / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{slow_bin}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(gitstate, "CACHE_SECONDS", 0.0)
+    monkeypatch.chdir(repo)
+    started = time.perf_counter()
+    run = nbtrack.init(project="p")
+    init_seconds = time.perf_counter() - started
+    run.finish()
+    assert init_seconds < 0.3  # git alone takes 0.3 s a command, several commands a capture
+    state = nbtrack.Api.local().run(run.id).metadata["git"]
+    assert state["commit"] == git(repo, "rev-parse", "HEAD")

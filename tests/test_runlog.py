@@ -1,0 +1,132 @@
+"""Crash safety of the run log: SIGKILL, torn tails, newer formats."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import nbtrack
+from nbtrack import runlog
+from nbtrack.errors import RunLogError
+
+CHILD = """
+import sys, nbtrack
+run = nbtrack.init(project="crash")
+print(run.dir, flush=True)
+step = 0
+while True:
+    run.log({"step_value": step, "loss": 1.0 / (step + 1)})
+    print(step, flush=True)
+    step += 1
+"""
+
+
+def test_sigkill_loses_no_acknowledged_step() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    ) as child:
+        assert child.stdout is not None
+        run_dir = Path(child.stdout.readline().strip())
+        acknowledged = -1
+        deadline = time.monotonic() + 30
+        while acknowledged < 20_000 and time.monotonic() < deadline:
+            acknowledged = int(child.stdout.readline())
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        rest = [int(line) for line in child.stdout.read().split()]
+    acknowledged = max([acknowledged, *rest])
+    assert acknowledged >= 20_000
+    view = nbtrack.Api.local().run(str(run_dir))
+    values = [row["step_value"] for row in view.history()]
+    assert values[: acknowledged + 1] == list(range(acknowledged + 1))
+    assert values == list(range(len(values)))  # nothing out of order, nothing twice
+    assert view.state == "crashed"
+
+
+def _run_with_rows(count: int) -> Path:
+    run = nbtrack.init(project="p")
+    for i in range(count):
+        run.log({"i": i})
+    run.finish()
+    return Path(run.dir)
+
+
+def test_torn_tail_is_skipped_and_hides_nothing() -> None:
+    path = _run_with_rows(5)
+    log = path / runlog.LOG_NAME
+    with open(log, "ab") as stream:
+        stream.write(b'["h",{"_step":5,"i":')
+    rows = list(nbtrack.Api.local().run(str(path)).history())
+    assert [r["i"] for r in rows] == [0, 1, 2, 3, 4]
+
+
+def test_garbage_tail_from_power_loss_is_skipped() -> None:
+    path = _run_with_rows(3)
+    with open(path / runlog.LOG_NAME, "ab") as stream:
+        stream.write(b"\0" * 4096 + b"\n")
+    assert [r["i"] for r in nbtrack.Api.local().run(str(path)).history()] == [0, 1, 2]
+
+
+def test_resume_cuts_the_torn_tail_before_appending() -> None:
+    run = nbtrack.init(project="p", id="torn0001")
+    run.log({"i": 0})
+    run.finish()
+    with open(Path(run.dir) / runlog.LOG_NAME, "ab") as stream:
+        stream.write(b'["h",{"_st')
+    again = nbtrack.init(project="p", id="torn0001", resume="must")
+    again.log({"i": 1})
+    again.finish()
+    lines = (Path(run.dir) / runlog.LOG_NAME).read_bytes().splitlines()
+    assert all(runlog.decode_line(line + b"\n") for line in lines)
+    assert [r["i"] for r in nbtrack.Api.local().run("torn0001").history()] == [0, 1]
+
+
+def test_newer_format_is_refused_clearly(tmp_path: Path) -> None:
+    folder = tmp_path / "nbtrack" / "offline-run-20260101_000000-future01"
+    folder.mkdir(parents=True)
+    header = json.dumps(["nbtrack", {"format": 99, "run_id": "future01"}])
+    (folder / runlog.LOG_NAME).write_text(header + "\n")
+    with pytest.raises(RunLogError, match=r"format 99, newer than this nbtrack reads .*upgrade"):
+        nbtrack.Api.local().run("future01")
+
+
+def test_a_live_run_cannot_be_opened_twice() -> None:
+    run = nbtrack.init(project="p", id="locked01")
+    with pytest.raises(RunLogError, match="being written by another live process"):
+        runlog.Writer(Path(run.dir) / runlog.LOG_NAME)
+    assert runlog.is_locked(Path(run.dir) / runlog.LOG_NAME)
+    assert nbtrack.Api.local().run("locked01").state == "running"
+    run.finish()
+    assert not runlog.is_locked(Path(run.dir) / runlog.LOG_NAME)
+
+
+def test_two_processes_never_collide(tmp_path: Path) -> None:
+    code = (
+        "import nbtrack\n"
+        "for i in range(15):\n"
+        "    r = nbtrack.init(project='shared', reinit=True)\n"
+        "    r.log({'i': i}); r.finish()\n"
+    )
+    children = [
+        subprocess.Popen([sys.executable, "-c", code], env=os.environ.copy()) for _ in range(2)
+    ]
+    assert [c.wait() for c in children] == [0, 0]
+    runs = nbtrack.Api.local().runs("shared")
+    assert len(runs) == 30
+    assert len({r.id for r in runs}) == 30
+    assert len({r.name.rsplit("-", 1)[1] for r in runs}) == 30
+    assert {r.state for r in runs} == {"finished"}
+
+
+def test_offsets_are_line_indexes() -> None:
+    path = _run_with_rows(3)
+    records = list(runlog.read(path / runlog.LOG_NAME))
+    assert [offset for offset, _, _ in records] == list(range(len(records)))
+    assert records[0][1] == "nbtrack"
