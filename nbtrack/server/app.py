@@ -1,0 +1,109 @@
+"""Assembly: the FastAPI application with the API, the web UI, error handlers and limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from nbtrack import __version__
+from nbtrack.server import api, migrations
+from nbtrack.server.config import ServerConfig
+from nbtrack.server.context import Context
+from nbtrack.server.database import Database
+from nbtrack.server.limits import BodyLimit
+from nbtrack.server.problems import ApiError, invalid
+from nbtrack.server.wire import error_response
+
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
+def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
+    db = db or Database(config.database)
+    migrations.upgrade(db)
+    app = FastAPI(
+        title="nbtrack server",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.context = Context(config, db)
+    app.include_router(api.router)
+    _add_webui(app)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(BodyLimit, max_body=config.max_body, max_file=config.max_file)
+    return app
+
+
+def _add_webui(app: FastAPI) -> None:
+    from nbtrack.server import webui
+
+    webui.mount(app)
+
+
+def create_app_from_env() -> FastAPI:
+    """The factory uvicorn workers call (the settings travel in an environment variable)."""
+    return create_app(ServerConfig.from_env())
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    if _wants_html(request):
+        from nbtrack.server import webui
+
+        return webui.error_page(request, exc)
+    return error_response(exc)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and request.method == "GET"
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return await _api_error(request, invalid(_describe(exc.errors())))
+
+
+def _describe(errors: Any) -> str:
+    parts = []
+    for error in list(errors)[:5]:
+        if error.get("type") == "json_invalid":
+            return (
+                f"The request body is not valid JSON ({error.get('ctx', {}).get('error')}); "
+                "send a JSON document."
+            )
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        value = error.get("input")
+        shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        parts.append(f"{where}={shown}: {error.get('msg', 'invalid')}")
+    return "Invalid request: " + "; ".join(parts) + " (see /api/v1/openapi.json)."
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code, "error")
+    message = str(exc.detail)
+    if exc.status_code == 404:
+        message = f"No such page or route: {request.url.path} (the API is under /api/v1)."
+    elif exc.status_code == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}."
+    return await _api_error(
+        request, ApiError(exc.status_code, code, message, dict(exc.headers or {}))
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    error = ApiError(
+        500, "internal", f"Internal server error ({type(exc).__name__}); see the server log."
+    )
+    return error_response(error)

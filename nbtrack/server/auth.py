@@ -1,0 +1,70 @@
+"""Who is asking: an API key in ``Authorization: Bearer``, or a web session cookie (reads only).
+
+A header with an unknown or revoked key is refused (401), never treated as anonymous. Session
+tokens are random, stored hashed, and end at logout or after ``SESSION_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from sqlalchemy import Connection
+from starlette.requests import Request
+
+from nbtrack.server import accounts
+from nbtrack.server.access import ANONYMOUS, Viewer
+from nbtrack.server.database import Database, one, run
+from nbtrack.server.problems import not_logged_in
+
+SESSION_COOKIE = "nbtrack_session"
+SESSION_SECONDS = 14 * 24 * 3600
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def viewer_of(request: Request, db: Database) -> Viewer:
+    header = request.headers.get("authorization")
+    if header is not None:
+        return Viewer(_key_user(db, header))
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and request.method in SAFE_METHODS:
+        with db.read() as conn:
+            user = session_user(conn, token)
+        return Viewer(user) if user else ANONYMOUS
+    return ANONYMOUS
+
+
+def _key_user(db: Database, header: str) -> accounts.User:
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise not_logged_in("The Authorization header must be 'Bearer <API key>'")
+    with db.read() as conn:
+        user = accounts.user_by_key(conn, key.strip())
+    if user is None:
+        raise not_logged_in("The API key is unknown or has been revoked")
+    return user
+
+
+def start_session(conn: Connection, user: accounts.User) -> str:
+    token = secrets.token_urlsafe(32)
+    now = time.time()
+    run(
+        conn,
+        "INSERT INTO web_sessions (token_hash, user_pk, created_at, expires_at) "
+        "VALUES (:h, :u, :t, :e)",
+        {"h": accounts.hash_key(token), "u": user.pk, "t": now, "e": now + SESSION_SECONDS},
+    )
+    return token
+
+
+def session_user(conn: Connection, token: str) -> accounts.User | None:
+    found = one(
+        conn,
+        "SELECT user_pk FROM web_sessions WHERE token_hash = :h AND expires_at > :t",
+        {"h": accounts.hash_key(token), "t": time.time()},
+    )
+    return accounts.user_by_pk(conn, int(found["user_pk"])) if found else None
+
+
+def end_session(conn: Connection, token: str) -> None:
+    run(conn, "DELETE FROM web_sessions WHERE token_hash = :h", {"h": accounts.hash_key(token)})

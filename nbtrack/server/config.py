@@ -1,0 +1,44 @@
+"""The server's settings: one dataclass, passed to worker processes as JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+ENV_CONFIG = "NBTRACK_SERVER_CONFIG"
+ENV_ADMIN_KEY = "NBTRACK_ADMIN_KEY"
+MIB = 1024 * 1024
+
+
+@dataclasses.dataclass
+class ServerConfig:
+    data_dir: str = "./nbtrack-data"
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8642
+    base_url: str | None = None
+    heartbeat_timeout: float = 120.0
+    max_body: int = 32 * MIB
+    max_file: int = 256 * MIB
+    secure_cookies: bool = False
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL: PostgreSQL when given, else SQLite in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.data_dir).expanduser().resolve() / 'nbtrack.db'}"
+
+    @property
+    def files_dir(self) -> Path:
+        return Path(self.data_dir).expanduser().resolve() / "files"
+
+    def to_env(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_env(cls) -> ServerConfig:
+        raw = os.environ.get(ENV_CONFIG)
+        return cls(**json.loads(raw)) if raw else cls()

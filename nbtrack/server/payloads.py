@@ -1,0 +1,83 @@
+"""Request bodies of the API, validated strictly (wrong types are a 400 naming the field)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+def clean_text(value: str) -> str:
+    """Text the databases can store: no NUL characters, valid Unicode."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(clean_text), Field(max_length=100_000)]
+ShortText = Annotated[str, AfterValidator(clean_text), Field(max_length=1024)]
+Tag = Annotated[str, AfterValidator(clean_text), Field(min_length=1, max_length=256)]
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+State = Literal["running", "finished", "failed", "crashed", "killed"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class RunPatch(Body):
+    """Create-or-update a run; every field optional, config and summary merged key by key."""
+
+    name: ShortText | None = None
+    display_name: ShortText | None = None
+    config: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+    tags: Annotated[list[Tag], Field(max_length=1000)] | None = None
+    notes: Text | None = None
+    group: ShortText | None = None
+    job_type: ShortText | None = None
+    git: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    state: State | None = None
+    exit_code: Int64 | None = None
+    created_at: Seconds | None = None
+    runtime: Seconds | None = None
+
+
+class HistoryRecord(Body):
+    offset: Annotated[int, Field(ge=0, le=INT64_MAX)]
+    step: Int64
+    data: dict[str, Any]
+
+
+class HistoryBatch(Body):
+    records: Annotated[list[HistoryRecord], Field(max_length=100_000)]
+
+
+class Visibility(Body):
+    visibility: Literal["private", "public"]
+
+
+class NewUser(Body):
+    username: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    admin: bool = False
+
+
+class NewTeam(Body):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+class Membership(Body):
+    role: Literal["admin", "member", "viewer"]
+
+
+class NewKey(Body):
+    label: ShortText | None = None

@@ -1,0 +1,248 @@
+"""Runs: create-or-update by id, read one, list a project's runs (filter, sort, paginate).
+
+A run's JSON fields (config, summary, metadata, git, tags) are stored as JSON text, NaN included.
+A ``running`` run whose last heartbeat (or write) is older than the timeout reads as ``crashed``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from typing import Any
+
+from sqlalchemy import Connection
+
+from nbtrack.server.access import Project
+from nbtrack.server.database import Dialect, one, rows, run, scalar
+from nbtrack.server.problems import conflict, invalid, not_found
+from nbtrack.server.wire import dumps, loads
+
+STATES = ("running", "finished", "failed", "crashed", "killed")
+MEMBER_ONLY_METADATA = ("command", "args", "git", "program", "codePath")
+SORTABLE = {
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "heartbeat_at": "heartbeat_at",
+    "name": "name",
+    "id": "run_id",
+    "state": "state",
+    "runtime": "runtime",
+    "history_count": "history_count",
+}
+JSON_FIELDS = ("config", "summary", "metadata")
+MERGED_FIELDS = ("config", "summary")
+PLAIN_FIELDS = ("name", "notes", "group", "job_type", "state", "exit_code", "runtime", "created_at")
+COLUMNS = {"group": "group_name"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    state: str | None = None
+    tag: str | None = None
+    group: str | None = None
+    sort: str = "-created_at"
+    limit: int = 50
+    offset: int = 0
+
+
+def lock(conn: Connection, dialect: Dialect, run_pk: int) -> None:
+    """Serialise writers of one run (SQLite already holds the database write lock)."""
+    if dialect.name == "postgresql":
+        run(conn, "SELECT pk FROM runs WHERE pk = :p FOR UPDATE", {"p": run_pk})
+
+
+def find(conn: Connection, project: Project, run_id: str) -> dict[str, Any]:
+    row = one(
+        conn,
+        "SELECT * FROM runs WHERE project_pk = :p AND run_id = :r",
+        {"p": project.pk, "r": run_id},
+    )
+    if row is None:
+        raise not_found(f"Run '{project.path}/{run_id}' not found: check the run ID.")
+    return row
+
+
+def upsert(
+    conn: Connection, dialect: Dialect, project: Project, run_id: str, patch: dict[str, Any]
+) -> dict[str, Any]:
+    """Create the run if new, then apply ``patch`` (fields the client sent)."""
+    now = time.time()
+    entity_pk = scalar(conn, "SELECT entity_pk FROM projects WHERE pk = :p", {"p": project.pk})
+    run(
+        conn,
+        "INSERT INTO runs (project_pk, entity_pk, run_id, created_at, updated_at, heartbeat_at) "
+        "VALUES (:p, :e, :r, :t, :t, :t) ON CONFLICT (entity_pk, run_id) DO NOTHING",
+        {"p": project.pk, "e": entity_pk, "r": run_id, "t": now},
+    )
+    row = one(
+        conn,
+        "SELECT pk, project_pk FROM runs WHERE entity_pk = :e AND run_id = :r",
+        {"e": entity_pk, "r": run_id},
+    )
+    assert row is not None
+    if row["project_pk"] != project.pk:
+        other = scalar(conn, "SELECT name FROM projects WHERE pk = :p", {"p": row["project_pk"]})
+        raise conflict(
+            f"Run ID '{run_id}' is already used in project '{project.entity}/{other}'; "
+            "choose another ID, or log to that project."
+        )
+    lock(conn, dialect, row["pk"])
+    current = one(conn, "SELECT * FROM runs WHERE pk = :p", {"p": row["pk"]})
+    assert current is not None
+    _apply(conn, current, patch, now)
+    fresh = one(conn, "SELECT * FROM runs WHERE pk = :p", {"p": row["pk"]})
+    assert fresh is not None
+    return fresh
+
+
+def _apply(conn: Connection, current: dict[str, Any], patch: dict[str, Any], now: float) -> None:
+    values: dict[str, Any] = {"updated_at": now, "heartbeat_at": now}
+    for field in MERGED_FIELDS:
+        if patch.get(field) is not None:
+            values[field] = dumps(loads(current[field], field) | patch[field])
+    if patch.get("metadata") is not None:
+        values["metadata"] = dumps(patch["metadata"])
+    if patch.get("git") is not None:
+        values["git"] = dumps(patch["git"])
+    if "name" not in patch and patch.get("display_name") is not None:
+        patch = patch | {"name": patch["display_name"]}
+    for field in PLAIN_FIELDS:
+        if field in patch and (patch[field] is not None or field in ("notes", "group", "job_type")):
+            values[COLUMNS.get(field, field)] = patch[field]
+    if patch.get("tags") is not None:
+        values["tags"] = dumps(patch["tags"])
+        _set_tags(conn, current["pk"], patch["tags"])
+    assignments = ", ".join(f"{column} = :{column}" for column in values)
+    run(conn, f"UPDATE runs SET {assignments} WHERE pk = :pk", values | {"pk": current["pk"]})
+
+
+def _set_tags(conn: Connection, run_pk: int, tags: list[str]) -> None:
+    run(conn, "DELETE FROM run_tags WHERE run_pk = :r", {"r": run_pk})
+    unique = sorted(set(tags))
+    if unique:
+        run(
+            conn,
+            "INSERT INTO run_tags (run_pk, tag) VALUES (:r, :t)",
+            [{"r": run_pk, "t": t} for t in unique],
+        )
+
+
+def touch(conn: Connection, run_pk: int) -> None:
+    now = time.time()
+    run(conn, "UPDATE runs SET heartbeat_at = :t WHERE pk = :p", {"t": now, "p": run_pk})
+
+
+def shown_state(row: dict[str, Any], timeout: float, now: float | None = None) -> str:
+    state: str = row["state"]
+    if state == "running" and (now or time.time()) - row["heartbeat_at"] > timeout:
+        return "crashed"
+    return state
+
+
+def present(row: dict[str, Any], project: Project, base_url: str, timeout: float) -> dict[str, Any]:
+    """The run as the API shows it to this viewer (git and command only for members)."""
+    metadata = loads(row["metadata"], "metadata")
+    body: dict[str, Any] = {
+        "id": row["run_id"],
+        "entity": project.entity,
+        "project": project.name,
+        "name": row["name"],
+        "display_name": row["name"],
+        "state": shown_state(row, timeout),
+        "exit_code": row["exit_code"],
+        "config": loads(row["config"], "config"),
+        "summary": loads(row["summary"], "summary"),
+        "tags": json.loads(row["tags"]),
+        "notes": row["notes"],
+        "group": row["group_name"],
+        "job_type": row["job_type"],
+        "metadata": metadata,
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "heartbeat_at": row["heartbeat_at"],
+        "runtime": row["runtime"],
+        "history_count": row["history_count"],
+        "max_offset": row["max_offset"],
+        "url": f"{base_url}/{project.entity}/{project.name}/runs/{row['run_id']}",
+    }
+    if project.member:
+        body["git"] = loads(row["git"], "git") if row["git"] else None
+    else:
+        body["metadata"] = {k: v for k, v in metadata.items() if k not in MEMBER_ONLY_METADATA}
+    return body
+
+
+def listing(
+    conn: Connection, project: Project, query: Listing, timeout: float
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the project's runs and the total that match the filters."""
+    where, params = _filters(project, query, timeout)
+    total = int(scalar(conn, f"SELECT COUNT(*) FROM runs WHERE {where}", params))
+    descending = query.sort.startswith("-")
+    field = query.sort.lstrip("-+")
+    if field.startswith("summary."):
+        pks = _summary_order(conn, where, params, field[8:], descending)[
+            query.offset : query.offset + query.limit
+        ]
+        return _by_pks(conn, pks), total
+    column = SORTABLE.get(field)
+    if column is None:
+        raise invalid(
+            f"sort={query.sort!r} is not sortable; use one of {', '.join(sorted(SORTABLE))} "
+            "or summary.<key>, with '-' in front for descending."
+        )
+    order = "DESC" if descending else "ASC"
+    page = rows(
+        conn,
+        f"SELECT * FROM runs WHERE {where} ORDER BY {column} {order}, pk {order} "
+        "LIMIT :limit OFFSET :offset",
+        params | {"limit": query.limit, "offset": query.offset},
+    )
+    return page, total
+
+
+def _filters(project: Project, query: Listing, timeout: float) -> tuple[str, dict[str, Any]]:
+    clauses = ["project_pk = :project"]
+    params: dict[str, Any] = {"project": project.pk, "cutoff": time.time() - timeout}
+    if query.state == "crashed":
+        clauses.append("(state = 'crashed' OR (state = 'running' AND heartbeat_at < :cutoff))")
+    elif query.state == "running":
+        clauses.append("state = 'running' AND heartbeat_at >= :cutoff")
+    elif query.state is not None:
+        if query.state not in STATES:
+            raise invalid(f"state={query.state!r} is not a state; use one of {', '.join(STATES)}.")
+        clauses.append("state = :state")
+        params["state"] = query.state
+    if query.tag is not None:
+        clauses.append("pk IN (SELECT run_pk FROM run_tags WHERE tag = :tag)")
+        params["tag"] = query.tag
+    if query.group is not None:
+        clauses.append("group_name = :group")
+        params["group"] = query.group
+    return " AND ".join(clauses), params
+
+
+def _summary_order(
+    conn: Connection, where: str, params: dict[str, Any], key: str, descending: bool
+) -> list[int]:
+    found = rows(conn, f"SELECT pk, summary FROM runs WHERE {where}", params)
+
+    def sort_key(row: dict[str, Any]) -> tuple[int, float, str]:
+        value = loads(row["summary"], "summary").get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            return (1, 0.0, str(value) if value is not None else "")
+        return (0, -float(value) if descending else float(value), "")
+
+    return [r["pk"] for r in sorted(found, key=sort_key)]
+
+
+def _by_pks(conn: Connection, pks: list[int]) -> list[dict[str, Any]]:
+    if not pks:
+        return []
+    marks = ", ".join(f":p{i}" for i in range(len(pks)))
+    found = rows(
+        conn, f"SELECT * FROM runs WHERE pk IN ({marks})", {f"p{i}": pk for i, pk in enumerate(pks)}
+    )
+    by_pk = {r["pk"]: r for r in found}
+    return [by_pk[pk] for pk in pks]

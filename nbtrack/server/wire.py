@@ -1,0 +1,54 @@
+"""JSON on the wire: non-finite floats travel as the bare literals NaN/Infinity/-Infinity."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from nbtrack.server.problems import ApiError, invalid
+
+
+def dumps(value: Any) -> str:
+    """JSON text (ASCII) that keeps NaN/Infinity as bare literals (what Python's json reads)."""
+    return json.dumps(value, allow_nan=True, separators=(",", ":"))
+
+
+def loads(text: bytes | str, what: str = "request body") -> Any:
+    """Parse JSON that may hold NaN/Infinity; malformed input is a 400 naming ``what``."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError, UnicodeDecodeError) as exc:
+        raise invalid(f"The {what} is not valid JSON ({exc}); send a JSON document.") from None
+
+
+def finite(value: Any) -> Any:
+    """The same value with every non-finite float replaced by None (for browsers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value
+
+
+class JSONResponse(Response):
+    """A JSON response that allows non-finite floats (Starlette's refuses them)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content).encode("utf-8")
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    body = {"error": {"code": error.code, "message": error.message}}
+    return JSONResponse(body, status_code=error.status, headers=error.headers)
