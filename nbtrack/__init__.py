@@ -19,6 +19,8 @@ from nbtrack.settings import Settings
 
 if TYPE_CHECKING:
     from nbtrack.api import Api
+    from nbtrack.account import login, logout
+    from nbtrack.syncing import SyncReport, sync
 
 __version__ = "0.1.0"
 
@@ -90,6 +92,14 @@ def __getattr__(name: str) -> Any:
         from nbtrack.api import Api
 
         return Api
+    if name in ("sync", "SyncReport"):
+        from nbtrack import syncing
+
+        return getattr(syncing, name)
+    if name in ("login", "logout"):
+        from nbtrack import account
+
+        return getattr(account, name)
     raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")
 
 
@@ -112,6 +122,7 @@ __all__ = [
     "Run",
     "Settings",
     "Summary",
+    "SyncReport",
     "__version__",
     "config",
     "errors",
@@ -119,7 +130,10 @@ __all__ = [
     "init",
     "load_ipython_extension",
     "log",
+    "login",
+    "logout",
     "run",
     "summary",
+    "sync",
     "unload_ipython_extension",
 ]

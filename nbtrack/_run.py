@@ -8,15 +8,18 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from nbtrack import gitstate, registry, rundir, runlog, values
+from nbtrack import console, gitstate, registry, rundir, runlog, values
 from nbtrack.errors import RunFinished
 from nbtrack.runconfig import Config, Summary
 from nbtrack.settings import Settings
 from nbtrack.worker import Worker
+
+if TYPE_CHECKING:
+    from nbtrack.uploader import BackgroundUpload
 
 STATES = ("running", "finished", "failed", "crashed", "killed")
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
@@ -75,6 +78,7 @@ class Run:
         self._summary = Summary(summary, record=self._record_summary)
         self._worker = Worker(self.id, self._tick)
         self._git_thread: threading.Thread | None = None
+        self._upload: BackgroundUpload | None = None
 
     # -- properties users read and set ------------------------------------------------------------
     @property
@@ -272,6 +276,8 @@ class Run:
         self._record("meta", self.metadata)
         self._write_files()
         self._worker.start()
+        if self._upload is not None:
+            self._upload.start()
         if not self.settings.disable_git:
             self._git_thread = threading.Thread(
                 target=self._capture_git, name=f"nbtrack-git-{self.id}", daemon=True
@@ -331,12 +337,53 @@ class Run:
         self._write_files(exit_record)
         self._writer.close()
         registry.remove(self)
+        if self._upload is not None:
+            self._flush_upload()
+
+    def _flush_upload(self) -> None:
+        assert self._upload is not None
+        left = self._upload.finish(self.settings.finish_timeout)
+        if self._upload.uploader.url:
+            self.url = self._upload.uploader.url
+        if left:
+            reason = self._upload.uploader.error or "the server did not answer in time"
+            console.say(
+                f"{left} records of run {self.name} ({self.id}) are not uploaded yet ({reason}); "
+                "they are safe on disk and `nbtrack sync` (or the notebook's "
+                "'Sync offline runs' button) will send them."
+            )
 
     def mark_killed(self) -> None:
         """End the run as ``killed`` (KeyboardInterrupt)."""
         with self._finish_lock:
             if not self._closed:
                 self._close(130, "killed", "interrupted")
+
+    def attach_upload(self, upload: BackgroundUpload, url: str | None) -> None:
+        """Online runs: send the log to the server from a background thread."""
+        self._upload = upload
+        self.url = url
+
+    def upload_status(self) -> dict[str, Any]:
+        """``{"state", "uploaded", "total", "error"}``: how much of the log the server has.
+
+        ``state`` is ``offline``, ``pending``, ``syncing``, ``synced`` or ``error``.
+        """
+        total = self._writer.offset
+        if self._upload is None:
+            from nbtrack.uploader import Progress
+
+            uploaded = Progress.load(self.path).offset if self.dir else 0
+            state = "synced" if uploaded and uploaded >= total else "offline"
+            return {"state": state, "uploaded": uploaded, "total": total, "error": None}
+        uploader = self._upload.uploader
+        state = uploader.state
+        if state == "synced" and uploader.progress.offset < total:
+            state = "pending"
+        if uploader.url and self.url is None:
+            self.url = uploader.url
+        uploaded = uploader.progress.offset
+        return {"state": state, "uploaded": uploaded, "total": total, "error": uploader.error}
 
     def on_finish(self, callback: Callable[[Run], None]) -> None:
         self._finish_callbacks.append(callback)

@@ -163,15 +163,37 @@ def _crashed_latest(root: Any) -> Any:
 def _new(settings: Settings, config: dict[str, Any]) -> Run:
     run_id = settings.run_id or names.generate_id()
     started = time.time()
+    name = settings.name or names.generate_name(settings.project)
+    info = _info(settings, run_id, name, started)
+    connection = _connect(settings, info)
     try:
         path = rundir.create(settings.root, run_id, settings.mode == "offline", started)
     except FileExistsError:
         raise ResumeError(f"A run with id {run_id!r} is being created already.") from None
-    name = settings.name or names.generate_name(settings.project)
-    info = _info(settings, run_id, name, started)
     run = Run(settings, path, info, environment.describe(), config=config)
+    _go_online(run, connection)
     run.start({"format": FORMAT_VERSION, "run_id": run_id, "created_at": started})
     return run
+
+
+def _connect(settings: Settings, info: dict[str, Any]) -> Any:
+    """Online: ask the server before anything is written, so a refused run leaves nothing."""
+    if settings.mode != "online":
+        return None
+    from nbtrack import online
+
+    return online.connect(settings, info)
+
+
+def _go_online(run: Run, connection: Any) -> None:
+    if connection is None:
+        return
+    from nbtrack.uploader import BackgroundUpload, Uploader
+
+    run.entity = run.entity or connection.entity
+    uploader = Uploader(run.path, connection.transport, run.entity, run.project)
+    uploader.url = connection.url
+    run.attach_upload(BackgroundUpload(uploader), connection.url)
 
 
 def _resume(settings: Settings, path: Any, config: dict[str, Any]) -> Run:
@@ -182,6 +204,7 @@ def _resume(settings: Settings, path: Any, config: dict[str, Any]) -> Run:
     info.update({k: v for k, v in fresh.items() if k not in keep and v not in (None, [], ())})
     if settings.name:
         info["name"] = settings.name
+    connection = _connect(settings, info)
     run = Run(
         settings,
         path,
@@ -193,6 +216,7 @@ def _resume(settings: Settings, path: Any, config: dict[str, Any]) -> Run:
         runtime=state.runtime,
         history_count=state.history_count,
     )
+    _go_online(run, connection)
     run.start({})
     run._record("resume", {"at": time.time(), "pid": fresh["pid"], "host": fresh["host"]})
     if config:

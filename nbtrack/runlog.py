@@ -48,10 +48,15 @@ TAIL_WINDOW = 4 << 20
 
 def encode(kind: str, payload: Any) -> bytes:
     """One log line. Raises TypeError/OverflowError on values JSON cannot hold."""
-    body = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
-    if b"null" in body and _has_non_finite(payload):
-        body = json.dumps(to_plain(payload), allow_nan=True, separators=(",", ":")).encode()
-    return b'["' + kind.encode() + b'",' + body + b"]\n"
+    return b'["' + kind.encode() + b'",' + dumps(payload) + b"]\n"
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON; non-finite floats as ``NaN``/``Infinity`` (orjson would write null)."""
+    body = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+    if b"null" in body and _has_non_finite(value):
+        body = json.dumps(to_plain(value), allow_nan=True, separators=(",", ":")).encode()
+    return body
 
 
 def _has_non_finite(value: Any) -> bool:

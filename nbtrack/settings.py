@@ -2,8 +2,8 @@
 
 Precedence, highest first: ``init()`` arguments (and ``settings=``), ``NBTRACK_*`` environment
 variables, the settings file ``./nbtrack/settings``, the settings file in the user's config
-directory, defaults. Settings files are INI files with a ``[default]`` section whose keys are the field names
-below (``project = mnist``, ``mode = offline``, ``base_url = http://127.0.0.1:8642``).
+directory, defaults. Settings files are INI files with a ``[default]`` section whose keys are
+the field names below (``project = mnist``, ``mode = offline``, ``base_url = http://...``).
 """
 
 from __future__ import annotations

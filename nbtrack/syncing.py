@@ -1,0 +1,273 @@
+"""``nbtrack sync``: upload local runs (offline ones, and online ones an outage left behind).
+
+Idempotent and resumable: each run's progress is stored only after the server acknowledged it,
+and the server ignores records it already has, so syncing twice, or after an interruption, leaves
+every step on the server exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from nbtrack import credentials, rundir, runstate
+from nbtrack.errors import CommError, ServerError
+from nbtrack.settings import resolve
+from nbtrack.transport import Transport
+from nbtrack.uploader import Backoff, Progress, UploadLock, Uploader
+
+SyncProgress = Callable[[str, int, int], None]
+RETRIES = 6
+
+
+@dataclasses.dataclass
+class RunSync:
+    """What happened to one run directory."""
+
+    path: str
+    run_id: str
+    sent: int = 0
+    total: int = 0
+    ok: bool = False
+    skipped: bool = False
+    error: str | None = None
+    url: str | None = None
+    complete: bool = False
+
+
+@dataclasses.dataclass
+class SyncReport:
+    results: list[RunSync] = dataclasses.field(default_factory=list)
+
+    @property
+    def synced(self) -> int:
+        """Runs the server now holds completely."""
+        return sum(1 for r in self.results if r.ok and r.complete)
+
+    @property
+    def records_sent(self) -> int:
+        return sum(r.sent for r in self.results)
+
+    @property
+    def failures(self) -> list[tuple[str, str]]:
+        return [(r.path, r.error or "failed") for r in self.results if not r.ok and not r.skipped]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def sync(
+    paths: Iterable[str | Path] | None = None,
+    *,
+    project: str | None = None,
+    entity: str | None = None,
+    include_synced: bool = False,
+    dry_run: bool = False,
+    clean: bool = False,
+    progress: SyncProgress | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+) -> SyncReport:
+    """Upload every run under ``paths`` (default: ``./nbtrack``) that the server lacks."""
+    overrides = {"base_url": base_url, "api_key": api_key, "project": project, "entity": entity}
+    settings = resolve({k: v for k, v in overrides.items() if v is not None})
+    key = settings.api_key or (credentials.load(settings.base_url) or {}).get("api_key")
+    default_entity = entity or (credentials.load(settings.base_url) or {}).get("entity")
+    transport = Transport(settings.base_url, key, timeout=60)
+    report = SyncReport()
+    try:
+        for path in find_runs(paths, settings.root):
+            target = _Target(transport, entity or None, default_entity, project)
+            result = target.sync_one(path, include_synced, dry_run, progress)
+            if result is not None:
+                report.results.append(result)
+                if clean and result.complete and not dry_run:
+                    shutil.rmtree(path, ignore_errors=True)
+    finally:
+        transport.close()
+    return report
+
+
+def find_runs(paths: Iterable[str | Path] | None, root: Path) -> list[Path]:
+    """Run directories named, or found inside the folders named (default: the run root)."""
+    found: list[Path] = []
+    for item in [Path(p) for p in paths] if paths is not None else [root]:
+        if rundir.is_run_dir(item):
+            found.append(item)
+        elif (item / "nbtrack").is_dir() and not rundir.list_all(item):
+            found.extend(rundir.list_all(item / "nbtrack"))
+        else:
+            found.extend(rundir.list_all(item))
+    return list(dict.fromkeys(p.resolve() for p in found))
+
+
+def pending_runs(root: Path) -> list[Path]:
+    """Local runs the server does not hold completely (what the Sync button sends)."""
+    return [p for p in rundir.list_all(root) if not _fully_uploaded(p)]
+
+
+def _fully_uploaded(path: Path) -> bool:
+    progress = Progress.load(path)
+    size = (path / "run.nbtrack").stat().st_size
+    return progress.byte >= size and (progress.finished or progress.crash_reported)
+
+
+@dataclasses.dataclass
+class _Target:
+    transport: Transport
+    entity: str | None
+    default_entity: str | None
+    project: str | None
+
+    def sync_one(
+        self, path: Path, include_synced: bool, dry_run: bool, progress: SyncProgress | None
+    ) -> RunSync | None:
+        state = runstate.quick(path)
+        run_id = str(state.info.get("id") or rundir.parse_name(path.name)[2])
+        result = RunSync(str(path), run_id)
+        if _fully_uploaded(path) and not include_synced:
+            return None
+        try:
+            lock = UploadLock(path)
+        except BlockingIOError:
+            result.skipped, result.error = True, "being uploaded by another process right now"
+            return result
+        try:
+            uploader = self._uploader(path, state, include_synced)
+            result.total = uploader.total_records()
+            if dry_run:
+                result.ok = True
+                return result
+            self._drive(uploader, state, result, progress)
+        finally:
+            lock.release()
+        return result
+
+    def _uploader(self, path: Path, state: runstate.RunState, fresh: bool) -> Uploader:
+        project = self.project or str(state.info.get("project") or "uncategorized")
+        entity = self.entity or state.info.get("entity") or self.default_entity
+        uploader = Uploader(path, self.transport, entity, project)
+        stored = uploader.progress
+        same = (stored.base_url, stored.entity, stored.project) == (
+            self.transport.base_url,
+            uploader.entity or stored.entity,
+            project,
+        )
+        if fresh or not same:
+            uploader.progress = Progress()
+        return uploader
+
+    def _drive(
+        self,
+        uploader: Uploader,
+        state: runstate.RunState,
+        result: RunSync,
+        progress: SyncProgress | None,
+    ) -> None:
+        start = uploader.progress.offset
+        backoff = Backoff(base=0.5, cap=8.0)
+
+        def report(sent: int, total: int) -> None:
+            result.sent, result.total = sent - start, total
+            if progress is not None:
+                progress(result.path, sent, total)
+
+        for attempt in range(RETRIES):
+            try:
+                uploader.drain(None, report)
+                if state.state == "crashed":
+                    uploader.report_crash()
+                break
+            except ServerError as exc:
+                if exc.status < 500 and exc.status not in (408, 429):
+                    result.error = str(exc)
+                    break
+                result.error = str(exc)
+            except CommError as exc:
+                result.error = str(exc)
+            if attempt < RETRIES - 1:
+                time.sleep(backoff.failed())
+        else:
+            result.sent = uploader.progress.offset - start
+            return
+        result.sent = uploader.progress.offset - start
+        result.url = uploader.url
+        result.complete = uploader.done()
+        result.ok = result.error is None or uploader.progress.byte >= uploader.log_size()
+        if result.ok:
+            result.error = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", help="run directories or folders holding them")
+    parser.add_argument("--project", help="upload into this project instead of the run's own")
+    parser.add_argument("--entity", help="upload into this entity instead of the run's own")
+    parser.add_argument("--include-synced", action="store_true", help="send synced runs again")
+    parser.add_argument("--dry-run", action="store_true", help="list what would be sent")
+    parser.add_argument("--clean", action="store_true", help="delete runs that are fully synced")
+    parser.add_argument("--yes", action="store_true", help="do not ask before --clean deletes")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.clean and not args.dry_run and not args.yes and not _confirm():
+        print("Nothing deleted; nothing synced.")
+        return 1
+    report = sync(
+        args.paths or None,
+        project=args.project,
+        entity=args.entity,
+        include_synced=args.include_synced,
+        dry_run=args.dry_run,
+        clean=args.clean,
+        progress=_print_progress,
+    )
+    return _print_report(report, args.dry_run)
+
+
+def _confirm() -> bool:
+    if not sys.stdin.isatty():
+        print("--clean deletes local runs: add --yes to confirm.", file=sys.stderr)
+        return False
+    return input("Delete local runs once fully synced? [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _print_progress(path: str, sent: int, total: int) -> None:
+    width = 30
+    filled = width * sent // total if total else width
+    name = Path(path).name
+    print(
+        f"\r{name}  [{'#' * filled}{'.' * (width - filled)}] {sent}/{total}",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _print_report(report: SyncReport, dry_run: bool) -> int:
+    print(file=sys.stderr)
+    for result in report.results:
+        name = Path(result.path).name
+        if dry_run:
+            print(f"would sync {name}: {result.total} records")
+        elif result.skipped:
+            print(f"skipped {name}: {result.error}")
+        elif result.ok:
+            where = f" -> {result.url}" if result.url else ""
+            more = "" if result.complete else " (still running: sync again later)"
+            print(f"synced {name}: {result.sent} records{where}{more}")
+        else:
+            print(f"FAILED {name}: {result.error}")
+    if not report.results:
+        print("Nothing to sync.")
+    elif not dry_run:
+        print(
+            f"{report.synced} runs synced, {report.records_sent} records sent, "
+            f"{len(report.failures)} failed."
+        )
+    return 0 if report.ok else 1

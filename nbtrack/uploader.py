@@ -1,0 +1,353 @@
+"""Sending a run log to the server, exactly once, resumable from where it stopped.
+
+The uploader reads complete lines of the run log from the last acknowledged byte, turns them into
+API calls (run fields, config and summary merges, history batches keyed by the record's offset,
+files, the final state) and, only after the server answered, stores its progress in
+``upload.json`` next to the log. Whatever happens in between (a crash, an outage, a second
+uploader), the server ignores records it already has, so nothing is lost and nothing doubles.
+
+An online run drives it from a background thread; ``nbtrack sync`` drives it to the end.
+A flock on ``.upload.lock`` keeps two uploaders off one run directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nbtrack import rundir, runlog
+from nbtrack.errors import CommError, ServerError
+from nbtrack.transport import Transport
+
+PROGRESS_FILE = "upload.json"
+LOCK_FILE = ".upload.lock"
+CHUNK_BYTES = 8 << 20
+BATCH_RECORDS = 10_000
+RUN_FIELDS = ("name", "tags", "notes", "group", "job_type", "created_at")
+HIDDEN_META = ("git",)
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclasses.dataclass
+class Progress:
+    """What the server has acknowledged, persisted in ``upload.json``."""
+
+    byte: int = 0
+    offset: int = 0
+    base_url: str | None = None
+    entity: str | None = None
+    project: str | None = None
+    crash_reported: bool = False
+    finished: bool = False
+
+    @classmethod
+    def load(cls, path: Path) -> Progress:
+        data = rundir.read_json(path / PROGRESS_FILE)
+        if not isinstance(data, dict):
+            return cls()
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def save(self, path: Path) -> None:
+        rundir.write_json(path / PROGRESS_FILE, dataclasses.asdict(self))
+
+
+@dataclasses.dataclass
+class Chunk:
+    """Records read from the log, grouped into what the API wants."""
+
+    end_byte: int
+    end_offset: int
+    fields: dict[str, Any] = dataclasses.field(default_factory=dict)
+    summary: dict[str, Any] = dataclasses.field(default_factory=dict)
+    history: list[bytes] = dataclasses.field(default_factory=list)
+    files: list[str] = dataclasses.field(default_factory=list)
+    exit: dict[str, Any] | None = None
+
+
+class UploadLock:
+    """An exclusive, non-blocking lock on one run directory's upload."""
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            os.close(self.fd)
+
+
+class Uploader:
+    """Moves one run directory's log to ``entity/project`` on the server of ``transport``."""
+
+    def __init__(self, path: Path, transport: Transport, entity: str | None, project: str) -> None:
+        self.path = path
+        self.transport = transport
+        self.entity = entity
+        self.project = project
+        self.progress = Progress.load(path)
+        self.state = "pending"
+        self.error: str | None = None
+        self.url: str | None = None
+        self._run_id = rundir.parse_name(path.name)[2]
+
+    # -- what is left ------------------------------------------------------------------------------
+    def log_size(self) -> int:
+        try:
+            return (self.path / runlog.LOG_NAME).stat().st_size
+        except OSError:
+            return 0
+
+    def done(self) -> bool:
+        """True when the server has every record (a live run is never done)."""
+        return self.progress.byte >= self.log_size() and (
+            self.progress.finished or self.progress.crash_reported
+        )
+
+    # -- sending -----------------------------------------------------------------------------------
+    def step(self) -> int:
+        """Send the next chunk of the log; returns how many records it covered (0: none left)."""
+        self._ensure_entity()
+        chunk = self._read_chunk()
+        if chunk is None:
+            return 0
+        self._send(chunk)
+        covered = chunk.end_offset - self.progress.offset
+        self.progress.byte, self.progress.offset = chunk.end_byte, chunk.end_offset
+        self.progress.finished = self.progress.finished or chunk.exit is not None
+        self._save_progress()
+        return covered
+
+    def drain(self, deadline: float | None = None, report: ProgressCallback | None = None) -> bool:
+        """Send until nothing is left (True) or the deadline passes (False)."""
+        while deadline is None or time.monotonic() < deadline:
+            if self.step() == 0:
+                return True
+            if report is not None:
+                report(self.progress.offset, self.total_records())
+        return self.progress.byte >= self.log_size()
+
+    def report_crash(self) -> None:
+        """Tell the server a run whose process died is ``crashed`` (once)."""
+        if not self.progress.crash_reported:
+            self._put({"state": "crashed"})
+            self.progress.crash_reported = True
+            self._save_progress()
+
+    def heartbeat(self) -> None:
+        self._ensure_entity()
+        self.transport.call("POST", f"{self._run_path()}/heartbeat", {})
+
+    def total_records(self) -> int:
+        size, count = self.log_size(), self.progress.offset
+        with open(self.path / runlog.LOG_NAME, "rb") as stream:
+            stream.seek(self.progress.byte)
+            while block := stream.read(1 << 20):
+                count += block.count(b"\n")
+                size -= len(block)
+        return count
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _ensure_entity(self) -> None:
+        if self.entity is None:
+            viewer = self.transport.call("GET", "/viewer")
+            self.entity = str(viewer["entity"])
+
+    def _run_path(self) -> str:
+        return f"/runs/{self.entity}/{self.project}/{self._run_id}"
+
+    def _put(self, fields: dict[str, Any]) -> None:
+        answer = self.transport.call("PUT", self._run_path(), fields)
+        if isinstance(answer, dict) and answer.get("url"):
+            self.url = str(answer["url"])
+
+    def _save_progress(self) -> None:
+        self.progress.base_url = self.transport.base_url
+        self.progress.entity, self.progress.project = self.entity, self.project
+        self.progress.save(self.path)
+
+    def _read_chunk(self) -> Chunk | None:
+        with open(self.path / runlog.LOG_NAME, "rb") as stream:
+            stream.seek(self.progress.byte)
+            data = stream.read(CHUNK_BYTES)
+        end = data.rfind(b"\n") + 1
+        if end == 0:
+            if len(data) == CHUNK_BYTES:
+                raise CommError(f"A record in {self.path} is larger than {CHUNK_BYTES} bytes.")
+            return None
+        chunk = Chunk(self.progress.byte, self.progress.offset)
+        position = 0
+        while position < end and chunk.end_offset - self.progress.offset < BATCH_RECORDS:
+            line_end = data.index(b"\n", position) + 1
+            _add_record(chunk, chunk.end_offset, data[position:line_end])
+            chunk.end_offset += 1
+            chunk.end_byte += line_end - position
+            position = line_end
+        return chunk
+
+    def _send(self, chunk: Chunk) -> None:
+        fields = dict(chunk.fields)
+        if chunk.summary:
+            fields["summary"] = chunk.summary
+        if fields or self.url is None:
+            self._put(fields)
+        if chunk.history:
+            body = b'{"records":[' + b",".join(chunk.history) + b"]}"
+            self.transport.call("POST", f"{self._run_path()}/history", body)
+        for name in dict.fromkeys(chunk.files):
+            self._send_file(name)
+        if chunk.exit is not None:
+            exit_fields = {k: chunk.exit.get(k) for k in ("state", "exit_code", "runtime")}
+            self._put(exit_fields)
+
+    def _send_file(self, name: str) -> None:
+        try:
+            content = (self.path / "files" / name).read_bytes()
+        except OSError:
+            return  # removed since: nothing to send
+        self.transport.call("PUT", f"{self._run_path()}/files/{name}", data=content, timeout=60)
+
+
+def _add_record(chunk: Chunk, offset: int, line: bytes) -> None:
+    record = runlog.decode_line(line)
+    if record is None:
+        return
+    kind, payload = record
+    if kind == "h":
+        chunk.summary.update(payload)
+        step = int(payload.get("_step", 0))
+        raw = line[5:-2] if line.startswith(b'["h",') else runlog.dumps(payload)
+        chunk.history.append(b'{"offset":%d,"step":%d,"data":%s}' % (offset, step, raw))
+    elif kind == "run":
+        chunk.fields.update({k: payload[k] for k in RUN_FIELDS if k in payload})
+        chunk.fields.setdefault("state", "running")
+    elif kind == "config":
+        chunk.fields.setdefault("config", {}).update(payload)
+    elif kind == "summary":
+        chunk.summary.update(payload)
+    elif kind == "meta":
+        _add_metadata(chunk, payload)
+    elif kind == "file":
+        chunk.files.append(str(payload.get("name")))
+    elif kind == "resume":
+        chunk.fields["state"] = "running"
+        chunk.exit = None
+    elif kind == "exit":
+        chunk.exit = payload
+
+
+def _add_metadata(chunk: Chunk, payload: dict[str, Any]) -> None:
+    metadata = {k: v for k, v in payload.items() if k not in HIDDEN_META}
+    if "git" in payload:
+        chunk.fields["git"] = payload["git"]
+    if metadata:
+        chunk.fields.setdefault("metadata", {}).update(metadata)
+
+
+class Backoff:
+    """Exponential backoff with jitter, for retries that must not hammer a sick server."""
+
+    def __init__(self, base: float = 0.5, cap: float = 30.0) -> None:
+        self.base, self.cap, self.failures = base, cap, 0
+        self.next_attempt = 0.0
+
+    def ready(self) -> bool:
+        return time.monotonic() >= self.next_attempt
+
+    def failed(self) -> float:
+        self.failures += 1
+        delay = min(self.cap, self.base * 2 ** (self.failures - 1)) * random.uniform(0.5, 1.5)
+        self.next_attempt = time.monotonic() + delay
+        return delay
+
+    def succeeded(self) -> None:
+        self.failures, self.next_attempt = 0, 0.0
+
+
+class BackgroundUpload:
+    """The online run's uploader thread: sends what the log gains, retries with backoff."""
+
+    HEARTBEAT_SECONDS = 15.0
+
+    def __init__(self, uploader: Uploader, interval: float = 0.5) -> None:
+        from nbtrack.worker import Worker
+
+        self.uploader = uploader
+        self.backoff = Backoff()
+        self.lock: UploadLock | None = None
+        self.fatal = False
+        self._last_contact = 0.0
+        self._mutex = threading.Lock()
+        self.worker = Worker(f"upload-{uploader._run_id}", self.tick, interval)
+
+    def start(self) -> None:
+        try:
+            self.lock = UploadLock(self.uploader.path)
+        except BlockingIOError:
+            self.uploader.state, self.uploader.error = "error", "another process is uploading it"
+            return
+        self.worker.start()
+
+    def tick(self) -> None:
+        if self.fatal or not self.backoff.ready():
+            return
+        with self._mutex:
+            self._attempt()
+
+    def _attempt(self) -> None:
+        uploader = self.uploader
+        try:
+            if uploader.progress.byte < uploader.log_size():
+                uploader.state = "syncing"
+                while uploader.step():
+                    self._last_contact = time.monotonic()
+            elif time.monotonic() - self._last_contact > self.HEARTBEAT_SECONDS:
+                uploader.heartbeat()
+                self._last_contact = time.monotonic()
+            uploader.state, uploader.error = "synced", None
+            self.backoff.succeeded()
+        except ServerError as exc:
+            self._failed(exc, fatal=exc.status in (401, 403, 404))
+        except CommError as exc:
+            self._failed(exc, fatal=False)
+
+    def _failed(self, exc: Exception, fatal: bool) -> None:
+        self.uploader.state, self.uploader.error = "error", str(exc)
+        if fatal:
+            self.fatal = True  # e.g. the key was revoked: local data stays for `nbtrack sync`
+        else:
+            self.backoff.failed()
+
+    def finish(self, timeout: float) -> int:
+        """Stop the thread, send what is left for up to ``timeout`` s; returns records left."""
+        self.worker.stop(timeout)
+        deadline = time.monotonic() + timeout
+        with self._mutex:
+            while not self.fatal and time.monotonic() < deadline:
+                try:
+                    if self.uploader.drain(deadline):
+                        self.uploader.state, self.uploader.error = "synced", None
+                        break
+                except ServerError as exc:
+                    self._failed(exc, fatal=exc.status in (401, 403, 404))
+                except CommError as exc:
+                    self._failed(exc, fatal=False)
+                    time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+        if self.lock is not None:
+            self.lock.release()
+        left = self.uploader.total_records() - self.uploader.progress.offset
+        return left
