@@ -18,8 +18,8 @@ from nbtrack.runconfig import Config, Summary
 from nbtrack.settings import Settings
 
 if TYPE_CHECKING:
-    from nbtrack.api import Api
     from nbtrack.account import login, logout
+    from nbtrack.api import Api
     from nbtrack.syncing import SyncReport, sync
 
 __version__ = "0.1.0"

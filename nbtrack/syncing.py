@@ -19,7 +19,7 @@ from nbtrack import credentials, rundir, runstate
 from nbtrack.errors import CommError, ServerError
 from nbtrack.settings import resolve
 from nbtrack.transport import Transport
-from nbtrack.uploader import Backoff, Progress, UploadLock, Uploader
+from nbtrack.uploader import Backoff, Progress, Uploader, UploadLock
 
 SyncProgress = Callable[[str, int, int], None]
 RETRIES = 6
