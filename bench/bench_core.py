@@ -29,6 +29,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 WORKER = BENCH / "worker.py"
 RESULTS = BENCH / "RESULTS.md"
+RAW = BENCH / "out/core-results.json"
 SECTION = "## Core client"
 INTRO = (
     "# nbtrack benchmarks\n\nMeasured figures, one section per component; see bench/README.md.\n"
@@ -215,9 +216,10 @@ def bench_tracker(tracker: Tracker, quick: bool) -> dict[str, list[Result] | str
     if not tracker.python.exists():
         missing = f"{tracker.python} missing (run bench/setup_peers.sh)"
         return dict.fromkeys(MEASURES, missing)
-    warmup = run_measure(tracker, plan, "import")  # compiles bytecode, catches a broken venv
-    if isinstance(warmup, str):
-        return dict.fromkeys(MEASURES, warmup)
+    try:  # compiles bytecode and catches a broken venv before anything is timed
+        run_worker(tracker, "import", {}, timeout=180)
+    except (WorkerError, subprocess.CalledProcessError) as exc:
+        return dict.fromkeys(MEASURES, f"import: {exc}")
     return {m: run_measure(tracker, plan, m) for m in MEASURES}
 
 
@@ -235,7 +237,10 @@ class Figure:
 
 
 def k(n: float) -> str:
-    return f"{n / 1000:g}k" if n >= 1000 else f"{n:g}"
+    """A step count in short form: 200, 5k, 561k, 1M."""
+    if n >= 1_000_000:
+        return f"{n / 1e6:.3g}M"
+    return f"{n / 1000:.3g}k" if n >= 1000 else f"{n:g}"
 
 
 def fig_import(rs: list[Result]) -> Figure:
@@ -380,21 +385,26 @@ def cpu_model() -> str:
     return "unknown CPU"
 
 
+def git_out(*args: str) -> str:
+    proc = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+    return proc.stdout.strip()
+
+
 def nbtrack_commit() -> str:
-    proc = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    )
-    return proc.stdout.strip() or "?"
+    """HEAD, marked when nbtrack's sources in the working tree differ from it."""
+    head = git_out("rev-parse", "--short", "HEAD") or "?"
+    dirty = git_out("status", "--porcelain", "--", "nbtrack", ":(exclude)nbtrack/server")
+    return f"{head} (+ uncommitted changes in the client)" if dirty else head
 
 
-def header(quick: bool, load: float, elapsed: float) -> list[str]:
+def header(quick: bool, commit: str, load: float, elapsed: float) -> list[str]:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     kind = "quick smoke run, not representative" if quick else "full run"
     return [
         SECTION,
         "",
         f"Measured {now} ({kind}, {elapsed / 60:.1f} min) by `bench/bench_core.py` at commit "
-        f"{nbtrack_commit()}.",
+        f"{commit}.",
         f"Machine: {os.cpu_count()} cores ({cpu_model()}), Linux {platform.release()}, "
         f"Python {platform.python_version()} in every virtualenv, load average {load:.2f} at "
         "start.",
@@ -435,6 +445,13 @@ def replace_section(text: str, section: str) -> str:
     return "\n".join(lines[:start]) + "\n" + section + ("\n" + after + "\n" if after else "")
 
 
+def save_raw(data: dict[str, dict[str, Any]]) -> None:
+    """Keep the workers' raw results next to the table, for a closer look."""
+    RAW.parent.mkdir(exist_ok=True)
+    RAW.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    note(f"raw results: {RAW}")
+
+
 def write_results(path: Path, section: str) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else INTRO
     path.write_text(replace_section(text, section), encoding="utf-8")
@@ -458,9 +475,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = [t.name for t in TRACKERS if t.name in args.trackers.split(",")]
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
-    load, t0 = os.getloadavg()[0], time.perf_counter()
+    commit, load, t0 = nbtrack_commit(), os.getloadavg()[0], time.perf_counter()
     data = {t.name: bench_tracker(t, args.quick) for t in TRACKERS if t.name in names}
-    head = header(args.quick, load, time.perf_counter() - t0)
+    save_raw(data)
+    head = header(args.quick, commit, load, time.perf_counter() - t0)
     section = "\n".join(head + table(names, data) + notes(names, data)) + "\n"
     print(section)
     if not (args.quick or args.no_write):
