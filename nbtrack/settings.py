@@ -52,7 +52,7 @@ class Settings:
     @property
     def root(self) -> Path:
         """The folder that holds the run directories: ``<dir>/nbtrack``."""
-        return Path(self.dir).expanduser() / "nbtrack"
+        return Path(self.dir).expanduser().absolute() / "nbtrack"
 
 
 ENV_NAMES: dict[str, str] = {

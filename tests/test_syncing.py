@@ -1,0 +1,193 @@
+"""``nbtrack sync``: exactly once, resumable, concurrent-safe, through kills."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import nbtrack
+from nbtrack import uploader
+from tests.liveserver import LiveServer, wait_for
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path_factory.mktemp("sync-server") / "data").start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def target(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
+    monkeypatch.setenv("NBTRACK_BASE_URL", server.url)
+    monkeypatch.setenv("NBTRACK_API_KEY", server.admin_key)
+    return server
+
+
+def offline_run(project: str, steps: int, **init: object) -> nbtrack.Run:
+    run = nbtrack.init(project=project, mode="offline", reinit="create_new", **init)  # type: ignore[arg-type]
+    for i in range(steps):
+        run.log({"i": i, "sq": i * i})
+    return run
+
+
+def remote(server: LiveServer, path: str) -> nbtrack.api.RunView:
+    return nbtrack.Api(server.url, server.admin_key).run(path)
+
+
+def assert_same(server: LiveServer, path: str, run_id: str) -> None:
+    there = remote(server, path)
+    here = nbtrack.Api.local().run(run_id)
+    assert list(there.history()) == list(here.history())
+    assert (there.config, there.summary, there.name) == (here.config, here.summary, here.name)
+
+
+def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "nbtrack.cli", *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        stdin=subprocess.DEVNULL,
+    )
+    if check:
+        assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def test_offline_run_syncs_exactly_once(target: LiveServer) -> None:
+    run = offline_run("offline-sync", 1000, config={"lr": 0.5})
+    run.summary["best"] = 7
+    run.finish()
+    report = nbtrack.sync()
+    assert report.ok and report.synced == 1 and report.records_sent > 1000
+    assert report.results[0].url == f"{target.url}/admin/offline-sync/runs/{run.id}"
+    assert_same(target, f"offline-sync/{run.id}", run.id)
+    assert remote(target, f"offline-sync/{run.id}").state == "finished"
+    again = nbtrack.sync()
+    assert again.results == []  # nothing left to send
+    forced = nbtrack.sync(include_synced=True)
+    assert forced.ok and forced.synced == 1
+    assert [r["i"] for r in remote(target, f"offline-sync/{run.id}").history()] == list(range(1000))
+
+
+def test_cli_sync_dry_run_redirect_and_clean(target: LiveServer) -> None:
+    run = offline_run("cli-sync", 50)
+    run.finish()
+    dry = cli("sync", "--dry-run")
+    assert "would sync" in dry.stdout and run.id in dry.stdout
+    assert uploader.Progress.load(Path(run.dir)).offset == 0
+    done = cli("sync", "--project", "elsewhere", run.dir)
+    assert "1 runs synced" in done.stdout and f"/admin/elsewhere/runs/{run.id}" in done.stdout
+    assert_same(target, f"elsewhere/{run.id}", run.id)
+    refused = cli("sync", "--clean", check=False)
+    assert refused.returncode == 1 and "--yes" in refused.stderr and Path(run.dir).exists()
+    cli("sync", "--clean", "--yes", "--include-synced", "--project", "elsewhere")
+    assert not Path(run.dir).exists()
+
+
+def test_failures_give_a_nonzero_exit_and_the_reason(target: LiveServer) -> None:
+    run = offline_run("denied", 5, entity="nobody-here")
+    run.finish()
+    done = cli("sync", check=False)
+    assert done.returncode == 1
+    assert "FAILED" in done.stdout and "nobody-here" in done.stdout
+    report = nbtrack.sync()
+    assert not report.ok and report.failures[0][0] == run.dir
+
+
+def test_live_run_syncs_now_and_again_later(target: LiveServer) -> None:
+    run = offline_run("live", 100)
+    first = nbtrack.sync()
+    assert first.ok and first.synced == 0 and first.results[0].sent > 0
+    for i in range(100, 250):
+        run.log({"i": i, "sq": i * i})
+    run.finish()
+    second = nbtrack.sync()
+    assert second.ok and second.synced == 1
+    assert_same(target, f"live/{run.id}", run.id)
+    assert remote(target, f"live/{run.id}").state == "finished"
+
+
+def test_crashed_run_is_synced_and_shown_crashed(target: LiveServer) -> None:
+    code = (
+        "import nbtrack, os\n"
+        "r = nbtrack.init(project='crashed', mode='offline')\n"
+        "[r.log({'i': i}) for i in range(300)]\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], env=os.environ.copy(), check=False)
+    crashed = nbtrack.Api.local().runs("crashed")[0]
+    assert crashed.state == "crashed"
+    assert nbtrack.sync().synced == 1
+    there = remote(target, f"crashed/{crashed.id}")
+    assert there.state == "crashed" and len(list(there.history())) == 300
+
+
+CHILD = """
+import nbtrack, threading
+run = nbtrack.init(project="killed-upload")
+print(run.id, flush=True)
+for i in range(60000):
+    run.log({"i": i, "a": i * 0.5, "b": -i})
+print("logged", flush=True)
+threading.Event().wait()  # alive, uploading, until killed
+"""
+
+
+def test_client_killed_mid_upload_then_sync(
+    target: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NBTRACK_MODE", "online")
+    with subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    ) as child:
+        assert child.stdout is not None
+        run_id = child.stdout.readline().strip()
+        assert child.stdout.readline().strip() == "logged"
+        path = nbtrack.Api.local().run(run_id).dir
+        assert path is not None
+        wait_for(lambda: uploader.Progress.load(Path(path)).offset > 0, 30, "a first upload")
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    acknowledged = uploader.Progress.load(Path(path)).offset
+    assert 0 < acknowledged < 60_000  # killed in the middle of the upload
+    report = nbtrack.sync()
+    assert report.ok and report.synced == 1
+    assert_same(target, f"killed-upload/{run_id}", run_id)
+    assert remote(target, f"killed-upload/{run_id}").state == "crashed"
+
+
+def test_two_sync_processes_at_once(target: LiveServer) -> None:
+    ids = []
+    for _ in range(4):
+        run = offline_run("concurrent", 3000)
+        run.finish()
+        ids.append(run.id)
+    command = [sys.executable, "-m", "nbtrack.cli", "sync"]
+    procs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    for run_id in ids:
+        assert_same(target, f"concurrent/{run_id}", run_id)
+    assert nbtrack.sync().results == []
+
+
+def test_progress_file_is_written_only_after_acknowledgement(target: LiveServer) -> None:
+    run = offline_run("progress", 20)
+    run.finish()
+    calls: list[tuple[int, int]] = []
+    nbtrack.sync(progress=lambda path, sent, total: calls.append((sent, total)))
+    assert calls and calls[-1][0] == calls[-1][1]
+    saved = json.loads((Path(run.dir) / uploader.PROGRESS_FILE).read_text())
+    assert saved["offset"] == calls[-1][1] and saved["finished"] is True
