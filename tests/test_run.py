@@ -13,9 +13,9 @@ from nbtrack.errors import NotInitialized, RunFinished
 def test_module_functions_before_init_say_what_to_do() -> None:
     with pytest.raises(NotInitialized, match=r"Call nbtrack.init\(\) before nbtrack.log\(\)."):
         nbtrack.log({"a": 1})
-    with pytest.raises(NotInitialized, match="before nbtrack.config"):
+    with pytest.raises(NotInitialized, match=r"before nbtrack\.config"):
         nbtrack.config["lr"] = 0.1
-    with pytest.raises(NotInitialized, match="before nbtrack.summary"):
+    with pytest.raises(NotInitialized, match=r"before nbtrack\.summary"):
         _ = nbtrack.summary["x"]
     assert nbtrack.run is None
     nbtrack.finish()  # nothing to finish: no error
