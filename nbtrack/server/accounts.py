@@ -16,6 +16,7 @@ from nbtrack.server.problems import ApiError, conflict, invalid, not_found
 from nbtrack.settings import check_name
 
 ROLES = ("admin", "member", "viewer")
+RESERVED = frozenset({"api", "static", "login", "logout", "admin-ui"})  # web UI paths
 KEY_PATTERN = re.compile(r"^nbt_[A-Za-z0-9_-]{40}$")
 
 
@@ -48,6 +49,8 @@ def entity(conn: Connection, name: str) -> dict[str, Any] | None:
 
 def _new_entity(conn: Connection, name: str, kind: str) -> int:
     valid_name("entity", name)
+    if name.lower() in RESERVED:
+        raise invalid(f"The name '{name}' is reserved by the server; choose another.")
     if entity(conn, name) is not None:
         raise conflict(f"The name '{name}' is already taken by a user or team; choose another.")
     pk: int = scalar(

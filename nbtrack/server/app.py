@@ -64,7 +64,8 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and request.method == "GET"
+    path = request.url.path
+    return request.method == "GET" and not path.startswith("/api/") and not path.endswith("/live")
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

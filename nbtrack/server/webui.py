@@ -1,18 +1,309 @@
-"""Web UI placeholder (filled in below)."""
+"""The web UI, served by the same process: login with an API key, entity -> projects -> run table
+-> run page with live charts. Pages are rendered server-side by Jinja2 with autoescaping; every
+asset (uPlot included) ships in the package. POST forms carry a CSRF token (double submit, cookie
+plus field) and are refused from another origin.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from starlette.requests import Request
-from starlette.responses import Response
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote, urlparse
 
-from nbtrack.server.problems import ApiError
-from nbtrack.server.wire import error_response
+import jinja2
+from fastapi import APIRouter, Depends, FastAPI
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from nbtrack.server import access, accounts, api, auth, files, history, pages, runs
+from nbtrack.server.access import Viewer
+from nbtrack.server.context import Context, context_of
+from nbtrack.server.problems import ApiError, forbidden, invalid
+from nbtrack.server.wire import JSONResponse, finite, loads
+
+HERE = Path(__file__).parent
+CSRF_COOKIE = "nbtrack_csrf"
+PAGE_SIZE = 50
+CHART_POINTS = 600
+DIFF_LIMIT = 2 * 1024 * 1024
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"),
+    autoescape=True,
+)
+TEMPLATES.filters.update(
+    shown=pages.shown,
+    date=pages.date,
+    duration=pages.duration,
+    urlquote=lambda s: quote(str(s), safe=""),
+)
+router = APIRouter(include_in_schema=False)
+Ctx = Annotated[Context, Depends(context_of)]
 
 
 def mount(app: FastAPI) -> None:
-    return None
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(router)
+
+
+def page_viewer(request: Request, ctx: Ctx) -> Viewer:
+    try:
+        return auth.viewer_of(request, ctx.db)
+    except ApiError:
+        return access.ANONYMOUS
+
+
+def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    viewer: Viewer | None = values.pop("viewer", None)
+    body = TEMPLATES.get_template(template).render(
+        csrf=token, user=viewer.user if viewer else None, path=request.url.path, **values
+    )
+    response = HTMLResponse(
+        body,
+        status_code=status,
+        headers={
+            "Content-Security-Policy": CSP,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+            "X-Frame-Options": "DENY",
+        },
+    )
+    if request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+    return response
+
+
+PageViewer = Annotated[Viewer, Depends(page_viewer)]
 
 
 def error_page(request: Request, error: ApiError) -> Response:
-    return error_response(error)
+    return render(request, "error.html", status=error.status, error=error)
+
+
+async def checked_form(request: Request) -> dict[str, str]:
+    """The posted form, once its CSRF token and origin are checked."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlparse(origin).netloc != request.url.netloc:
+        raise forbidden(f"Cross-site form post from {origin} refused.")
+    form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")):
+        raise forbidden("The form expired or came from another site; reload the page and retry.")
+    return form
+
+
+def safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, viewer: PageViewer) -> Response:
+    if viewer.user is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(f"/{quote(viewer.user.name)}", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> Response:
+    return render(request, "login.html", next=safe_next(next), message=None)
+
+
+@router.post("/login")
+async def login(request: Request, ctx: Ctx) -> Response:
+    form = await checked_form(request)
+    key = form.get("api_key", "").strip()
+    with ctx.db.write() as conn:
+        user = accounts.user_by_key(conn, key) if key else None
+        token = auth.start_session(conn, user) if user else None
+    if token is None:
+        message = "That API key is unknown or revoked. Create one with `nbtrack admin key`."
+        return render(
+            request, "login.html", status=401, next=safe_next(form.get("next")), message=message
+        )
+    response = RedirectResponse(safe_next(form.get("next")), status_code=303)
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        token,
+        max_age=auth.SESSION_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.config.secure_cookies,
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, ctx: Ctx) -> Response:
+    await checked_form(request)
+    token = request.cookies.get(auth.SESSION_COOKIE)
+    if token:
+        with ctx.db.write() as conn:
+            auth.end_session(conn, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/{entity}", response_class=HTMLResponse)
+def entity_page(
+    request: Request,
+    entity: str,
+    ctx: Ctx,
+    viewer: PageViewer,
+) -> Response:
+    with ctx.db.read() as conn:
+        projects = access.projects_of(conn, viewer, entity)
+    return render(request, "entity.html", viewer=viewer, entity=entity, projects=projects)
+
+
+@router.get("/{entity}/{project}", response_class=HTMLResponse)
+def project_page(
+    request: Request,
+    entity: str,
+    project: str,
+    ctx: Ctx,
+    viewer: PageViewer,
+    sort: str = "-created_at",
+    page: int = 1,
+    state: str | None = None,
+    tag: str | None = None,
+    metrics: str | None = None,
+) -> Response:
+    page = max(1, min(page, 10**9))
+    query = runs.Listing(
+        api.text_param("state", state) or None,
+        api.text_param("tag", tag) or None,
+        None,
+        api.text_param("sort", sort) or "-created_at",
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+    )
+    with ctx.db.read() as conn:
+        proj = access.readable(conn, viewer, entity, project)
+        found, total = runs.listing(conn, proj, query, ctx.config.heartbeat_timeout)
+        admin = proj.role == "admin"
+    shown_runs = [api.run_json(ctx, request, r, proj) for r in found]
+    columns = pages.summary_columns(shown_runs, api.text_param("metrics", metrics))
+    return render(
+        request,
+        "project.html",
+        viewer=viewer,
+        project=proj,
+        runs=shown_runs,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        sort=query.sort,
+        columns=columns,
+        admin=admin,
+        state=state or "",
+        tag=tag or "",
+        metrics=metrics or "",
+        colours=pages.STATE_COLOURS,
+    )
+
+
+@router.post("/{entity}/{project}/visibility")
+async def set_visibility(
+    request: Request,
+    entity: str,
+    project: str,
+    ctx: Ctx,
+) -> Response:
+    form = await checked_form(request)
+    viewer = _session_viewer(request, ctx)
+    with ctx.db.write() as conn:
+        access.administrable(conn, viewer, entity)
+        proj = access.readable(conn, viewer, entity, project)
+        access.set_visibility(conn, proj, form.get("visibility", ""))
+    return RedirectResponse(f"/{quote(entity)}/{quote(project)}", status_code=303)
+
+
+def _session_viewer(request: Request, ctx: Context) -> Viewer:
+    token = request.cookies.get(auth.SESSION_COOKIE)
+    with ctx.db.read() as conn:
+        user = auth.session_user(conn, token) if token else None
+    return Viewer(user)
+
+
+@router.get("/{entity}/{project}/runs/{run_id}", response_class=HTMLResponse)
+def run_page(
+    request: Request,
+    entity: str,
+    project: str,
+    run_id: str,
+    ctx: Ctx,
+    viewer: PageViewer,
+) -> Response:
+    with ctx.db.read() as conn:
+        proj, row = api.readable_run(conn, viewer, entity, project, run_id)
+        metric_keys = history.metrics(conn, row["pk"])
+        diff = _diff(ctx, conn, row, proj.member)
+    run = api.run_json(ctx, request, row, proj)
+    git = run.get("git") or {}
+    return render(
+        request,
+        "run.html",
+        viewer=viewer,
+        project=proj,
+        run=run,
+        metrics=metric_keys,
+        git=git,
+        diff=pages.diff_lines(diff) if diff else [],
+        remote=pages.remote_link(git.get("remote")),
+        command=pages.command(run["metadata"]) if proj.member else None,
+        notebook=pages.notebook_path(run["metadata"]),
+        colours=pages.STATE_COLOURS,
+        live=f"/{quote(entity)}/{quote(project)}/runs/{quote(run_id)}/live",
+    )
+
+
+def _diff(ctx: Context, conn: Any, row: dict[str, Any], member: bool) -> str | None:
+    if not member:
+        return None
+    git = loads(row["git"], "git") if row["git"] else {}
+    if isinstance(git, dict) and isinstance(git.get("diff"), str):
+        return str(git["diff"])
+    try:
+        files.require(conn, row["pk"], "diff.patch", member)
+    except ApiError:
+        return None
+    path = files.path_of(ctx.config.files_dir, row["pk"], "diff.patch")
+    with path.open("rb") as handle:
+        return handle.read(DIFF_LIMIT).decode("utf-8", "replace")
+
+
+@router.get("/{entity}/{project}/runs/{run_id}/live")
+def live(
+    request: Request,
+    entity: str,
+    project: str,
+    run_id: str,
+    ctx: Ctx,
+    viewer: PageViewer,
+    points: int = CHART_POINTS,
+) -> JSONResponse:
+    """What the run page polls: state, step count and every chart (non-finite values as null)."""
+    if not 2 <= points <= 10_000:
+        raise invalid(f"points={points} must be between 2 and 10000.")
+    with ctx.db.read() as conn:
+        _, row = api.readable_run(conn, viewer, entity, project, run_id)
+        series = history.chart(
+            conn, row["pk"], history.metrics(conn, row["pk"]), points, None, None
+        )
+    body = {
+        "state": runs.shown_state(row, ctx.config.heartbeat_timeout),
+        "history_count": row["history_count"],
+        "series": series,
+    }
+    return JSONResponse(finite(body))

@@ -136,6 +136,7 @@ class Server:
     backend: str
     data_dir: Path
     database_url: str | None
+    new_client: Callable[[], httpx.Client]
 
     @property
     def base_url(self) -> str:
@@ -194,8 +195,12 @@ def inprocess_server(backend: str, data_dir: Path, database_url: str | None) -> 
     key = admin_key()
     app = create_app(ServerConfig(data_dir=str(data_dir), database_url=database_url))
     ensure_admin(app.state.context.db, "admin", key)
+
+    def new_client() -> httpx.Client:
+        return TestClient(app, base_url="http://testserver", follow_redirects=False)
+
     with TestClient(app, base_url="http://testserver") as client:
-        yield Server(client, key, "inprocess", backend, data_dir, database_url)
+        yield Server(client, key, "inprocess", backend, data_dir, database_url, new_client)
     app.state.context.db.dispose()
 
 
@@ -254,8 +259,13 @@ def uvicorn_server(backend: str, data_dir: Path, database_url: str | None) -> It
     port = free_port()
     process = start_process(server_command(port, data_dir, database_url, "--admin-key", key), port)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield Server(client, key, "uvicorn", backend, data_dir, database_url)
+        base = f"http://127.0.0.1:{port}"
+
+        def new_client() -> httpx.Client:
+            return httpx.Client(base_url=base, timeout=30)
+
+        with new_client() as client:
+            yield Server(client, key, "uvicorn", backend, data_dir, database_url, new_client)
     finally:
         stop_process(process)
 
