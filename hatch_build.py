@@ -1,7 +1,7 @@
 """Build hook: vendor the web UI's browser libraries (uPlot, from npm) into the server package.
 
 ``nbtrack/server/frontend`` holds package.json and package-lock.json; this runs ``npm ci`` there
-when needed and copies the dist files to ``nbtrack/server/static/vendor/`` (build output, not in git),
+when needed and copies the dist files to ``nbtrack/server/static/vendor/`` (build output),
 then includes them in the wheel. Run ``python hatch_build.py`` to do the same in a checkout.
 """
 

@@ -1,0 +1,120 @@
+"""The web UI in headless Chromium against a real uvicorn: log in, open a run page, see the run's
+name (escaped) and a chart drawn from its data, watch a point arrive live; screenshot saved under
+test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import REPO, free_port, server_command, start_process, stop_process
+from nbtrack.server.accounts import new_key
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+ARTIFACTS = REPO / "test-artifacts"
+EVIL = "<script>alert(1)</script>"
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    key, port = new_key(), free_port()
+    process = start_process(
+        server_command(port, tmp_path_factory.mktemp("ui"), None, "--admin-key", key), port
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", key
+    finally:
+        stop_process(process)
+
+
+@pytest.fixture
+def browser_page() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("Debian chromium is missing (/usr/bin/chromium); apt-get install chromium")
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            yield page
+        finally:
+            browser.close()
+
+
+def test_run_page_shows_the_run_and_a_live_chart(
+    live_server: tuple[str, str], browser_page: object
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    page: Page = browser_page  # type: ignore[assignment]
+    base, key = live_server
+    api = httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {key}"})
+    run = "/runs/admin/ui/live1"
+    api.put(run, json={"name": EVIL, "state": "running", "config": {"lr": 0.01}}).raise_for_status()
+    batch = [
+        {"offset": i, "step": i, "data": {"loss": 1 / (i + 1), "acc": i / 100}} for i in range(50)
+    ]
+    api.post(run + "/history", json={"records": batch}).raise_for_status()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    page.goto(f"{base}/login?next=/admin/ui/runs/live1")
+    page.fill("#api_key", key)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin/ui/runs/live1")
+
+    expect(page.locator("#run-name")).to_have_text(EVIL)
+    expect(page.locator("#run-state")).to_have_text("running")
+    loss = page.locator('.chart[data-metric="loss"]')
+    expect(loss.locator("canvas")).to_have_count(1)
+    expect(loss).to_have_attribute("data-last-step", "49")
+    assert int(loss.get_attribute("data-points") or 0) == 50
+
+    api.post(
+        run + "/history",
+        json={"records": [{"offset": 50, "step": 50, "data": {"loss": 0.001, "acc": 0.5}}]},
+    ).raise_for_status()
+    expect(loss).to_have_attribute("data-last-step", "50", timeout=5000)
+    expect(page.locator("#run-steps")).to_have_text("51")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "server-run-page.png"), full_page=True)
+    api.put(run, json={"state": "finished"}).raise_for_status()
+    expect(page.locator("#run-state")).to_have_text("finished", timeout=5000)
+    assert dialogs == []
+    api.close()
+
+
+def test_logging_out_returns_to_the_login_page(
+    live_server: tuple[str, str], browser_page: object
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    page: Page = browser_page  # type: ignore[assignment]
+    base, key = live_server
+    page.goto(f"{base}/login")
+    page.fill("#api_key", key)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin")
+    page.click("text=Log out")
+    page.wait_for_url(f"{base}/login")
+    expect(page.locator("h1")).to_have_text("Log in")
