@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import REPO, free_port, server_command, start_process, stop_process
+
 from nbtrack.server.accounts import new_key
 
 CHROMIUM = Path("/usr/bin/chromium")
