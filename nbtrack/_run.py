@@ -408,13 +408,16 @@ class Run:
             if self._closed:
                 return
             self._writer.sync()
-        if self._summary_dirty:
-            self._summary_dirty = False
-            self._write_json("summary.json", self._summary._data)
+            dirty, self._summary_dirty = self._summary_dirty, False
+            summary = dict(self._summary._data) if dirty else None
+        if summary is not None:
+            self._write_json("summary.json", summary)
 
     def _write_files(self, exit_record: dict[str, Any] | None = None) -> None:
-        self._summary_dirty = False
-        self._write_json("summary.json", self._summary._data)
+        with self._lock:
+            self._summary_dirty = False
+            summary = dict(self._summary._data)
+        self._write_json("summary.json", summary)
         self._write_json("config.json", self._config._data)
         self._write_json("metadata.json", self.metadata)
         self._write_run_json(exit_record)
