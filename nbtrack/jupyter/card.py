@@ -1,0 +1,212 @@
+"""A run card: what the widget and the static display show about a run, as data and as HTML.
+
+``Card`` is a snapshot taken from a live ``Run``; two equal cards render the same, so the widget
+only sends an update when the card changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+import os
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nbtrack._run import Run
+
+COLOURS = {
+    "running": "#1f6feb",
+    "finished": "#1a7f37",
+    "failed": "#cf222e",
+    "crashed": "#bc4c00",
+    "killed": "#6e7781",
+    "offline": "#6e7781",
+    "pending": "#6e7781",
+    "syncing": "#9a6700",
+    "synced": "#1a7f37",
+    "error": "#cf222e",
+}
+UPLOAD_LABELS = {"error": "sync error", "pending": "not uploaded"}
+MAX_METRICS = 6
+
+
+@dataclasses.dataclass(frozen=True)
+class Card:
+    """Everything shown about one run at one moment."""
+
+    name: str
+    run_id: str
+    project: str
+    link: str
+    offline: bool
+    status: str
+    reason: str = ""
+    elapsed: str = ""
+    step: int = 0
+    metrics: tuple[tuple[str, str], ...] = ()
+    upload_state: str = "offline"
+    uploaded: int = 0
+    total: int = 0
+    upload_error: str = ""
+    sync_text: str = ""
+
+
+class RecentMetrics:
+    """The latest value of each logged key, most recently logged first."""
+
+    def __init__(self) -> None:
+        self._values: OrderedDict[str, str] = OrderedDict()
+        self._row: dict[str, Any] | None = None
+
+    def update(self, row: dict[str, Any]) -> None:
+        if row is self._row:
+            return
+        self._row = row
+        for key, value in row.items():
+            if not key.startswith("_"):
+                self._values[key] = format_value(value)
+                self._values.move_to_end(key)
+
+    def top(self, count: int = MAX_METRICS) -> tuple[tuple[str, str], ...]:
+        return tuple(reversed(list(self._values.items())[-count:]))
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4g}" if math.isfinite(value) else str(value)
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
+def format_elapsed(seconds: float) -> str:
+    whole = int(max(seconds, 0))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def upload_status(run: Run) -> dict[str, Any]:
+    """The run's upload state; runs without an uploader are ``offline`` (or ``pending``)."""
+    method = getattr(run, "upload_status", None)
+    if callable(method):
+        try:
+            return dict(method())
+        except Exception as exc:
+            return {"state": "error", "uploaded": 0, "total": 0, "error": repr(exc)}
+    return {"state": "offline" if run.offline else "pending", "uploaded": 0, "total": 0}
+
+
+def link_of(run: Run) -> str:
+    """The run page for online runs, else the run directory (relative to the cwd when inside)."""
+    if run.url:
+        return run.url
+    try:
+        relative = os.path.relpath(run.dir)
+    except ValueError:
+        return run.dir
+    return run.dir if relative.startswith("..") else relative
+
+
+def snapshot(run: Run, metrics: RecentMetrics, sync_text: str = "") -> Card:
+    metrics.update(run.latest)
+    upload = upload_status(run)
+    return Card(
+        name=run.name,
+        run_id=run.id,
+        project=run.project if not run.entity else f"{run.entity}/{run.project}",
+        link=link_of(run),
+        offline=run.offline,
+        status=run.state,
+        reason=(run.finish_reason or "") if run.finished else "",
+        elapsed=format_elapsed(run.runtime),
+        step=run.step,
+        metrics=metrics.top(),
+        upload_state=str(upload.get("state") or "offline"),
+        uploaded=int(upload.get("uploaded") or 0),
+        total=int(upload.get("total") or 0),
+        upload_error=str(upload.get("error") or ""),
+        sync_text=sync_text,
+    )
+
+
+def badge(label: str, state: str) -> str:
+    colour = COLOURS.get(state, "#6e7781")
+    style = (
+        f"background:{colour};color:#fff;border-radius:8px;padding:0 7px;"
+        "font-size:11px;margin-left:4px;white-space:nowrap"
+    )
+    return (
+        f'<span class="nbtrack-badge nbtrack-{state}" style="{style}">{html.escape(label)}</span>'
+    )
+
+
+def upload_label(card: Card) -> str:
+    label = UPLOAD_LABELS.get(card.upload_state, card.upload_state)
+    if card.total and card.upload_state in ("syncing", "pending"):
+        label += f" {card.uploaded}/{card.total}"
+    return label
+
+
+def link_html(card: Card) -> str:
+    target = html.escape(card.link)
+    if card.offline or not card.link.startswith(("http://", "https://")):
+        return f'run directory <code class="nbtrack-link">{target}</code>'
+    return f'<a class="nbtrack-link" href="{target}" target="_blank" rel="noopener">{target}</a>'
+
+
+def status_line(card: Card) -> str:
+    parts = [badge(card.status, card.status)]
+    if card.offline:
+        parts.append(badge("offline", "offline"))
+    if card.upload_state != "offline":
+        parts.append(badge(upload_label(card), card.upload_state))
+    return "".join(parts)
+
+
+def to_html(card: Card, with_name: bool = True) -> str:
+    """The card as a self-contained HTML block (no scripts, inline styles only)."""
+    esc = html.escape
+    name = f'<b class="nbtrack-name">{esc(card.name)}</b>' if with_name else ""
+    lines = [
+        f'<div class="nbtrack-head">{name}{status_line(card)}</div>',
+        f'<div>ID <code class="nbtrack-id">{esc(card.run_id)}</code> · project '
+        f"<code>{esc(card.project)}</code> · {link_html(card)}</div>",
+        f'<div class="nbtrack-progress">elapsed <span class="nbtrack-elapsed">{card.elapsed}'
+        f'</span> · step <span class="nbtrack-step">{card.step}</span>'
+        f"{upload_counts(card)}</div>",
+    ]
+    if card.metrics:
+        cells = " · ".join(f"{esc(k)} <b>{esc(v)}</b>" for k, v in card.metrics)
+        lines.append(f'<div class="nbtrack-metrics">{cells}</div>')
+    if card.reason:
+        lines.append(f'<div class="nbtrack-reason">{esc(card.status)}: {esc(card.reason)}</div>')
+    if card.upload_error:
+        lines.append(f'<div class="nbtrack-error">sync error: {esc(card.upload_error)}</div>')
+    if card.sync_text:
+        lines.append(f'<div class="nbtrack-sync">{esc(card.sync_text)}</div>')
+    style = "font-size:13px;line-height:1.6;padding:2px 0"
+    return f'<div class="nbtrack-run" style="{style}">{"".join(lines)}</div>'
+
+
+def upload_counts(card: Card) -> str:
+    if not card.total:
+        return ""
+    return f' · uploaded <span class="nbtrack-uploaded">{card.uploaded}/{card.total}</span>'
+
+
+def to_text(card: Card) -> str:
+    head = f"nbtrack run {card.name} ({card.run_id}) · {card.project} · {card.status}"
+    if card.offline:
+        head += " · offline"
+    lines = [head, f"  {card.link}"]
+    if card.reason:
+        lines.append(f"  {card.reason}")
+    return "\n".join(lines)
