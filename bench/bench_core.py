@@ -412,8 +412,11 @@ def header(quick: bool, commit: str, load: float, elapsed: float) -> list[str]:
     ]
 
 
-def notes(names: Sequence[str], data: dict[str, dict[str, Any]]) -> list[str]:
+def notes(
+    names: Sequence[str], data: dict[str, dict[str, Any]], loads: dict[str, float]
+) -> list[str]:
     modes = ", ".join(f"{t.name}: {t.mode}" for t in TRACKERS if t.name in names)
+    load_after = ", ".join(f"{name} {load:.2f}" for name, load in loads.items())
     lines = [
         "",
         f"Each figure comes from fresh worker processes run one at a time inside a new git "
@@ -424,7 +427,8 @@ def notes(names: Sequence[str], data: dict[str, dict[str, Any]]) -> list[str]:
         "smaller). `log()` times only the calls (the metric dicts are built beforehand); "
         "`init()` times only the init call (the previous run is finished outside the timer); "
         "helper processes are the worker's descendants (e.g. a logging service), their peak "
-        "RSS (VmHWM) read just before and after `finish()`.",
+        "RSS (VmHWM) read just before and after `finish()`. 1-minute load average when each "
+        f"tracker's runs ended: {load_after} (other work on the machine inflates timings).",
     ]
     errors = [
         f"- {name}: {value}"
@@ -445,7 +449,7 @@ def replace_section(text: str, section: str) -> str:
     return "\n".join(lines[:start]) + "\n" + section + ("\n" + after + "\n" if after else "")
 
 
-def save_raw(data: dict[str, dict[str, Any]]) -> None:
+def save_raw(data: dict[str, Any]) -> None:
     """Keep the workers' raw results next to the table, for a closer look."""
     RAW.parent.mkdir(exist_ok=True)
     RAW.write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -476,10 +480,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     commit, load, t0 = nbtrack_commit(), os.getloadavg()[0], time.perf_counter()
-    data = {t.name: bench_tracker(t, args.quick) for t in TRACKERS if t.name in names}
-    save_raw(data)
+    data, loads = {}, {}
+    for tracker in (t for t in TRACKERS if t.name in names):
+        data[tracker.name] = bench_tracker(tracker, args.quick)
+        loads[tracker.name] = os.getloadavg()[0]
+    save_raw({"results": data, "load_after": loads})
     head = header(args.quick, commit, load, time.perf_counter() - t0)
-    section = "\n".join(head + table(names, data) + notes(names, data)) + "\n"
+    section = "\n".join(head + table(names, data) + notes(names, data, loads)) + "\n"
     print(section)
     if not (args.quick or args.no_write):
         write_results(args.results, section)
