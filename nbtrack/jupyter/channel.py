@@ -65,7 +65,10 @@ class NotebookChannel:
     def receive(self, comm: Any, message: dict[str, Any]) -> None:
         data = (message.get("content") or {}).get("data") or {}
         try:
-            comm.send(self.handle(data))
+            from nbtrack.jupyter import labcomm  # the JupyterLab extension's other requests
+
+            lab = data.get("type") in labcomm.TYPES
+            comm.send(labcomm.receive(comm, data) if lab else self.handle(data))
         except Exception as exc:
             comm.send({"type": "error", "message": repr(exc)})
 

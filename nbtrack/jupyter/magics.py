@@ -208,12 +208,11 @@ def finish(every: bool) -> None:
 
 
 def sync_text() -> str:
-    import nbtrack
-    from nbtrack import settings
+    from nbtrack import syncing
     from nbtrack.jupyter.syncjob import summary
 
-    sync = getattr(nbtrack, "sync", None)
-    if sync is None:
-        raise UsageError("This nbtrack has no sync(); upgrade nbtrack.")
-    report = sync(paths=[str(settings.resolve().root)])
+    try:
+        report = syncing.sync()
+    except ValueError as exc:  # bad settings
+        raise UsageError(str(exc)) from None
     return f"nbtrack: {summary(report)}"

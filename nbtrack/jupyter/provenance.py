@@ -47,7 +47,11 @@ class Provenance:
             self._thread.join(timeout)
 
     def add_cell(self, code: str) -> None:
-        """A cell is about to run while the run is live: append it to the code file."""
+        """A cell is about to run while the run is live: append it to the code file.
+
+        Waits for the notebook capture first, so a later ``run.finish()`` cannot cut it short.
+        """
+        self.join()
         if self.run.finished:
             return
         self.cells.append(code)

@@ -41,12 +41,11 @@ class SyncJob:
 
     def _run(self) -> None:
         try:
-            import nbtrack
+            from nbtrack import syncing
 
-            sync = getattr(nbtrack, "sync", None)
-            if sync is None:
-                raise RuntimeError("this nbtrack has no sync(); upgrade nbtrack")
-            self.report = sync(paths=[str(self.root)], progress=self._progress)
+            pending = syncing.pending_runs(self.root)
+            self.text = f"sync: {len(pending)} run{'s' if len(pending) != 1 else ''} to upload…"
+            self.report = syncing.sync([str(p) for p in pending], progress=self._progress)
             self.state, self.text = ("done" if self.report.ok else "error"), summary(self.report)
         except Exception as exc:
             self.state, self.text = "error", f"sync failed: {exc}"

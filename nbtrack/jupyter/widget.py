@@ -98,7 +98,7 @@ class RunWidget(widgets.VBox):  # type: ignore[misc]
     @property
     def live(self) -> bool:
         """Can the card still change (run going, a sync running, uploads pending)?"""
-        uploading = self.upload_state in ("pending", "syncing") and not self._run.offline
+        uploading = self.upload_state == "syncing" and not self._run.offline
         return not self._run.finished or self._job.active or uploading
 
     def refresh(self) -> bool:

@@ -1,0 +1,126 @@
+"""The widget against a real ``nbtrack server``: the Sync button, online runs' link and uploads."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nbtrack
+from tests.jupyter.conftest import client_for, notebook, run_widgets, runs_on_disk, widget_states
+from tests.liveserver import LiveServer
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+WAIT_FOR_SYNC = (
+    "import time\n"
+    "from nbtrack.jupyter.extension import widget_for\n"
+    "job = widget_for(run).sync_job\n"
+    "deadline = time.monotonic() + 60\n"
+    "while job.state in ('idle', 'syncing') and time.monotonic() < deadline:\n"
+    "    time.sleep(0.02)\n"
+    "(job.state, job.text)"
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path_factory.mktemp("jupyter-server") / "data").start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def target(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
+    monkeypatch.setenv("NBTRACK_BASE_URL", server.url)
+    monkeypatch.setenv("NBTRACK_API_KEY", server.admin_key)
+    return server
+
+
+def child_ids(states: dict[str, dict[str, Any]], model_id: str) -> list[str]:
+    return [c.removeprefix("IPY_MODEL_") for c in states[model_id]["children"]]
+
+
+def button_id(states: dict[str, dict[str, Any]], run_id: str, label: str) -> str:
+    """The model id of a button of the widget showing ``run_id``, found as a frontend would."""
+    (box,) = [mid for mid, s in states.items() if s.get("run_id") == run_id]
+    for child in child_ids(states, box):
+        for grandchild in child_ids(states, child) if "children" in states[child] else []:
+            if states[grandchild].get("description") == label:
+                return grandchild
+    raise AssertionError(f"no button {label!r}")
+
+
+def click(client: Any, model_id: str) -> None:
+    kc = client.kc
+    data = {"method": "custom", "content": {"event": "click"}}
+    kc.shell_channel.send(kc.session.msg("comm_msg", {"comm_id": model_id, "data": data}))
+
+
+def test_sync_button_uploads_every_pending_run(target: LiveServer, isolated: Path) -> None:
+    nb = notebook(
+        "import nbtrack\nold = nbtrack.init(project='nb-sync', mode='offline')\n"
+        "for i in range(30):\n    old.log({'i': i})\nold.finish()",
+        "run = nbtrack.init(project='nb-sync', mode='offline')\n"
+        "for i in range(20):\n    run.log({'loss': 1 / (i + 1)})\nrun.finish()",
+        WAIT_FOR_SYNC,
+        WAIT_FOR_SYNC.replace("deadline = ", "job.start()\ndeadline = "),
+    )
+    client = client_for(nb, isolated)
+    with client.setup_kernel():
+        client.execute_cell(nb.cells[0], 0)
+        client.execute_cell(nb.cells[1], 1)
+        run_id = run_widgets(client)[-1]["run_id"]
+        click(client, button_id(widget_states(client), run_id, "Sync offline runs"))
+        client.execute_cell(nb.cells[2], 2)
+        state, text = ast.literal_eval(nb.cells[2].outputs[0]["data"]["text/plain"])
+        assert state == "done", text
+        records = sum(s.records for s in runs_on_disk(isolated))
+        assert text == f"synced 2 runs, {records} records sent"
+        widget = next(w for w in run_widgets(client) if w["run_id"] == run_id)
+        assert widget["sync_state"] == "done" and widget["sync_result"] == text
+        assert widget["upload_state"] == "synced"
+        client.execute_cell(nb.cells[3], 3)  # again: nothing left to send
+        state, text = ast.literal_eval(nb.cells[3].outputs[0]["data"]["text/plain"])
+        assert (state, text) == ("done", "nothing to sync: every run is uploaded")
+    api = nbtrack.Api(target.url, target.admin_key)
+    for local in runs_on_disk(isolated):
+        remote = api.run(f"admin/nb-sync/{local.info['id']}")
+        assert len(list(remote.scan_history())) == local.history_count
+
+
+def test_sync_failure_is_reported_with_its_reason(
+    target: LiveServer, isolated: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("NBTRACK_API_KEY", "nbt_not_a_key_of_this_server")
+    nb = notebook(
+        "import nbtrack\nrun = nbtrack.init(project='nb-fail', mode='offline')\nrun.finish()",
+        WAIT_FOR_SYNC.replace("deadline = ", "job.start()\ndeadline = "),
+    )
+    client = client_for(nb, isolated)
+    client.execute()
+    state, text = ast.literal_eval(nb.cells[1].outputs[0]["data"]["text/plain"])
+    assert state == "error"
+    assert text.startswith("synced 0 runs, 0 records sent; 1 failed: offline-run-")
+    assert "API key" in text or "401" in text, text
+
+
+def test_online_run_links_to_its_page_and_shows_uploads(
+    target: LiveServer, isolated: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("NBTRACK_MODE", "online")
+    nb = notebook(
+        "import nbtrack\nrun = nbtrack.init(project='nb-online')\n"
+        "for i in range(50):\n    run.log({'i': i})",
+        "run.finish()\nrun.upload_status()['state']",
+    )
+    client = client_for(nb, isolated)
+    client.execute()
+    (widget,) = run_widgets(client)
+    assert nb.cells[1].outputs[-1]["data"]["text/plain"] == "'synced'"
+    assert widget["offline"] is False
+    assert widget["link"] == f"{target.url}/admin/nb-online/runs/{widget['run_id']}"
+    assert widget["status"] == "finished" and widget["upload_state"] == "synced"
