@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from nbtrack.uploader import BackgroundUpload
 
 STATES = ("running", "finished", "failed", "crashed", "killed")
+MAX_CODE_BYTES = 1 << 20
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
@@ -278,11 +279,24 @@ class Run:
         self._worker.start()
         if self._upload is not None:
             self._upload.start()
-        if not self.settings.disable_git:
+        if not self.settings.disable_git or self.settings.save_code:
             self._git_thread = threading.Thread(
-                target=self._capture_git, name=f"nbtrack-git-{self.id}", daemon=True
+                target=self._capture_code, name=f"nbtrack-git-{self.id}", daemon=True
             )
             self._git_thread.start()
+
+    def _capture_code(self) -> None:
+        """Background: the git state, and a copy of the script (unless save_code=False)."""
+        if not self.settings.disable_git:
+            self._capture_git()
+        program = self.metadata.get("program")
+        if self.settings.save_code and program and not self._closed:
+            try:
+                path = Path(program)
+                if path.is_file() and path.stat().st_size <= MAX_CODE_BYTES:
+                    self.save_file(f"code/{path.name}", path.read_bytes())
+            except (OSError, RunFinished):
+                pass
 
     def _capture_git(self) -> None:
         start = Path(self.metadata.get("program") or self.metadata.get("cwd") or ".")

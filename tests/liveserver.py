@@ -96,7 +96,7 @@ class FaultProxy:
     """A TCP proxy on loopback whose behaviour a test switches at will.
 
     ``mode``: ``pass`` forwards; ``drop`` closes new connections at once; ``stall`` accepts and
-    never answers; ``http503`` answers every request with a 503 JSON error.
+    never answers; ``http500`` / ``http503`` answer every request with that status.
     """
 
     def __init__(self, upstream_port: int) -> None:
@@ -136,10 +136,12 @@ class FaultProxy:
             while self.mode == "stall" and not self.closed:
                 time.sleep(0.05)
             client.close()
-        elif mode == "http503":
+        elif mode.startswith("http"):
             client.recv(65536)
             body = b'{"error":{"code":"unavailable","message":"try later"}}'
-            head = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            head = (
+                b"HTTP/1.1 %s Unavailable\r\nContent-Type: application/json\r\n" % mode[4:].encode()
+            )
             client.sendall(
                 head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body
             )

@@ -111,6 +111,19 @@ def test_program_path_relative_to_root(tmp_path: Path, monkeypatch: pytest.Monke
     assert state["program"] == "src/train.py"
 
 
+def test_script_code_is_saved_unless_disabled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "train.py").write_text("print('training')\n")
+    run = nbtrack.init(project="p")
+    run.finish()
+    assert (Path(run.dir) / "files" / "code" / "train.py").read_text() == "print('training')\n"
+    monkeypatch.setenv("NBTRACK_SAVE_CODE", "false")
+    run = nbtrack.init(project="p")
+    run.finish()
+    assert not (Path(run.dir) / "files" / "code").exists()
+
+
 def test_disable_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = make_repo(tmp_path / "repo")
     monkeypatch.chdir(repo)

@@ -162,7 +162,7 @@ def test_server_killed_and_restarted_mid_run(tmp_path: Path) -> None:
         live.stop()
 
 
-@pytest.mark.parametrize("fault", ["drop", "stall", "http503"])
+@pytest.mark.parametrize("fault", ["drop", "stall", "http500", "http503"])
 def test_faulty_network_loses_and_doubles_nothing(
     online: LiveServer, fault: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
