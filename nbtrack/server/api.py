@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from nbtrack import __version__
-from nbtrack.server import access, accounts, auth, files, history, runs
+from nbtrack.server import access, accounts, auth, charts, files, history, runs
 from nbtrack.server.access import Project, Viewer
 from nbtrack.server.context import Context, context_of
 from nbtrack.server.payloads import (
@@ -145,7 +145,7 @@ def get_history(
         _, row = readable_run(conn, who, entity, project, run_id)
         if samples is not None:
             metrics = chosen if chosen is not None else history.metrics(conn, row["pk"])
-            series = history.chart(conn, row["pk"], metrics, samples, min_step, max_step)
+            series = charts.chart(conn, row["pk"], metrics, samples, min_step, max_step)
             return JSONResponse({"series": series})
         found, next_step = history.page(conn, row["pk"], min_step, max_step, chosen, limit)
     text = ",".join(r if isinstance(r, history.RawJSON) else dumps(r) for r in found)

@@ -1,10 +1,9 @@
-"""History: rows appended idempotently by their offset in the client's run log, and charts.
+"""History: rows appended idempotently by their offset in the client's run log, and read back.
 
 Each row is stored whole (JSON text) under ``(run, offset)``, so a re-sent or overlapping batch is
-ignored row by row. For charts, every finite numeric value also lands in per-metric buckets at
-five levels (16, 256, 4096, 65536 and 1048576 steps wide) holding the count and the min and max
-point; a chart over a million steps reads a few thousand buckets and merges them into at most N
-points, every bucket keeping its min and max.
+ignored row by row. For charts (``charts.py``), every finite numeric value also lands in per-metric
+buckets at five levels (16, 256, 4096, 65536 and 1048576 steps wide) holding the count and the min
+and max point.
 """
 
 from __future__ import annotations
@@ -15,11 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from nbtrack.server.database import Dialect, one, rows, run
+from nbtrack.server.database import Dialect, rows, run
 from nbtrack.server.wire import dumps, loads
 
 SHIFTS = (4, 8, 12, 16, 20)  # bucket width 2**shift per level
-RAW_READ_FACTOR = 4  # the raw path reads at most this many rows per requested point
 Record = tuple[int, int, dict[str, Any]]  # offset, step, data
 Partial = list[Any]  # n, min_step, min_value, max_step, max_value
 
@@ -114,7 +112,7 @@ def partials(points: Iterable[tuple[int, dict[str, Any]]]) -> dict[tuple[str, in
     return acc
 
 
-def _merge(into: Partial, part: Partial) -> None:
+def merge(into: Partial, part: Partial) -> None:
     into[0] += part[0]
     if part[2] < into[2]:
         into[1], into[2] = part[1], part[2]
@@ -129,7 +127,7 @@ def levels(level0: dict[tuple[str, int], Partial]) -> list[dict[tuple[str, int],
         for (key, bucket), part in level0.items():
             target = (key, bucket >> (shift - SHIFTS[0]))
             if target in up:
-                _merge(up[target], part)
+                merge(up[target], part)
             else:
                 up[target] = list(part)
         out.append(up)
@@ -249,107 +247,3 @@ def _lo(value: int | None) -> int:
 
 def _hi(value: int | None) -> int:
     return value if value is not None else 2**63 - 1
-
-
-def chart(
-    conn: Connection, run_pk: int, keys: list[str], samples: int, lo: int | None, hi: int | None
-) -> dict[str, dict[str, list[Any]]]:
-    return {key: _series(conn, run_pk, key, samples, _lo(lo), _hi(hi)) for key in keys}
-
-
-def _series(
-    conn: Connection, run_pk: int, key: str, samples: int, lo: int, hi: int
-) -> dict[str, list[Any]]:
-    extent = _extent(conn, run_pk, key, lo, hi)
-    if extent is None:
-        return {"steps": [], "values": []}
-    first, last = extent
-    level = _level_for(last - first, samples)
-    buckets = rows(
-        conn,
-        "SELECT bucket, n, min_step, min_value, max_step, max_value FROM metric_buckets "
-        "WHERE run_pk = :r AND metric = :m AND level = :l AND bucket >= :b0 AND bucket <= :b1 "
-        "ORDER BY bucket",
-        {
-            "r": run_pk,
-            "m": key,
-            "l": level,
-            "b0": first >> SHIFTS[level],
-            "b1": last >> SHIFTS[level],
-        },
-    )
-    if sum(b["n"] for b in buckets) <= samples:
-        raw = _raw_points(conn, run_pk, key, first, last, samples)
-        if raw is not None:
-            return raw
-    return _downsample(buckets, samples, lo, hi)
-
-
-def _extent(conn: Connection, run_pk: int, key: str, lo: int, hi: int) -> tuple[int, int] | None:
-    """The step range the metric's level-0 buckets cover within [lo, hi] (two index seeks)."""
-    shift = SHIFTS[0]
-    params = {"r": run_pk, "m": key, "lo": lo >> shift, "hi": hi >> shift}
-    sql = (
-        "SELECT bucket FROM metric_buckets WHERE run_pk = :r AND metric = :m AND level = 0 "
-        "AND bucket >= :lo AND bucket <= :hi ORDER BY bucket {} LIMIT 1"
-    )
-    first = one(conn, sql.format("ASC"), params)
-    last = one(conn, sql.format("DESC"), params)
-    if first is None or last is None:
-        return None
-    return max(lo, first["bucket"] << shift), min(hi, ((last["bucket"] + 1) << shift) - 1)
-
-
-def _level_for(span: int, samples: int) -> int:
-    for level, shift in enumerate(SHIFTS):
-        if (span >> shift) + 2 <= 4 * samples:
-            return level
-    return len(SHIFTS) - 1
-
-
-def _raw_points(
-    conn: Connection, run_pk: int, key: str, lo: int, hi: int, samples: int
-) -> dict[str, list[Any]] | None:
-    limit = RAW_READ_FACTOR * samples
-    found = rows(
-        conn,
-        "SELECT step, data FROM history_rows WHERE run_pk = :r AND step >= :lo AND step <= :hi "
-        "ORDER BY step, log_offset LIMIT :n",
-        {"r": run_pk, "lo": lo, "hi": hi, "n": limit + 1},
-    )
-    if len(found) > limit:
-        return None
-    steps: list[int] = []
-    values: list[Any] = []
-    for r in found:
-        value = loads(r["data"], "history").get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            steps.append(r["step"])
-            values.append(float(value) if math.isfinite(value) else None)
-    return {"steps": steps, "values": values}
-
-
-def _downsample(
-    buckets: list[dict[str, Any]], samples: int, lo: int, hi: int
-) -> dict[str, list[Any]]:
-    groups = max(1, samples // 2)
-    if not buckets:
-        return {"steps": [], "values": []}
-    first, span = buckets[0]["bucket"], buckets[-1]["bucket"] - buckets[0]["bucket"] + 1
-    merged: dict[int, Partial] = {}
-    for b in buckets:
-        part: Partial = [b["n"], b["min_step"], b["min_value"], b["max_step"], b["max_value"]]
-        group = (b["bucket"] - first) * groups // span
-        if group in merged:
-            _merge(merged[group], part)
-        else:
-            merged[group] = part
-    steps: list[int] = []
-    values: list[Any] = []
-    for group in sorted(merged):
-        _, s0, v0, s1, v1 = merged[group]
-        for step, value in sorted({(s0, v0), (s1, v1)}):
-            if lo <= step <= hi:
-                steps.append(step)
-                values.append(value)
-    return {"steps": steps, "values": values}

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from nbtrack.server import access, accounts, api, auth, files, history, pages, runs
+from nbtrack.server import access, accounts, api, auth, charts, files, history, pages, runs
 from nbtrack.server.access import Viewer
 from nbtrack.server.context import Context, context_of
 from nbtrack.server.problems import ApiError, forbidden, invalid
@@ -298,9 +298,7 @@ def live(
         raise invalid(f"points={points} must be between 2 and 10000.")
     with ctx.db.read() as conn:
         _, row = api.readable_run(conn, viewer, entity, project, run_id)
-        series = history.chart(
-            conn, row["pk"], history.metrics(conn, row["pk"]), points, None, None
-        )
+        series = charts.chart(conn, row["pk"], history.metrics(conn, row["pk"]), points, None, None)
     body = {
         "state": runs.shown_state(row, ctx.config.heartbeat_timeout),
         "history_count": row["history_count"],
