@@ -87,25 +87,41 @@ def timed(call: Callable[[], object], repeat: int) -> float:
 # --- nbtrack ---
 
 
-def nbtrack_bench(quick: bool) -> dict[str, object]:
+def nbtrack_bench(quick: bool, database_url: str | None = None) -> dict[str, object]:
     sys.path.insert(0, str(REPO))
     from nbtrack.server.accounts import new_key
 
     key, port, data = new_key(), free_port(), Path(tempfile.mkdtemp(prefix="nbt-bench-"))
     env = dict(os.environ, NBTRACK_CONFIG_DIR=str(data / "config"), PYTHONPATH=str(REPO))
     process = subprocess.Popen(
-        [sys.executable, "-m", "nbtrack.server", "--port", str(port), "--data-dir", str(data),
-         "--admin-key", key], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "nbtrack.server",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data),
+            "--admin-key",
+            key,
+            *(["--database-url", database_url] if database_url else []),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(f"{base}/api/v1/health", process)
-        client = httpx.Client(base_url=f"{base}/api/v1", timeout=300,
-                              headers={"Authorization": f"Bearer {key}",
-                                       "Content-Type": "application/json"})
+        client = httpx.Client(
+            base_url=f"{base}/api/v1",
+            timeout=300,
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
         out: dict[str, object] = {}
         out.update(nbtrack_ingest(client, 20 if quick else 100))
         out.update(nbtrack_chart(client, 100_000 if quick else 1_000_000))
-        out.update(nbtrack_table(client, data, key, 10_000))
+        out.update(nbtrack_table(client, data, key, 10_000, database_url))
         out["rss_mb"], out["peak_rss_mb"] = rss_mb(process.pid)
         return out
     finally:
@@ -118,8 +134,10 @@ def history_bodies(batches: int, per_batch: int, keys: list[str], first: int = 0
     bodies = []
     for b in range(batches):
         start = first + b * per_batch
-        records = [{"offset": s, "step": s, "data": {"_step": s, **{k: rng.random() for k in keys}}}
-                   for s in range(start, start + per_batch)]
+        records = [
+            {"offset": s, "step": s, "data": {"_step": s, **{k: rng.random() for k in keys}}}
+            for s in range(start, start + per_batch)
+        ]
         bodies.append(json.dumps({"records": records}).encode())
     return bodies
 
@@ -142,25 +160,35 @@ def nbtrack_chart(client: httpx.Client, steps: int) -> dict[str, object]:
         body = history_bodies(1, per_batch, ["loss", "acc"], first=b * per_batch)[0]
         client.post("/runs/admin/bench/long/history", content=body).raise_for_status()
     params = {"keys": "loss", "samples": 1000}
-    points = len(client.get("/runs/admin/bench/long/history", params=params).json()["series"]
-                 ["loss"]["steps"])
-    ms = timed(lambda: client.get("/runs/admin/bench/long/history", params=params)
-               .raise_for_status(), 20)
-    both = timed(lambda: client.get("/runs/admin/bench/long/history",
-                                    params={"keys": "loss,acc", "samples": 1000})
-                 .raise_for_status(), 10)
+    points = len(
+        client.get("/runs/admin/bench/long/history", params=params).json()["series"]["loss"][
+            "steps"
+        ]
+    )
+    ms = timed(
+        lambda: client.get("/runs/admin/bench/long/history", params=params).raise_for_status(), 20
+    )
+    both = timed(
+        lambda: client.get(
+            "/runs/admin/bench/long/history", params={"keys": "loss,acc", "samples": 1000}
+        ).raise_for_status(),
+        10,
+    )
     return {"chart_ms": ms, "chart_points": points, "chart_steps": steps, "chart_two_keys_ms": both}
 
 
-def nbtrack_table(client: httpx.Client, data: Path, key: str, runs: int) -> dict[str, object]:
+def nbtrack_table(
+    client: httpx.Client, data: Path, key: str, runs: int, database_url: str | None
+) -> dict[str, object]:
     """Seed 10k runs through the API's own storage code, then time pages over HTTP."""
     sys.path.insert(0, str(REPO))
-    from nbtrack.server import access, runs as run_store
+    from nbtrack.server import access
+    from nbtrack.server import runs as run_store
     from nbtrack.server.accounts import user_by_key
     from nbtrack.server.config import ServerConfig
     from nbtrack.server.database import Database
 
-    db = Database(ServerConfig(data_dir=str(data)).database)
+    db = Database(ServerConfig(data_dir=str(data), database_url=database_url).database)
     rng = random.Random(2)
     start = time.perf_counter()
     for chunk in range(0, runs, 1000):
@@ -168,9 +196,19 @@ def nbtrack_table(client: httpx.Client, data: Path, key: str, runs: int) -> dict
             viewer = access.Viewer(user_by_key(conn, key))
             project = access.writable(conn, viewer, "admin", "table")
             for i in range(chunk, chunk + 1000):
-                run_store.upsert(conn, db.dialect, project, f"run{i:05d}", {
-                    "name": f"run-{i}", "config": {"lr": rng.random()}, "tags": ["bench"],
-                    "summary": {"loss": rng.random(), "acc": rng.random()}, "state": "finished"})
+                run_store.upsert(
+                    conn,
+                    db.dialect,
+                    project,
+                    f"run{i:05d}",
+                    {
+                        "name": f"run-{i}",
+                        "config": {"lr": rng.random()},
+                        "tags": ["bench"],
+                        "summary": {"loss": rng.random(), "acc": rng.random()},
+                        "state": "finished",
+                    },
+                )
     seed_s = time.perf_counter() - start
     db.dispose()
     pages = {
@@ -181,8 +219,10 @@ def nbtrack_table(client: httpx.Client, data: Path, key: str, runs: int) -> dict
     }
     out: dict[str, object] = {"table_runs": runs, "table_seed_s": seed_s}
     for name, params in pages.items():
-        out[name] = timed(lambda p=params: client.get("/projects/admin/table/runs", params=p)
-                          .raise_for_status(), 10)
+        out[name] = timed(
+            lambda p=params: client.get("/projects/admin/table/runs", params=p).raise_for_status(),
+            10,
+        )
     ui = str(client.base_url).rstrip("/").removesuffix("/api/v1") + "/admin/table"
     out["table_ui_page_ms"] = timed(lambda: client.get(ui).raise_for_status(), 10)
     return out
@@ -196,23 +236,38 @@ def mlflow_bench(quick: bool) -> dict[str, object]:
         return {"missing": "bench/venvs/mlflow (bash bench/setup_peers.sh mlflow)"}
     port, data = free_port(), Path(tempfile.mkdtemp(prefix="mlflow-bench-"))
     process = subprocess.Popen(
-        [str(MLFLOW_PYTHON), "-m", "mlflow", "server", "--backend-store-uri",
-         f"sqlite:///{data}/mlflow.db", "--default-artifact-root", str(data / "artifacts"),
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=data)
+        [
+            str(MLFLOW_PYTHON),
+            "-m",
+            "mlflow",
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{data}/mlflow.db",
+            "--default-artifact-root",
+            str(data / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=data,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(f"{base}/health", process, timeout=180)
         client = httpx.Client(base_url=base, timeout=600)
-        version = MLFLOW_PYTHON.parent / "mlflow"
         out: dict[str, object] = {"version": _mlflow_version()}
-        experiment = client.post("/api/2.0/mlflow/experiments/create",
-                                 json={"name": "bench"}).json()["experiment_id"]
-        out.update(mlflow_ingest(client, experiment, 15 if quick else 40))
-        out.update(mlflow_chart(client, experiment, 20 if quick else 60))
-        out.update(mlflow_table(client, experiment, 300 if quick else 1000))
+        experiment = client.post(
+            "/api/2.0/mlflow/experiments/create", json={"name": "bench"}
+        ).json()["experiment_id"]
+        out.update(mlflow_ingest(client, experiment, 15 if quick else 200))
+        out.update(mlflow_chart(client, experiment, 20 if quick else 1000))
+        out.update(mlflow_table(client, experiment, 300 if quick else 10_000))
         out["rss_mb"], out["peak_rss_mb"] = rss_mb(process.pid)
-        del version
         return out
     finally:
         process.terminate()
@@ -223,15 +278,19 @@ def mlflow_bench(quick: bool) -> dict[str, object]:
 
 
 def _mlflow_version() -> str:
-    done = subprocess.run([str(MLFLOW_PYTHON), "-c", "import mlflow; print(mlflow.__version__)"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [str(MLFLOW_PYTHON), "-c", "import mlflow; print(mlflow.__version__)"],
+        capture_output=True,
+        text=True,
+    )
     return done.stdout.strip()
 
 
 def mlflow_run(client: httpx.Client, experiment: str, name: str) -> str:
-    answer = client.post("/api/2.0/mlflow/runs/create",
-                         json={"experiment_id": experiment, "run_name": name,
-                               "start_time": int(time.time() * 1000)})
+    answer = client.post(
+        "/api/2.0/mlflow/runs/create",
+        json={"experiment_id": experiment, "run_name": name, "start_time": int(time.time() * 1000)},
+    )
     answer.raise_for_status()
     return str(answer.json()["run"]["info"]["run_id"])
 
@@ -243,8 +302,11 @@ def mlflow_batches(run_id: str, batches: int, keys: list[str], first: int = 0) -
     bodies = []
     for b in range(batches):
         steps = range(first + b * per_batch, first + (b + 1) * per_batch)
-        metrics = [{"key": k, "value": rng.random(), "timestamp": now, "step": s}
-                   for s in steps for k in keys]
+        metrics = [
+            {"key": k, "value": rng.random(), "timestamp": now, "step": s}
+            for s in steps
+            for k in keys
+        ]
         bodies.append(json.dumps({"run_id": run_id, "metrics": metrics}).encode())
     return bodies
 
@@ -255,8 +317,9 @@ def mlflow_ingest(client: httpx.Client, experiment: str, batches: int) -> dict[s
     headers = {"Content-Type": "application/json"}
     start = time.perf_counter()
     for body in bodies:
-        client.post("/api/2.0/mlflow/runs/log-batch", content=body,
-                    headers=headers).raise_for_status()
+        client.post(
+            "/api/2.0/mlflow/runs/log-batch", content=body, headers=headers
+        ).raise_for_status()
     seconds = time.perf_counter() - start
     return {"ingest_values_per_s": batches * 1000 / seconds, "ingest_values": batches * 1000}
 
@@ -265,17 +328,25 @@ def mlflow_chart(client: httpx.Client, experiment: str, batches: int) -> dict[st
     run_id = mlflow_run(client, experiment, "long")
     headers = {"Content-Type": "application/json"}
     for body in mlflow_batches(run_id, batches, ["loss"]):
-        client.post("/api/2.0/mlflow/runs/log-batch", content=body,
-                    headers=headers).raise_for_status()
+        client.post(
+            "/api/2.0/mlflow/runs/log-batch", content=body, headers=headers
+        ).raise_for_status()
     params = {"run_ids": run_id, "metric_key": "loss", "max_results": 1000}
     url = "/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval"
     points = len(client.get(url, params=params).json().get("metrics", []))
     ms = timed(lambda: client.get(url, params=params).raise_for_status(), 10)
-    full = timed(lambda: client.get("/api/2.0/mlflow/metrics/get-history",
-                                    params={"run_id": run_id, "metric_key": "loss"})
-                 .raise_for_status(), 3)
-    return {"chart_ms": ms, "chart_points": points, "chart_steps": batches * 1000,
-            "chart_full_history_ms": full}
+    full = timed(
+        lambda: client.get(
+            "/api/2.0/mlflow/metrics/get-history", params={"run_id": run_id, "metric_key": "loss"}
+        ).raise_for_status(),
+        3,
+    )
+    return {
+        "chart_ms": ms,
+        "chart_points": points,
+        "chart_steps": batches * 1000,
+        "chart_full_history_ms": full,
+    }
 
 
 def mlflow_table(client: httpx.Client, experiment: str, runs: int) -> dict[str, object]:
@@ -283,18 +354,30 @@ def mlflow_table(client: httpx.Client, experiment: str, runs: int) -> dict[str, 
     start = time.perf_counter()
     for i in range(runs):
         run_id = mlflow_run(client, experiment, f"run-{i}")
-        body = {"run_id": run_id, "metrics": [
-            {"key": "loss", "value": random.random(), "timestamp": 0, "step": 0}],
-            "params": [{"key": "lr", "value": "0.1"}], "tags": [{"key": "t", "value": "bench"}]}
+        body = {
+            "run_id": run_id,
+            "metrics": [{"key": "loss", "value": random.random(), "timestamp": 0, "step": 0}],
+            "params": [{"key": "lr", "value": "0.1"}],
+            "tags": [{"key": "t", "value": "bench"}],
+        }
         client.post("/api/2.0/mlflow/runs/log-batch", json=body, headers=headers)
     seed_s = time.perf_counter() - start
     search = {"experiment_ids": [experiment], "max_results": 50}
-    first = timed(lambda: client.post("/api/2.0/mlflow/runs/search", json=search)
-                  .raise_for_status(), 10)
-    by_metric = timed(lambda: client.post("/api/2.0/mlflow/runs/search", json=search | {
-        "order_by": ["metrics.loss DESC"]}).raise_for_status(), 10)
-    return {"table_runs": runs, "table_seed_s": seed_s, "table_first_page_ms": first,
-            "table_sorted_by_summary_ms": by_metric}
+    first = timed(
+        lambda: client.post("/api/2.0/mlflow/runs/search", json=search).raise_for_status(), 10
+    )
+    by_metric = timed(
+        lambda: client.post(
+            "/api/2.0/mlflow/runs/search", json=search | {"order_by": ["metrics.loss DESC"]}
+        ).raise_for_status(),
+        10,
+    )
+    return {
+        "table_runs": runs,
+        "table_seed_s": seed_s,
+        "table_first_page_ms": first,
+        "table_sorted_by_summary_ms": by_metric,
+    }
 
 
 # --- report ---
@@ -312,56 +395,106 @@ def fmt(value: object, unit: str = "") -> str:
     return f"{value}{unit}" if value is not None else "-"
 
 
-def report(nbt: dict[str, object], ml: dict[str, object], seconds: float, quick: bool) -> str:
+SHORT = {
+    "ingest_values_per_s": ("ingest", " values/s"),
+    "chart_ms": ("chart over 1M steps", " ms"),
+    "table_first_page_ms": ("run table page", " ms"),
+    "table_sorted_by_summary_ms": ("sorted by a summary metric", " ms"),
+    "peak_rss_mb": ("peak RSS", " MB"),
+}
+
+
+def report(
+    nbt: dict[str, object],
+    ml: dict[str, object],
+    pg: dict[str, object],
+    seconds: float,
+    quick: bool,
+) -> str:
     rows = [
-        ("ingest, metric values/s (HTTP, batches)", "≥ 200k/s", "ingest_values_per_s", "",
-         f"{fmt(nbt['ingest_values'])} values, 1000 records x 10 keys a request",
-         f"{fmt(ml.get('ingest_values'))} values, log-batch of 1000"),
-        ("chart query, 1 metric", "≤ 200 ms", "chart_ms", " ms",
-         f"{fmt(nbt['chart_steps'])} steps -> {nbt['chart_points']} points, median of 20",
-         f"{fmt(ml.get('chart_steps'))} steps -> {ml.get('chart_points')} points "
-         "(get-history-bulk-interval), median of 10"),
-        ("run table page (50 runs, newest first)", "≤ 200 ms", "table_first_page_ms", " ms",
-         f"{fmt(nbt['table_runs'])} runs, median of 10",
-         f"{fmt(ml.get('table_runs'))} runs (runs/search), median of 10"),
-        ("run table page sorted by a summary metric", "-", "table_sorted_by_summary_ms", " ms",
-         f"{fmt(nbt['table_runs'])} runs", f"{fmt(ml.get('table_runs'))} runs, metrics.loss"),
+        (
+            "ingest, metric values/s (HTTP, batches)",
+            "≥ 200k/s",
+            "ingest_values_per_s",
+            "",
+            f"{fmt(nbt['ingest_values'])} values, 1000 records x 10 keys a request",
+            f"{fmt(ml.get('ingest_values'))} values, log-batch of 1000",
+        ),
+        (
+            "chart query, 1 metric",
+            "≤ 200 ms",
+            "chart_ms",
+            " ms",
+            f"{fmt(nbt['chart_steps'])} steps -> {nbt['chart_points']} points, median of 20",
+            f"{fmt(ml.get('chart_steps'))} steps -> {ml.get('chart_points')} points "
+            "(get-history-bulk-interval), median of 10",
+        ),
+        (
+            "run table page (50 runs, newest first)",
+            "≤ 200 ms",
+            "table_first_page_ms",
+            " ms",
+            f"{fmt(nbt['table_runs'])} runs, median of 10",
+            f"{fmt(ml.get('table_runs'))} runs (runs/search), median of 10",
+        ),
+        (
+            "run table page sorted by a summary metric",
+            "-",
+            "table_sorted_by_summary_ms",
+            " ms",
+            f"{fmt(nbt['table_runs'])} runs",
+            f"{fmt(ml.get('table_runs'))} runs, metrics.loss",
+        ),
         ("server RSS after the load", "≤ 150 MB", "rss_mb", " MB", "one worker", "one worker"),
         ("server peak RSS", "≤ 150 MB", "peak_rss_mb", " MB", "", ""),
     ]
     lines = [
-        "## Server", "",
+        "## Server",
+        "",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by "
         f"`bench/bench_server.py{' --quick' if quick else ''}` ({seconds / 60:.1f} min) at commit "
         f"{_commit()}. Machine: {os.cpu_count()} cores, {platform.platform()}, Python "
         f"{platform.python_version()}. Both servers on SQLite, one worker, on 127.0.0.1; "
-        "requests from one client thread with bodies encoded before the clock starts.", "",
+        "requests from one client thread with bodies encoded before the clock starts.",
+        "",
         "| figure | target | nbtrack 0.1.0 | nbtrack work | "
         f"mlflow {ml.get('version', '-')} | mlflow work | nbtrack/mlflow |",
         "|---|---|---|---|---|---|---|",
     ]
     for label, target, key, unit, nbt_work, ml_work in rows:
-        lines.append(f"| {label} | {target} | {fmt(nbt.get(key), unit)} | {nbt_work} | "
-                     f"{fmt(ml.get(key), unit)} | {ml_work} | {ratio(nbt.get(key), ml.get(key))} |")
+        lines.append(
+            f"| {label} | {target} | {fmt(nbt.get(key), unit)} | {nbt_work} | "
+            f"{fmt(ml.get(key), unit)} | {ml_work} | {ratio(nbt.get(key), ml.get(key))} |"
+        )
+    if pg:
+        figures = "; ".join(
+            f"{name} {fmt(pg.get(key), unit)}" for key, (name, unit) in SHORT.items()
+        )
+        lines += ["", f"The same nbtrack figures on PostgreSQL 15 (same machine): {figures}."]
     lines += [
-        "", "More nbtrack figures: chart of 2 metrics "
+        "",
+        "More nbtrack figures: chart of 2 metrics "
         f"{fmt(nbt['chart_two_keys_ms'], ' ms')}; run table page at offset 5000 "
         f"{fmt(nbt['table_middle_page_ms'], ' ms')}, filtered by tag at offset 9950 "
         f"{fmt(nbt['table_filtered_by_tag_ms'], ' ms')}; the run table as a web page (HTML) "
         f"{fmt(nbt['table_ui_page_ms'], ' ms')}. MLflow's full get-history of its "
-        f"{fmt(ml.get('chart_steps'))}-step metric took {fmt(ml.get('chart_full_history_ms'), ' ms')}.",
+        f"{fmt(ml.get('chart_steps'))}-step metric took "
+        f"{fmt(ml.get('chart_full_history_ms'), ' ms')}.",
         "The 10k nbtrack runs are seeded through the server's own storage code (`runs.upsert`, "
         f"{fmt(nbt['table_seed_s'], ' s')}); MLflow's runs through its REST API "
-        f"({fmt(ml.get('table_seed_s'), ' s')}), fewer because each costs several requests. "
+        f"({fmt(ml.get('table_seed_s'), ' s')}). MLflow's server is `mlflow server --workers 1`; "
+        "its RSS counts the process and its children (the uvicorn worker). "
         "Ratios are nbtrack's figure over MLflow's (for ingest higher is better, for times and "
-        "memory lower is better).", "",
+        "memory lower is better).",
+        "",
     ]
     return "\n".join(lines)
 
 
 def _commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                          cwd=REPO)
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+    )
     return done.stdout.strip() or "?"
 
 
@@ -369,14 +502,35 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
     parser.add_argument("--skip-mlflow", action="store_true")
+    parser.add_argument(
+        "--postgres", action="store_true", help="also run nbtrack on PostgreSQL (127.0.0.1:5432)"
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     nbt = nbtrack_bench(args.quick)
     print(json.dumps(nbt, indent=1), file=sys.stderr)
+    pg = postgres_bench(args.quick) if args.postgres else {}
+    print(json.dumps(pg, indent=1), file=sys.stderr)
     ml = {} if args.skip_mlflow else mlflow_bench(args.quick)
     print(json.dumps(ml, indent=1), file=sys.stderr)
-    print(report(nbt, ml, time.perf_counter() - start, args.quick))
+    print(report(nbt, ml, pg, time.perf_counter() - start, args.quick))
     return 0
+
+
+def postgres_bench(quick: bool) -> dict[str, object]:
+    """The nbtrack figures again, on a fresh schema of PostgreSQL's ``test`` database."""
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = "postgresql://postgres@127.0.0.1:5432/test"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+    try:
+        return nbtrack_bench(quick, url)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 if __name__ == "__main__":
