@@ -6,25 +6,37 @@ goes and ends with a one-line result: runs synced, records sent, failures with t
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 STATES = ("idle", "syncing", "done", "error")
+_jobs: dict[str, SyncJob] = {}
+_jobs_lock = threading.Lock()
 
 
 class SyncJob:
-    """One sync at a time; ``text`` says what it is doing or what it did."""
+    """One sync at a time per run folder; ``text`` says what it is doing or what it did.
 
-    def __init__(self, root: Path, on_done: Callable[[], None]) -> None:
+    Shared by every widget and the JupyterLab extension of the kernel (see :func:`job`).
+    """
+
+    def __init__(self, root: Path, on_done: Callable[[], None] | None = None) -> None:
         self.root = root
         self.state = "idle"
         self.text = ""
         self.report: Any = None
-        self._on_done = on_done
+        self._listeners: list[Callable[[SyncJob], None]] = []
+        if on_done is not None:
+            self._listeners.append(lambda _job: on_done())
         self._lock = threading.Lock()
         self._runs_seen: set[str] = set()
+
+    def on_done(self, listener: Callable[[SyncJob], None]) -> None:
+        """Call ``listener(job)`` after every sync, from the sync's thread."""
+        self._listeners.append(listener)
 
     @property
     def active(self) -> bool:
@@ -50,12 +62,25 @@ class SyncJob:
         except Exception as exc:
             self.state, self.text = "error", f"sync failed: {exc}"
         finally:
-            self._on_done()
+            for listener in list(self._listeners):
+                try:
+                    listener(self)
+                except Exception as exc:
+                    print(f"nbtrack: after sync: {exc!r}", file=sys.stderr)
 
     def _progress(self, run_dir: str, sent: int, total: int) -> None:
         self._runs_seen.add(run_dir)
         name = Path(run_dir).name
         self.text = f"syncing run {len(self._runs_seen)}: {name} {sent}/{total} records"
+
+
+def job(root: Path) -> SyncJob:
+    """The kernel's sync job for the run folder ``root``."""
+    key = str(root.expanduser().resolve())
+    with _jobs_lock:
+        if key not in _jobs:
+            _jobs[key] = SyncJob(Path(key))
+        return _jobs[key]
 
 
 def summary(report: Any) -> str:

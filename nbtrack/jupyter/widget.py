@@ -16,6 +16,7 @@ from traitlets import Bool, TraitError, Unicode, validate
 
 from nbtrack.errors import RunFinished
 from nbtrack.jupyter import card as cards
+from nbtrack.jupyter import syncjob
 from nbtrack.jupyter.syncjob import SyncJob
 from nbtrack.jupyter.ticker import TICKER
 
@@ -58,7 +59,8 @@ class RunWidget(widgets.VBox):  # type: ignore[misc]
         self._card: cards.Card | None = None
         self._sent_at = 0.0
         self._lock = threading.RLock()
-        self._job = SyncJob(run.settings.root, self._sync_done)
+        self._job = syncjob.job(run.settings.root)
+        self._job.on_done(self._sync_done)
         self.name_box = widgets.Text(value=run.name, continuous_update=False)
         self.name_box.layout.width = "22em"
         self.body = widgets.HTML()
@@ -149,11 +151,15 @@ class RunWidget(widgets.VBox):  # type: ignore[misc]
         self.refresh()
 
     def _sync_clicked(self, _button: Any = None) -> None:
-        if self._job.start():
-            self.refresh()
-            TICKER.add(self)
+        self._job.start()
+        self.follow_sync()
 
-    def _sync_done(self) -> None:
+    def follow_sync(self) -> None:
+        """Show the sync's progress (also when it was started elsewhere)."""
+        self.refresh()
+        TICKER.add(self)
+
+    def _sync_done(self, _job: SyncJob) -> None:
         self.refresh()
 
     @property
