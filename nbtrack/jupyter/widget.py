@@ -66,6 +66,8 @@ class RunWidget(widgets.VBox):  # type: ignore[misc]
         self.body = widgets.HTML()
         self.finish_button = widgets.Button(description="Finish run", icon="stop")
         self.sync_button = widgets.Button(description="Sync offline runs", icon="cloud-upload")
+        for button in (self.finish_button, self.sync_button):
+            button.layout.width = "auto"
         buttons = widgets.HBox([self.finish_button, self.sync_button])
         super().__init__(children=[self.name_box, self.body, buttons], **kwargs)
         self.add_class("nbtrack-widget")

@@ -46,6 +46,18 @@ def shell(isolated: Path) -> Iterator[InteractiveShell]:
     os.environ.pop("IPYTHONDIR", None)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed browser test leaves a screenshot and the page's HTML in test-artifacts/."""
+    outcome = yield
+    report = outcome.get_result()
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when == "call" and report.failed and page is not None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"failed-{item.name}.png"), full_page=True)
+        (ARTIFACTS / f"failed-{item.name}.html").write_text(page.content())
+
+
 def run_cell(ip: InteractiveShell, code: str, cell_id: str | None = None) -> Any:
     """Run one cell as a frontend would (stored in history, with a cell ID)."""
     return ip.run_cell(code, store_history=True, cell_id=cell_id)
@@ -86,6 +98,11 @@ class CellIdClient(NotebookClient):
 def notebook(*sources: str) -> Any:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     return nb
 
 

@@ -1,0 +1,227 @@
+"""A real JupyterLab in headless Chromium: the widget as a user sees it, re-execution, Sync.
+
+One JupyterLab server and one nbtrack server per session; each test opens its own notebook in
+its own folder. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+import nbtrack
+from nbtrack.jupyter.hooks import REEXECUTED
+from tests.jupyter.conftest import ARTIFACTS, NOTEBOOKS, notebook, runs_on_disk
+from tests.liveserver import LiveServer, free_port, wait_for
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.timeout(240),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium"),
+]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+KERNEL_READY = """() => {
+  const w = window.jupyterapp?.shell.currentWidget;
+  const k = w?.sessionContext?.session?.kernel;
+  return !!k && w.sessionContext.isReady && k.connectionStatus === 'connected'
+    && k.status === 'idle';
+}"""
+KERNEL_IDLE = """() => {
+  const k = window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel;
+  return !!k && k.status === 'idle';
+}"""
+
+
+class Lab:
+    def __init__(self, url: str, token: str, root: Path, nbtrack_server: LiveServer) -> None:
+        self.url, self.token, self.root, self.server = url, token, root, nbtrack_server
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    base = tmp_path_factory.mktemp("lab")
+    server = LiveServer(base / "nbtrack-data").start()
+    root = base / "nb"
+    root.mkdir()
+    settings = base / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    port, token = free_port(), secrets.token_hex(16)
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NBTRACK_", "JPY_"))}
+    env.update({v: str(base / v.lower()) for v in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR")})
+    env.update(IPYTHONDIR=str(base / "ipython"), NBTRACK_CONFIG_DIR=str(base / "nbtrack-config"))
+    env.update(NBTRACK_MODE="offline", NBTRACK_BASE_URL=server.url)
+    env.update(NBTRACK_API_KEY=server.admin_key)
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1"]
+    command += [f"--port={port}", "--port-retries=0", f"--IdentityProvider.token={token}"]
+    command += [f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={base / 'ws'}"]
+    command += [f"--LabApp.user_settings_dir={base / 'settings'}", "--allow-root"]
+    command += ["--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly"]
+    with open(base / "lab.log", "wb") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def up() -> bool:
+        if process.poll() is not None:
+            raise AssertionError((base / "lab.log").read_text()[-3000:])
+        try:
+            return requests.get(f"{url}/api/status?token={token}", timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    wait_for(up, 90, "JupyterLab")
+    yield Lab(url, token, root, server)
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"jupyter-{name}.png"), full_page=True)
+
+
+def open_notebook(page: Any, lab: Lab, relative: str) -> None:
+    page.goto(f"{lab.url}/lab/tree/{relative}?token={lab.token}&reset")
+    page.wait_for_function(KERNEL_READY, timeout=90_000)
+
+
+def run_cell(page: Any, index: int) -> Any:
+    """Execute the code cell ``index`` (Shift+Enter) and wait until the kernel is idle again."""
+    cell = page.locator(".jp-Notebook .jp-CodeCell").nth(index)
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+    expect(cell.locator(".jp-InputPrompt")).not_to_have_text(re.compile(r"\[\*\]|\[ \]"))
+    return cell
+
+
+def widget_in(cell: Any) -> Any:
+    widget = cell.locator(".nbtrack-widget")
+    expect(widget).to_be_visible(timeout=30_000)
+    return widget
+
+
+def test_quickstart_widget_and_reexecution(page: Any, lab: Lab) -> None:
+    folder = lab.root / "quick"
+    folder.mkdir()
+    shutil.copy(NOTEBOOKS / "quickstart.ipynb", folder)
+    open_notebook(page, lab, "quick/quickstart.ipynb")
+    run_cell(page, 0)
+    init_cell = run_cell(page, 1)
+    widget = widget_in(init_cell)
+    (first,) = runs_on_disk(folder)
+    expect(widget.locator(".widget-text input")).to_have_value(first.info["name"])
+    expect(widget.locator(".nbtrack-id")).to_have_text(first.info["id"])
+    expect(widget.locator(".nbtrack-link")).to_have_text(f"nbtrack/{first.path.name}")
+    expect(widget.locator(".nbtrack-badge.nbtrack-running")).to_have_text("running")
+    expect(widget.locator(".nbtrack-badge.nbtrack-offline")).to_have_text("offline")
+    run_cell(page, 2)
+    expect(widget.locator(".nbtrack-step")).to_have_text("300", timeout=15_000)
+    expect(widget.locator(".nbtrack-metrics")).to_contain_text("loss")
+    shown = widget_in(run_cell(page, 3))  # `run`: the same widget again
+    expect(shown.locator(".nbtrack-id")).to_have_text(first.info["id"])
+    shot(page, "quickstart-running")
+
+    run_cell(page, 1)  # re-execute the init cell: the first run finishes first
+    expect(shown.locator(".nbtrack-badge.nbtrack-finished")).to_have_text("finished")
+    expect(shown.locator(".nbtrack-reason")).to_contain_text(REEXECUTED)
+    expect(shown.locator("button", has_text="Finish run")).to_be_disabled()
+    second = widget_in(page.locator(".jp-Notebook .jp-CodeCell").nth(1))
+    expect(second.locator(".nbtrack-badge.nbtrack-running")).to_have_text("running")
+    shot(page, "quickstart-reexecuted")
+    states = {s.info["id"]: s for s in runs_on_disk(folder)}
+    assert states[first.info["id"]].state == "finished"
+    notebook_meta = states[first.info["id"]].metadata["notebook"]
+    assert notebook_meta["path"] == str(folder / "quickstart.ipynb")
+    assert notebook_meta["source"] in ("jupyterlab", "JPY_SESSION_NAME")
+
+
+def test_sync_offline_runs_button_uploads_to_the_server(page: Any, lab: Lab) -> None:
+    folder = lab.root / "sync"
+    folder.mkdir()
+    nb = notebook(
+        "%load_ext nbtrack\nimport nbtrack",
+        "run = nbtrack.init(project='lab-sync')\nfor i in range(25):\n    run.log({'i': i})",
+        "run.finish()",
+    )
+    import nbformat
+
+    nbformat.write(nb, folder / "sync.ipynb")
+    open_notebook(page, lab, "sync/sync.ipynb")
+    run_cell(page, 0)
+    widget = widget_in(run_cell(page, 1))
+    run_cell(page, 2)
+    expect(widget.locator(".nbtrack-badge.nbtrack-finished")).to_be_visible()
+    widget.locator("button", has_text="Sync offline runs").click()
+    (state,) = runs_on_disk(folder)
+    result = widget.locator(".nbtrack-sync")
+    expect(result).to_have_text(f"synced 1 run, {state.records} records sent", timeout=60_000)
+    expect(widget.locator(".nbtrack-badge.nbtrack-synced")).to_be_visible(timeout=15_000)
+    shot(page, "sync-done")
+    api = nbtrack.Api(lab.server.url, lab.server.admin_key)
+    remote = api.run(f"admin/lab-sync/{state.info['id']}")
+    assert len(list(remote.scan_history())) == 25
+
+
+def test_sessions_api_finds_the_notebook(page: Any, lab: Lab) -> None:
+    folder = lab.root / "where"
+    folder.mkdir()
+    code = (
+        "from nbtrack.jupyter import notebook\n"
+        "print('FOUND', notebook.from_sessions_api(notebook.kernel_id()))"
+    )
+    import nbformat
+
+    nbformat.write(notebook(code), folder / "where.ipynb")
+    open_notebook(page, lab, "where/where.ipynb")
+    cell = run_cell(page, 0)
+    expected = f"FOUND {folder / 'where.ipynb'}"
+    expect(cell.locator(".jp-OutputArea-output")).to_have_text(expected, timeout=15_000)
