@@ -149,3 +149,23 @@ def load_notebook(name: str) -> Any:
 
 def dump(data: Any) -> str:
     return json.dumps(data, indent=1, default=str)[:4000]
+
+
+def child_ids(states: dict[str, dict[str, Any]], model_id: str) -> list[str]:
+    return [c.removeprefix("IPY_MODEL_") for c in states[model_id]["children"]]
+
+
+def button_id(states: dict[str, dict[str, Any]], run_id: str, label: str) -> str:
+    """The model id of a button of the widget showing ``run_id``, found as a frontend would."""
+    (box,) = [mid for mid, s in states.items() if s.get("run_id") == run_id]
+    for child in child_ids(states, box):
+        for grandchild in child_ids(states, child) if "children" in states[child] else []:
+            if states[grandchild].get("description") == label:
+                return grandchild
+    raise AssertionError(f"no button {label!r}")
+
+
+def click(client: Any, model_id: str) -> None:
+    kc = client.kc
+    data = {"method": "custom", "content": {"event": "click"}}
+    kc.shell_channel.send(kc.session.msg("comm_msg", {"comm_id": model_id, "data": data}))

@@ -15,12 +15,16 @@ from nbtrack.jupyter.hooks import REEXECUTED
 from tests.conftest import git, make_repo
 from tests.jupyter.conftest import (
     WIDGET_VIEW,
+    button_id,
+    child_ids,
+    click,
     client_for,
     notebook,
     run_widgets,
     runs_on_disk,
     states,
     view_ids,
+    widget_states,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
@@ -254,3 +258,24 @@ def test_widget_view_outputs_have_a_readable_fallback(isolated: Path) -> None:
         assert {"text/plain", "text/html", WIDGET_VIEW} <= set(output["data"])
     final_html = nb.cells[2].outputs[0]["data"]["text/html"]
     assert "nbtrack-finished" in final_html and "run directory" in final_html
+
+
+def test_name_box_renames_and_finish_button_finishes(isolated: Path) -> None:
+    nb = notebook(INIT, "run.name, run.finished, run.finish_reason")
+    client = client_for(nb, isolated)
+    with client.setup_kernel():
+        client.execute_cell(nb.cells[0], 0)
+        states_now = widget_states(client)
+        (widget,) = run_widgets(client)
+        box = next(mid for mid, s in states_now.items() if s.get("run_id") == widget["run_id"])
+        name_box = child_ids(states_now, box)[0]
+        kc = client.kc
+        update = {"method": "update", "state": {"value": "edited-name"}, "buffer_paths": []}
+        kc.shell_channel.send(kc.session.msg("comm_msg", {"comm_id": name_box, "data": update}))
+        click(client, button_id(states_now, widget["run_id"], "Finish run"))
+        client.execute_cell(nb.cells[1], 1)
+    assert nb.cells[1].outputs[0]["data"]["text/plain"] == (
+        "('edited-name', True, 'finished from the widget')"
+    )
+    (state,) = runs_on_disk(isolated)
+    assert state.info["name"] == "edited-name" and state.state == "finished"

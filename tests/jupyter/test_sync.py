@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 import nbtrack
-from tests.jupyter.conftest import client_for, notebook, run_widgets, runs_on_disk, widget_states
+from tests.jupyter.conftest import (
+    button_id,
+    click,
+    client_for,
+    notebook,
+    run_widgets,
+    runs_on_disk,
+    widget_states,
+)
 from tests.liveserver import LiveServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -38,26 +46,6 @@ def target(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
     monkeypatch.setenv("NBTRACK_BASE_URL", server.url)
     monkeypatch.setenv("NBTRACK_API_KEY", server.admin_key)
     return server
-
-
-def child_ids(states: dict[str, dict[str, Any]], model_id: str) -> list[str]:
-    return [c.removeprefix("IPY_MODEL_") for c in states[model_id]["children"]]
-
-
-def button_id(states: dict[str, dict[str, Any]], run_id: str, label: str) -> str:
-    """The model id of a button of the widget showing ``run_id``, found as a frontend would."""
-    (box,) = [mid for mid, s in states.items() if s.get("run_id") == run_id]
-    for child in child_ids(states, box):
-        for grandchild in child_ids(states, child) if "children" in states[child] else []:
-            if states[grandchild].get("description") == label:
-                return grandchild
-    raise AssertionError(f"no button {label!r}")
-
-
-def click(client: Any, model_id: str) -> None:
-    kc = client.kc
-    data = {"method": "custom", "content": {"event": "click"}}
-    kc.shell_channel.send(kc.session.msg("comm_msg", {"comm_id": model_id, "data": data}))
 
 
 def test_sync_button_uploads_every_pending_run(target: LiveServer, isolated: Path) -> None:
