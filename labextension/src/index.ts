@@ -7,7 +7,12 @@ import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application'
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IStatusBar } from '@jupyterlab/statusbar';
-import { CommandToolbarButton } from '@jupyterlab/ui-components';
+import {
+  CommandToolbarButton,
+  launchIcon,
+  refreshIcon,
+  stopIcon
+} from '@jupyterlab/ui-components';
 
 import { RunsPanel } from './panel';
 import { shownRun } from './protocol';
@@ -28,6 +33,7 @@ function addCommands(app: JupyterFrontEnd, links: LinkTracker): void {
   };
   app.commands.addCommand(COMMANDS.sync, {
     label: 'nbtrack: Sync offline runs',
+    icon: refreshIcon,
     caption: 'Upload the local runs the server does not have yet',
     isEnabled: () => state() !== null && state()?.sync.state !== 'syncing',
     isVisible: () => state() !== null,
@@ -35,6 +41,7 @@ function addCommands(app: JupyterFrontEnd, links: LinkTracker): void {
   });
   app.commands.addCommand(COMMANDS.finish, {
     label: 'nbtrack: Finish current run',
+    icon: stopIcon,
     caption: "Finish the notebook kernel's current nbtrack run",
     isEnabled: () => running() !== null,
     isVisible: () => state() !== null,
@@ -42,6 +49,7 @@ function addCommands(app: JupyterFrontEnd, links: LinkTracker): void {
   });
   app.commands.addCommand(COMMANDS.open, {
     label: 'nbtrack: Open run page',
+    icon: launchIcon,
     caption: "Open the run page of the notebook kernel's run on the nbtrack server",
     isEnabled: () => !!shownRun(state())?.url,
     isVisible: () => state() !== null,
@@ -60,7 +68,11 @@ function addCommands(app: JupyterFrontEnd, links: LinkTracker): void {
 function addToolbarButtons(app: JupyterFrontEnd, panel: NotebookPanel): void {
   const names = ['sync', 'finish', 'open'] as const;
   names.forEach((name, index) => {
-    const button = new CommandToolbarButton({ commands: app.commands, id: COMMANDS[name] });
+    const button = new CommandToolbarButton({
+      commands: app.commands,
+      id: COMMANDS[name],
+      label: ''
+    });
     button.addClass(`nbtrack-toolbar-${name}`);
     panel.toolbar.insertItem(20 + index, `nbtrack-${name}`, button);
   });

@@ -45,6 +45,7 @@ export class LinkTracker {
       link.dispose();
       this._changed.emit();
     });
+    this._changed.emit();
   }
 
   private _links = new Map<NotebookPanel, KernelLink>();

@@ -8,7 +8,10 @@ arrive while a cell is running). See "JupyterLab extension messages" in docs/jup
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -19,6 +22,8 @@ if TYPE_CHECKING:
     from nbtrack._run import Run
     from nbtrack.jupyter.syncjob import SyncJob
 
+PID = os.getpid()
+HOST = socket.gethostname()
 TYPES = frozenset({"subscribe", "state", "sync", "finish"})
 PERIOD = 0.5
 PENDING_EVERY = 10  # ticks between rescans of the run folder for unsynced runs
@@ -72,6 +77,8 @@ class LabState:
         self.period = period
         self.runs: list[Run] = []
         self.pending: list[PendingRun] = []
+        self.found: list[RunInfo] = []
+        self._started: dict[str, float] = {}
         self.job: SyncJob | None = None
         self._comms: list[Any] = []
         self._last: StateMessage | None = None
@@ -103,7 +110,9 @@ class LabState:
         with self._lock:
             self._notice(registry.live())
             current = registry.current()
-            runs = [run_info(run, run is current) for run in self.runs]
+            found = {info["id"]: info for info in self.found}
+            found.update((run.id, run_info(run, run is current)) for run in self.runs)
+            runs = sorted(found.values(), key=lambda info: self._started.get(info["id"], 0.0))
             sync = self._sync_info()
             return {
                 "type": "state",
@@ -114,10 +123,37 @@ class LabState:
             }
 
     def rescan(self) -> None:
-        """Look for local runs the server lacks (the run folder of this kernel's settings)."""
-        found = pending_runs()
+        """Read the run folder: the runs the server lacks, and the runs this process started
+        (also those that began and ended before the frontend subscribed)."""
+        from nbtrack.settings import resolve
+
+        root = resolve().root
+        pending = pending_runs(root)
+        unsynced = {run["dir"] for run in pending}
+        found = list(self._own_runs(root, unsynced))
         with self._lock:
-            self.pending = found
+            self.pending, self.found = pending, found
+
+    def _own_runs(self, root: Path, unsynced: set[str]) -> Iterator[RunInfo]:
+        from nbtrack import rundir
+
+        for path in rundir.list_all(root):
+            info = rundir.read_json(path / "run.json")
+            if not isinstance(info, dict) or info.get("pid") != PID or info.get("host") != HOST:
+                continue
+            run_id = str(info.get("id") or rundir.parse_name(path.name)[2])
+            self._started.setdefault(run_id, float(info.get("created_at") or 0.0))
+            yield {
+                "id": run_id,
+                "name": str(info.get("name") or run_id),
+                "project": str(info.get("project") or ""),
+                "state": str(info.get("state") or "unknown"),
+                "step": int(info.get("next_step") or 0),
+                "url": info.get("url") if isinstance(info.get("url"), str) else None,
+                "upload": "offline" if str(path) in unsynced else "synced",
+                "dir": str(path),
+                "current": False,
+            }
 
     def sync(self) -> ResultMessage:
         from nbtrack.jupyter.syncjob import SyncJob
@@ -157,6 +193,8 @@ class LabState:
     def _notice(self, live: list[Run]) -> None:
         """Remember the live runs (finished ones stay listed: the panel shows the kernel's runs)."""
         new = [run for run in live if run not in self.runs]
+        for run in new:
+            self._started.setdefault(run.id, run.start_time)
         self.runs = (self.runs + new)[-KEEP_RUNS:]
 
     def _sync_info(self) -> SyncInfo:
@@ -207,13 +245,12 @@ def run_info(run: Run, current: bool) -> RunInfo:
     }
 
 
-def pending_runs() -> list[PendingRun]:
+def pending_runs(root: Path) -> list[PendingRun]:
     """The local runs that the server does not hold completely, oldest first."""
     from nbtrack import rundir, syncing
-    from nbtrack.settings import resolve
 
     try:
-        paths = syncing.pending_runs(resolve().root)
+        paths = syncing.pending_runs(root)
     except Exception:
         return []
     return [_pending(path, rundir) for path in paths]
