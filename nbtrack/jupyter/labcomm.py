@@ -80,6 +80,7 @@ class LabState:
         self.found: list[RunInfo] = []
         self._started: dict[str, float] = {}
         self.job: SyncJob | None = None
+        self._followed: list[SyncJob] = []
         self._comms: list[Any] = []
         self._last: StateMessage | None = None
         self._lock = threading.RLock()
@@ -113,6 +114,7 @@ class LabState:
             found = {info["id"]: info for info in self.found}
             found.update((run.id, run_info(run, run is current)) for run in self.runs)
             runs = sorted(found.values(), key=lambda info: self._started.get(info["id"], 0.0))
+            runs = runs[-KEEP_RUNS:]
             sync = self._sync_info()
             return {
                 "type": "state",
@@ -128,6 +130,7 @@ class LabState:
         from nbtrack.settings import resolve
 
         root = resolve().root
+        self._follow(root)
         pending = pending_runs(root)
         unsynced = {run["dir"] for run in pending}
         found = list(self._own_runs(root, unsynced))
@@ -156,16 +159,26 @@ class LabState:
             }
 
     def sync(self) -> ResultMessage:
-        from nbtrack.jupyter.syncjob import SyncJob
+        """Start the kernel's sync job (the one the widgets' Sync buttons share)."""
         from nbtrack.settings import resolve
 
-        with self._lock:
-            if self.job is not None and self.job.active:
-                return result("sync", False, "a sync is already running")
-            self.job = SyncJob(resolve().root, self._synced)
-            self.job.start()
+        job = self._follow(resolve().root)
+        if not job.start():
+            return result("sync", False, "a sync is already running")
         self.push()
         return result("sync", True, "sync started")
+
+    def _follow(self, root: Path) -> SyncJob:
+        """The sync job of ``root``; its end triggers a rescan and a push."""
+        from nbtrack.jupyter import syncjob
+
+        job = syncjob.job(root)
+        with self._lock:
+            if job not in self._followed:
+                self._followed.append(job)
+                job.on_done(lambda _: self._synced())
+            self.job = job
+        return job
 
     def finish(self, run_id: Any) -> ResultMessage:
         run = registry.current()
