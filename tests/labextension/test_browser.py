@@ -127,6 +127,13 @@ def test_status_bar_follows_the_run_and_commands_act_on_it(page: Any, lab: Lab) 
     expect(palette.filter(has_text="nbtrack: Sync offline runs")).to_be_visible()
     expect(palette.filter(has_text="nbtrack: Open run page")).to_be_visible()
     shot(page, "command-palette")
+    page.keyboard.press("Escape")
+
+    page.reload()  # the kernel's hello is gone: the extension finds its open comm again
+    page.wait_for_function(KERNEL_READY, timeout=60_000)
+    expect(status).to_have_text("nbtrack: status-run · finished · step 7")
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.restartKernel()")
+    expect(status).to_be_hidden()  # a restarted kernel has no nbtrack until it loads again
     assert nbtrack_errors(page) == []
 
 
