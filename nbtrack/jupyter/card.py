@@ -93,10 +93,14 @@ def format_elapsed(seconds: float) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
-def upload_status(run: Run) -> dict[str, Any]:
-    """The run's upload state; runs without an uploader are ``offline`` (or ``pending``)."""
+def upload_status(run: Run, ask: bool = True) -> dict[str, Any]:
+    """The run's upload state; ``ask=False`` assumes it for offline runs without asking.
+
+    Asking an offline run loads the upload machinery (tens of ms of imports), so the first,
+    synchronous render skips it and the widget's background refresh asks.
+    """
     method = getattr(run, "upload_status", None)
-    if callable(method):
+    if callable(method) and (ask or not run.offline):
         try:
             return dict(method())
         except Exception as exc:
@@ -115,9 +119,9 @@ def link_of(run: Run) -> str:
     return run.dir if relative.startswith("..") else relative
 
 
-def snapshot(run: Run, metrics: RecentMetrics, sync_text: str = "") -> Card:
+def snapshot(run: Run, metrics: RecentMetrics, sync_text: str = "", uploads: bool = True) -> Card:
     metrics.update(run.latest)
-    upload = upload_status(run)
+    upload = upload_status(run, uploads)
     return Card(
         name=run.name,
         run_id=run.id,

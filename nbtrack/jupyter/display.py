@@ -22,7 +22,7 @@ def mimebundle(
     run: Run, include: Container[str] | None = None, exclude: Container[str] | None = None
 ) -> dict[str, Any]:
     """The run's display data, filtered by IPython's ``include``/``exclude``."""
-    card = cards.snapshot(run, cards.RecentMetrics())
+    card = cards.snapshot(run, cards.RecentMetrics(), uploads=False)
     bundle: dict[str, Any] = {"text/plain": cards.to_text(card), "text/html": cards.to_html(card)}
     wanted = (include is None or WIDGET_VIEW in include) and not (
         exclude and WIDGET_VIEW in exclude

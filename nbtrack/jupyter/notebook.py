@@ -17,8 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import requests
-
 SESSIONS_TIMEOUT = 1.0
 SESSIONS_DEADLINE = 3.0
 HOW_TO_SET = (
@@ -38,15 +36,15 @@ class NotebookIdentity:
 def locate(
     shell: Any, announced: dict[str, str] | None, setting: str | None
 ) -> NotebookIdentity | None:
-    """The notebook's path from the quick sources, then the Jupyter server's sessions API."""
-    quick: tuple[tuple[str, Callable[[], Path | None]], ...] = (
+    """The notebook's path from the first source that knows it (the sessions API comes last)."""
+    sources: tuple[tuple[str, Callable[[], Path | None]], ...] = (
         ("jupyterlab", lambda: _announced(announced)),
         ("NBTRACK_NOTEBOOK_NAME", lambda: _existing(setting)),
         ("JPY_SESSION_NAME", lambda: _existing(os.environ.get("JPY_SESSION_NAME"))),
         ("vscode", lambda: _existing(_user_value(shell, "__vsc_ipynb_file__"))),
         ("sessions-api", lambda: from_sessions_api(kernel_id())),
     )
-    for source, find in quick:
+    for source, find in sources:
         path = find()
         if path is not None:
             return NotebookIdentity(path, source)
@@ -126,6 +124,8 @@ def from_sessions_api(kernel: str | None, deadline: float = SESSIONS_DEADLINE) -
 
 
 def _session_path(server: dict[str, Any], kernel: str, timeout: float) -> Path | None:
+    import requests  # imported here: it costs ~30 ms, and only this lookup needs it
+
     url = str(server.get("url", "")).rstrip("/") + "/api/sessions"
     headers = {"Authorization": f"token {server['token']}"} if server.get("token") else {}
     try:

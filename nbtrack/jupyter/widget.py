@@ -74,7 +74,7 @@ class RunWidget(widgets.VBox):  # type: ignore[misc]
         self.name_box.observe(self._renamed, names="value")
         self.finish_button.on_click(self._finish_clicked)
         self.sync_button.on_click(self._sync_clicked)
-        self.refresh()
+        self.refresh(uploads=False)  # the ticker thread fills in the upload state
 
     @property
     def run(self) -> Run:
@@ -105,10 +105,10 @@ class RunWidget(widgets.VBox):  # type: ignore[misc]
         uploading = self.upload_state == "syncing" and not self._run.offline
         return not self._run.finished or self._job.active or uploading
 
-    def refresh(self) -> bool:
+    def refresh(self, uploads: bool = True) -> bool:
         """Redraw from the run now; True if anything was sent."""
         with self._lock:
-            card = cards.snapshot(self._run, self._metrics, self._job.text)
+            card = cards.snapshot(self._run, self._metrics, self._job.text, uploads)
             if card == self._card:
                 return False
             self._apply(card)

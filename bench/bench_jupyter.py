@@ -1,0 +1,296 @@
+"""Jupyter-layer benchmark: what the widget, ``%load_ext`` and the cell hooks cost in a real kernel.
+
+Every figure is measured inside real ``python3`` kernels started with jupyter_client, in a
+throwaway folder (offline mode). Targets (from the Jupyter issue):
+
+- logging 100k steps with the widget displayed and live costs <= 10 % more than without it;
+- ``%load_ext nbtrack`` plus the first ``init()`` of a notebook add <= 100 ms together;
+- the cell hooks add <= 50 us to a cell that does not use nbtrack.
+
+The table goes to stdout and replaces the ``## Jupyter`` section of ``bench/RESULTS.md``.
+
+Usage: ``.venv/bin/python bench/bench_jupyter.py [--quick] [--no-write]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import KernelManager
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "RESULTS.md"
+SECTION = "## Jupyter"
+INTRO = (
+    "# nbtrack benchmarks\n\nMeasured figures, one section per component; see bench/README.md.\n"
+)
+
+SETUP = """
+import json, time
+import nbtrack, nbtrack.launch as launch
+row = {f"m{i}": float(i) for i in range(10)}
+def timed(run, steps):
+    global window
+    start, wall = time.perf_counter(), time.time()
+    for _ in range(steps):
+        run.log(row)
+    window = (wall, time.time())
+    return time.perf_counter() - start
+"""
+WITH_WIDGET = """
+run = nbtrack.init(project="bench", reinit="create_new")
+print(json.dumps({"seconds": timed(run, STEPS), "window": window}))
+run.finish()
+"""
+WITHOUT_WIDGET = """
+attach, launch._attach_jupyter = launch._attach_jupyter, lambda run: None
+run = nbtrack.init(project="bench", reinit="create_new")
+launch._attach_jupyter = attach
+print(json.dumps({"seconds": timed(run, STEPS)}))
+run.finish()
+"""
+FIRST_INIT = """
+import json, time
+start = time.perf_counter()
+get_ipython().run_line_magic("load_ext", "nbtrack")
+loaded = time.perf_counter()
+import nbtrack
+run = nbtrack.init(project="bench")
+done = time.perf_counter()
+print(json.dumps({"load_ext": loaded - start, "init": done - loaded, "total": done - start}))
+"""
+IMPORT_ONLY = """
+import json, time
+start = time.perf_counter()
+import nbtrack
+print(json.dumps({"import": time.perf_counter() - start}))
+"""
+HOOK = """
+import json, time
+get_ipython().run_line_magic("load_ext", "nbtrack")
+from nbtrack.jupyter.extension import active
+hooks = active().hooks
+class Info:
+    cell_id, raw_cell = "a-cell-that-started-nothing", "x = 1"
+info, calls = Info(), 200_000
+start = time.perf_counter()
+for _ in range(calls):
+    hooks.pre_run_cell(info)
+direct = (time.perf_counter() - start) / calls
+ip = get_ipython()
+def per_cell(cells=3000):
+    start = time.perf_counter()
+    for _ in range(cells):
+        ip.run_cell("x = 1", store_history=False, cell_id="c")
+    return (time.perf_counter() - start) / cells
+loaded = [per_cell() for _ in range(5)]
+ip.run_line_magic("unload_ext", "nbtrack")
+unloaded = [per_cell() for _ in range(5)]
+ip.run_line_magic("load_ext", "nbtrack")
+loaded += [per_cell() for _ in range(5)]
+print(json.dumps({"direct": direct, "loaded": loaded, "unloaded": unloaded}))
+"""
+
+
+class Kernel:
+    """One real kernel; ``run(code)`` returns its stdout and counts the comm messages it sent."""
+
+    def __init__(self, folder: Path, env: dict[str, str]) -> None:
+        self.manager = KernelManager(kernel_name="python3")
+        self.manager.start_kernel(cwd=str(folder), env=env)
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+
+    def run(self, code: str) -> tuple[str, list[float]]:
+        """Run ``code``; its stdout and the send times of the comm messages seen meanwhile."""
+        msg_id = self.client.execute(code)
+        out, comm_messages = [], []
+        while True:
+            msg = self.client.get_iopub_msg(timeout=600)
+            kind = msg["msg_type"]
+            if kind == "comm_msg":
+                comm_messages.append(msg["header"]["date"].timestamp())
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if kind == "stream":
+                out.append(msg["content"]["text"])
+            elif kind == "error":
+                raise RuntimeError("\n".join(msg["content"]["traceback"]))
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                return "".join(out), comm_messages
+
+    def json(self, code: str) -> dict[str, Any]:
+        out, _ = self.run(code)
+        return dict(json.loads(out.strip().splitlines()[-1]))
+
+    def close(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=False)
+
+
+def kernel_env(folder: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NBTRACK_", "JPY_"))}
+    env.update(NBTRACK_MODE="offline", NBTRACK_SILENT="true", NBTRACK_DISABLE_GIT="true")
+    env.update(NBTRACK_CONFIG_DIR=str(folder / "config"), IPYTHONDIR=str(folder / "ipython"))
+    return env
+
+
+def measure_logging(folder: Path, steps: int, rounds: int) -> dict[str, Any]:
+    kernel = Kernel(folder, kernel_env(folder))
+    try:
+        kernel.run("%load_ext nbtrack\n" + SETUP.replace("STEPS", str(steps)))
+        kernel.run(WITH_WIDGET.replace("STEPS", "1000"))  # warm-up: imports, first widget
+        with_widget, without, messages = [], [], []
+        for _ in range(rounds):
+            out, sent = kernel.run(WITH_WIDGET.replace("STEPS", str(steps)))
+            figures = json.loads(out)
+            with_widget.append(figures["seconds"])
+            start, end = figures["window"]
+            messages.append(sum(start <= t <= end for t in sent) / (end - start))
+            out, _ = kernel.run(WITHOUT_WIDGET.replace("STEPS", str(steps)))
+            without.append(json.loads(out)["seconds"])
+    finally:
+        kernel.close()
+    return {"with": with_widget, "without": without, "messages_per_s": messages}
+
+
+def measure_first_init(folder: Path, samples: int) -> dict[str, Any]:
+    results: dict[str, list[float]] = {"load_ext": [], "init": [], "total": [], "import": []}
+    for sample in range(samples):
+        cwd = folder / f"first-{sample}"
+        cwd.mkdir()
+        kernel = Kernel(cwd, kernel_env(cwd))
+        try:
+            figures = kernel.json(FIRST_INIT)
+        finally:
+            kernel.close()
+        for key, value in figures.items():
+            results[key].append(value)
+        kernel = Kernel(cwd, kernel_env(cwd))
+        try:
+            results["import"].append(kernel.json(IMPORT_ONLY)["import"])
+        finally:
+            kernel.close()
+    return results
+
+
+def measure_hooks(folder: Path) -> dict[str, Any]:
+    kernel = Kernel(folder, kernel_env(folder))
+    try:
+        return kernel.json(HOOK)
+    finally:
+        kernel.close()
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:.2f} µs"
+
+
+def table(log: dict[str, Any], first: dict[str, Any], hooks: dict[str, Any], steps: int) -> str:
+    with_median, without_median = statistics.median(log["with"]), statistics.median(log["without"])
+    overhead = with_median / without_median - 1
+    total = statistics.median(first["total"])
+    hook_cell = statistics.median(hooks["loaded"]) - statistics.median(hooks["unloaded"])
+    rounds = len(log["with"])
+    rows = [
+        "| figure | target | measured | verdict |",
+        "|---|---|---|---|",
+        f"| logging {steps // 1000}k steps, widget displayed and live vs. no widget | ≤ +10 % | "
+        f"{overhead * 100:+.1f} % ({ms(with_median)} vs {ms(without_median)}, medians of "
+        f"{rounds} alternating rounds) | {verdict(overhead <= 0.10)} |",
+        f"| widget messages while logging (live updates) | ≤ 4 /s | "
+        f"{max(log['messages_per_s']):.1f} /s (highest of {rounds} rounds) | "
+        f"{verdict(max(log['messages_per_s']) <= 4)} |",
+        f"| `%load_ext nbtrack` + first `init()` (widget shown) in a fresh kernel | ≤ 100 ms | "
+        f"{ms(total)} (median of {len(first['total'])} kernels: load_ext "
+        f"{ms(statistics.median(first['load_ext']))}, init "
+        f"{ms(statistics.median(first['init']))}) | {verdict(total <= 0.100)} |",
+        f"| `import nbtrack` in a fresh kernel (before any of the above) | - | "
+        f"{ms(statistics.median(first['import']))} (median of {len(first['import'])}) | |",
+        f"| `pre_run_cell` hook, cell not using nbtrack (direct call) | ≤ 50 µs | "
+        f"{us(hooks['direct'])} (mean of 200k calls) | {verdict(hooks['direct'] <= 50e-6)} |",
+        f"| whole cell `x = 1`, extension loaded minus unloaded | ≤ 50 µs | {us(hook_cell)} "
+        f"(medians of 10 x 3000 cells loaded, 5 x 3000 unloaded; a cell costs "
+        f"{us(statistics.median(hooks['unloaded']))}) | {verdict(hook_cell <= 50e-6)} |",
+    ]
+    return "\n".join(rows)
+
+
+def verdict(ok: bool) -> str:
+    return "pass" if ok else "FAIL"
+
+
+def header(elapsed: float) -> str:
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BENCH
+    ).stdout.strip()
+    load = os.getloadavg()[0]
+    return (
+        f"{SECTION}\n\nMeasured {now} ({elapsed / 60:.1f} min) by `bench/bench_jupyter.py` at "
+        f"commit {commit}. Machine: {os.cpu_count()} cores, Linux {platform.release()}, Python "
+        f"{platform.python_version()}, load average {load:.2f} at the end (other work shares the "
+        "machine, so small differences are within noise).\n"
+    )
+
+
+NOTES = """
+Real `python3` kernels (ipykernel) driven by jupyter_client, offline mode, git capture off. The
+logging rounds alternate a run whose widget is displayed and refreshed by the ticker thread with
+a run created without the Jupyter layer, in the same kernel, timing only the `log()` loop (10
+float keys per step). Widget messages are the comm messages the kernel sent while logging,
+divided by the loop's duration. The first-init figure is measured from the start of
+`%load_ext nbtrack` to the return of the first `init()` (widget displayed, ipywidgets imported);
+the notebook lookup and git capture run in a background thread and are not in it. The hook
+figures: one call of the `pre_run_cell` hook for a cell that started no run, and the difference
+per `run_cell("x = 1")` with the extension loaded and unloaded (no live run).
+"""
+
+
+def replace_section(text: str, section: str) -> str:
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
+    if start is None:
+        return text.rstrip("\n") + "\n\n" + section
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    after = "\n".join(lines[end:])
+    return "\n".join(lines[:start]) + "\n" + section + ("\n" + after + "\n" if after else "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and kernels")
+    parser.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
+    args = parser.parse_args()
+    steps = 100_000
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="nbtrack-bench-jupyter-") as temp:
+        folder = Path(temp)
+        log = measure_logging(folder, steps, 3 if args.quick else 7)
+        first = measure_first_init(folder, 3 if args.quick else 7)
+        hooks = measure_hooks(folder)
+    section = header(time.monotonic() - started) + "\n" + table(log, first, hooks, steps) + "\n"
+    section += NOTES
+    print(section)
+    if not args.no_write:
+        text = RESULTS.read_text("utf-8") if RESULTS.exists() else INTRO
+        RESULTS.write_text(replace_section(text, section), "utf-8")
+
+
+if __name__ == "__main__":
+    main()
