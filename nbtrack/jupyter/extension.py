@@ -82,11 +82,14 @@ class Extension:
         """The JupyterLab extension named the notebook: record it for the live runs."""
         from nbtrack.jupyter import notebook
 
-        identity = notebook.locate(self.shell, message, None)
+        path = notebook.announced_path(message)
+        if path is None:
+            return None
+        identity = notebook.NotebookIdentity(path, "jupyterlab")
         for provenance in list(self.provenance.values()):
             provenance.join(0.5)
             provenance.record(identity)
-        return str(identity.path) if identity else None
+        return str(path)
 
 
 def parent_cell_id(shell: Any) -> str | None:

@@ -38,7 +38,7 @@ def locate(
 ) -> NotebookIdentity | None:
     """The notebook's path from the first source that knows it (the sessions API comes last)."""
     sources: tuple[tuple[str, Callable[[], Path | None]], ...] = (
-        ("jupyterlab", lambda: _announced(announced)),
+        ("jupyterlab", lambda: announced_path(announced)),
         ("NBTRACK_NOTEBOOK_NAME", lambda: _existing(setting)),
         ("JPY_SESSION_NAME", lambda: _existing(os.environ.get("JPY_SESSION_NAME"))),
         ("vscode", lambda: _existing(_user_value(shell, "__vsc_ipynb_file__"))),
@@ -51,7 +51,8 @@ def locate(
     return None
 
 
-def _announced(message: dict[str, str] | None) -> Path | None:
+def announced_path(message: dict[str, str] | None) -> Path | None:
+    """The notebook file a ``notebook`` comm message names, if it exists."""
     if not message or not message.get("path"):
         return None
     path = Path(message["path"])

@@ -190,6 +190,11 @@ def test_kernel_offers_the_comm_and_takes_the_answer(isolated: Path) -> None:
         client.execute_cell(nb.cells[0], 0)
         (offer,) = opened
         assert offer["data"] == {"type": "hello", "protocol": 1}
+        missing = {"type": "notebook", "path": "gone.ipynb", "root": str(isolated)}
+        assert send_comm(client, offer["comm_id"], missing, "comm_msg") == {
+            "type": "ack",
+            "path": None,
+        }
         answer = {"type": "notebook", "path": "offered.ipynb", "root": str(isolated)}
         reply = send_comm(client, offer["comm_id"], answer, "comm_msg")
         assert reply == {"type": "ack", "path": str(isolated / "offered.ipynb")}
