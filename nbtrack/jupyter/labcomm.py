@@ -134,8 +134,11 @@ class LabState:
         pending = pending_runs(root)
         unsynced = {run["dir"] for run in pending}
         found = list(self._own_runs(root, unsynced))
+        on_disk = {info["id"] for info in found}
         with self._lock:
             self.pending, self.found = pending, found
+            # a finished run reads the same from its run.json; stop asking the Run object
+            self.runs = [r for r in self.runs if not (r.finished and r.id in on_disk)]
 
     def _own_runs(self, root: Path, unsynced: set[str]) -> Iterator[RunInfo]:
         from nbtrack import rundir
@@ -205,7 +208,8 @@ class LabState:
 
     def _notice(self, live: list[Run]) -> None:
         """Remember the live runs (finished ones stay listed: the panel shows the kernel's runs)."""
-        new = [run for run in live if run not in self.runs]
+        known = {run.id for run in self.runs}
+        new = [run for run in live if run.id not in known]
         for run in new:
             self._started.setdefault(run.id, run.start_time)
         self.runs = (self.runs + new)[-KEEP_RUNS:]
