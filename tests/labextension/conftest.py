@@ -197,7 +197,7 @@ def _alive(process: subprocess.Popen[bytes], base: Path) -> bool:
     return True
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed with its module: another module may start Playwright
 def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
