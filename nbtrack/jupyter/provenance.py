@@ -29,7 +29,10 @@ class Provenance:
     def __init__(self, run: Run, shell: Any, history: list[str]) -> None:
         self.run = run
         self.shell = shell
-        self.cells = list(history)
+        self.cells: list[str] = []
+        self._code = HEADER
+        for code in history:
+            self._append(code)
         self.identity: notebook.NotebookIdentity | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -54,17 +57,18 @@ class Provenance:
         self.join()
         if self.run.finished:
             return
-        self.cells.append(code)
+        self._append(code)
         self.write_code()
+
+    def _append(self, code: str) -> None:
+        self.cells.append(code)
+        self._code += f"\n# %% [{len(self.cells)}]\n{code.rstrip()}\n"
 
     def write_code(self) -> None:
         if not self.run.settings.save_code or self.run.finished:
             return
-        text = HEADER + "".join(
-            f"\n# %% [{i}]\n{code.rstrip()}\n" for i, code in enumerate(self.cells, 1)
-        )
         with contextlib.suppress(RunFinished):
-            self.run.save_file(CELLS_FILE, text)
+            self.run.save_file(CELLS_FILE, self._code)
 
     def _capture(self, announced: dict[str, str] | None) -> None:
         try:
