@@ -48,6 +48,7 @@ def _key_user(db: Database, header: str) -> accounts.User:
 def start_session(conn: Connection, user: accounts.User) -> str:
     token = secrets.token_urlsafe(32)
     now = time.time()
+    run(conn, "DELETE FROM web_sessions WHERE expires_at < :t", {"t": now})
     run(
         conn,
         "INSERT INTO web_sessions (token_hash, user_pk, created_at, expires_at) "

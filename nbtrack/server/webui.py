@@ -163,7 +163,11 @@ def entity_page(
 ) -> Response:
     with ctx.db.read() as conn:
         projects = access.projects_of(conn, viewer, entity)
-    return render(request, "entity.html", viewer=viewer, entity=entity, projects=projects)
+        mine = viewer.user is not None and viewer.user.name == entity
+        teams = accounts.teams_of(conn, viewer.user.pk) if viewer.user and mine else []
+    return render(
+        request, "entity.html", viewer=viewer, entity=entity, projects=projects, teams=teams
+    )
 
 
 @router.get("/{entity}/{project}", response_class=HTMLResponse)

@@ -164,3 +164,16 @@ def test_private_run_pages_answer_anonymous_users_404(server: Server, uid: str) 
         page = anonymous.get(f"/{name}/p{uid}/runs/r")
         assert page.status_code == 404 and "hidden" not in page.text
         assert "text/html" in page.headers["content-type"]
+
+
+def test_entity_page_lists_visible_projects_and_own_teams(server: Server, uid: str) -> None:
+    name, key = server.new_user()
+    team = server.new_team({name: "member"})
+    server.ok("PUT", f"/runs/{team}/p{uid}/r", key, json={})
+    with server.new_client() as client:
+        log_in(client, key)
+        mine = client.get(f"/{name}").text
+        assert f'href="/{team}"' in mine and "member" in mine
+        assert f"p{uid}" in client.get(f"/{team}").text
+    with server.new_client() as anonymous:
+        assert f"p{uid}" not in anonymous.get(f"/{team}").text
