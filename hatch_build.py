@@ -57,7 +57,10 @@ class VendorHook(BuildHookInterface):  # type: ignore[misc]
         if self.target_name != "wheel":
             return
         root = Path(self.root)
-        for path in vendor(root):
+        copied = vendor(root)
+        if version == "editable":
+            return  # an editable install serves the files from the source tree
+        for path in copied:
             build_data["force_include"][str(path)] = str(path.relative_to(root))
 
 
