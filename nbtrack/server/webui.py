@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import jinja2
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -120,10 +121,7 @@ def login_form(request: Request, next: str = "/") -> Response:
 @router.post("/login")
 async def login(request: Request, ctx: Ctx) -> Response:
     form = await checked_form(request)
-    key = form.get("api_key", "").strip()
-    with ctx.db.write() as conn:
-        user = accounts.user_by_key(conn, key) if key else None
-        token = auth.start_session(conn, user) if user else None
+    token = await run_in_threadpool(_new_session, ctx, form.get("api_key", "").strip())
     if token is None:
         message = "That API key is unknown or revoked. Create one with `nbtrack admin key`."
         return render(
@@ -142,13 +140,18 @@ async def login(request: Request, ctx: Ctx) -> Response:
     return response
 
 
+def _new_session(ctx: Context, key: str) -> str | None:
+    with ctx.db.write() as conn:
+        user = accounts.user_by_key(conn, key) if key else None
+        return auth.start_session(conn, user) if user else None
+
+
 @router.post("/logout")
 async def logout(request: Request, ctx: Ctx) -> Response:
     await checked_form(request)
     token = request.cookies.get(auth.SESSION_COOKIE)
     if token:
-        with ctx.db.write() as conn:
-            auth.end_session(conn, token)
+        await run_in_threadpool(_end_session, ctx, token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
     return response
@@ -225,12 +228,23 @@ async def set_visibility(
     ctx: Ctx,
 ) -> Response:
     form = await checked_form(request)
-    viewer = _session_viewer(request, ctx)
+    viewer = await run_in_threadpool(_session_viewer, request, ctx)
+    await run_in_threadpool(_set_visibility, ctx, viewer, entity, project, form.get("visibility"))
+    return RedirectResponse(f"/{quote(entity)}/{quote(project)}", status_code=303)
+
+
+def _set_visibility(
+    ctx: Context, viewer: Viewer, entity: str, project: str, visibility: str | None
+) -> None:
     with ctx.db.write() as conn:
         access.administrable(conn, viewer, entity)
         proj = access.readable(conn, viewer, entity, project)
-        access.set_visibility(conn, proj, form.get("visibility", ""))
-    return RedirectResponse(f"/{quote(entity)}/{quote(project)}", status_code=303)
+        access.set_visibility(conn, proj, visibility or "")
+
+
+def _end_session(ctx: Context, token: str) -> None:
+    with ctx.db.write() as conn:
+        auth.end_session(conn, token)
 
 
 def _session_viewer(request: Request, ctx: Context) -> Viewer:

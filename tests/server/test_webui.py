@@ -177,3 +177,29 @@ def test_entity_page_lists_visible_projects_and_own_teams(server: Server, uid: s
         assert f"p{uid}" in client.get(f"/{team}").text
     with server.new_client() as anonymous:
         assert f"p{uid}" not in anonymous.get(f"/{team}").text
+
+
+def test_the_visibility_form_needs_an_entity_admin_and_the_csrf_token(
+    server: Server, uid: str
+) -> None:
+    name, key = server.new_user()
+    _, other_key = server.new_user()
+    server.ok("PUT", f"/runs/{name}/p{uid}/r", key, json={})
+    form = {"visibility": "public"}
+    with server.new_client() as stranger:
+        log_in(stranger, other_key)
+        denied = stranger.post(
+            f"/{name}/p{uid}/visibility", data=form | {"csrf": csrf_of(stranger)}
+        )
+        assert denied.status_code in (403, 404)
+    with server.new_client() as owner:
+        log_in(owner, key)
+        assert "Make public" in owner.get(f"/{name}/p{uid}").text
+        assert owner.post(f"/{name}/p{uid}/visibility", data=form).status_code == 403
+        done = owner.post(
+            f"/{name}/p{uid}/visibility",
+            data=form | {"csrf": csrf_of(owner)},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+    assert server.ok("GET", f"/projects/{name}/p{uid}")["visibility"] == "public"
