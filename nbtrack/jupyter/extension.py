@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from nbtrack._run import Run
     from nbtrack.jupyter.widget import RunWidget
 
-EVENTS = ("pre_run_cell",)
 _lock = threading.RLock()
 _active: Extension | None = None
 _widgets: dict[Run, RunWidget] = {}

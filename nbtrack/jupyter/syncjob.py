@@ -29,6 +29,7 @@ class SyncJob:
         self.text = ""
         self.report: Any = None
         self._listeners: list[Callable[[SyncJob], None]] = []
+        self._starters: list[Callable[[SyncJob], None]] = []
         if on_done is not None:
             self._listeners.append(lambda _job: on_done())
         self._lock = threading.Lock()
@@ -37,6 +38,10 @@ class SyncJob:
     def on_done(self, listener: Callable[[SyncJob], None]) -> None:
         """Call ``listener(job)`` after every sync, from the sync's thread."""
         self._listeners.append(listener)
+
+    def on_start(self, listener: Callable[[SyncJob], None]) -> None:
+        """Call ``listener(job)`` when a sync starts, from the thread that started it."""
+        self._starters.append(listener)
 
     @property
     def active(self) -> bool:
@@ -49,6 +54,7 @@ class SyncJob:
                 return False
             self.state, self.text, self._runs_seen = "syncing", "sync: looking for runs…", set()
         threading.Thread(target=self._run, name="nbtrack-sync", daemon=True).start()
+        self._tell(self._starters)
         return True
 
     def _run(self) -> None:
@@ -62,11 +68,14 @@ class SyncJob:
         except Exception as exc:
             self.state, self.text = "error", f"sync failed: {exc}"
         finally:
-            for listener in list(self._listeners):
-                try:
-                    listener(self)
-                except Exception as exc:
-                    print(f"nbtrack: after sync: {exc!r}", file=sys.stderr)
+            self._tell(self._listeners)
+
+    def _tell(self, listeners: list[Callable[[SyncJob], None]]) -> None:
+        for listener in list(listeners):
+            try:
+                listener(self)
+            except Exception as exc:
+                print(f"nbtrack: sync listener failed: {exc!r}", file=sys.stderr)
 
     def _progress(self, run_dir: str, sent: int, total: int) -> None:
         self._runs_seen.add(run_dir)

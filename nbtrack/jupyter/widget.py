@@ -61,6 +61,7 @@ class RunWidget(widgets.VBox):  # type: ignore[misc]
         self._lock = threading.RLock()
         self._job = syncjob.job(run.settings.root)
         self._job.on_done(self._sync_done)
+        self._job.on_start(lambda _job: self.follow_sync())
         self.name_box = widgets.Text(value=run.name, continuous_update=False)
         self.name_box.layout.width = "22em"
         self.body = widgets.HTML()
@@ -153,8 +154,7 @@ class RunWidget(widgets.VBox):  # type: ignore[misc]
         self.refresh()
 
     def _sync_clicked(self, _button: Any = None) -> None:
-        self._job.start()
-        self.follow_sync()
+        self._job.start()  # every widget of the run folder follows it (on_start)
 
     def follow_sync(self) -> None:
         """Show the sync's progress (also when it was started elsewhere)."""
