@@ -94,7 +94,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "error")
     message = str(exc.detail)
-    if exc.status_code == 404:
+    if exc.status_code == 400:
+        code = "invalid"
+        message = (
+            "The request body could not be read as JSON (nested too deeply, a number too long, "
+            "or not UTF-8); send a plain JSON document."
+        )
+    elif exc.status_code == 404:
         message = f"No such page or route: {request.url.path} (the API is under /api/v1)."
     elif exc.status_code == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}."

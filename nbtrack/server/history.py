@@ -86,6 +86,7 @@ def _update_run(
 def partials(points: Iterable[tuple[int, dict[str, Any]]]) -> dict[tuple[str, int], Partial]:
     """Level-0 buckets of the finite numeric values (keys starting with '_' excluded)."""
     acc: dict[tuple[str, int], Partial] = {}
+    chartable: dict[str, bool] = {}
     shift = SHIFTS[0]
     for step, data in points:
         bucket = step >> shift
@@ -98,7 +99,10 @@ def partials(points: Iterable[tuple[int, dict[str, Any]]]) -> dict[tuple[str, in
                     continue
             elif kind is not float or not math.isfinite(value):
                 continue
-            if key.startswith("_"):
+            ok = chartable.get(key)
+            if ok is None:
+                ok = chartable[key] = _chartable(key)
+            if not ok:
                 continue
             part = acc.get((key, bucket))
             if part is None:
@@ -110,6 +114,17 @@ def partials(points: Iterable[tuple[int, dict[str, Any]]]) -> dict[tuple[str, in
             if value > part[4]:
                 part[3], part[4] = step, value
     return acc
+
+
+def _chartable(key: str) -> bool:
+    """Keys that get charts: not starting with '_', storable as text (no NUL, valid Unicode)."""
+    if key.startswith("_") or "\x00" in key or len(key) > 1000:
+        return False
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def merge(into: Partial, part: Partial) -> None:

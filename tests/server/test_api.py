@@ -300,3 +300,18 @@ def test_errors_are_json_with_a_message(server: Server, uid: str) -> None:
     missing = server.request("GET", "/no/such/route")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     assert server.request("DELETE", "/health").status_code == 405
+
+
+def test_unreadable_bodies_and_file_folder_clashes_are_400(server: Server, uid: str) -> None:
+    name, key = server.new_user()
+    path = f"/runs/{name}/p{uid}/r"
+    json_headers = {"Content-Type": "application/json"}
+    deep = '{"config": {"a": ' + "[" * 5000 + "]" * 5000 + "}}"
+    for body in (deep, '{"config": {"a": ' + "9" * 5000 + "}}", b'{"name": "\xff"}'):
+        answer = server.request("PUT", path, key, content=body, headers=json_headers)
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid"
+    server.ok("PUT", path + "/files/a/b.txt", key, content=b"x")
+    for clash in ("a", "a/b.txt/c"):
+        answer = server.request("PUT", path + "/files/" + clash, key, content=b"y")
+        assert answer.status_code == 400 and "clashes" in answer.json()["error"]["message"]
+    assert server.request("GET", path + "/files/a", key).status_code == 404

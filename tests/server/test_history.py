@@ -196,3 +196,73 @@ def chart_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
         run(conn, "INSERT INTO projects (entity_pk, name, created_at) VALUES (1, 'p', 0)")
     yield db
     db.dispose()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    data=st.dictionaries(st.text(), json_values, max_size=6), step=st.integers(-(2**63), 2**63 - 1)
+)
+def test_any_json_row_is_stored_and_read_back(server: Server, data: dict, step: int) -> None:
+    """Arbitrary keys (NUL, lone surrogates) and values, NaN included: stored, never a 500."""
+    name = getattr(server, "_any_user", None)
+    if name is None:
+        name, key = server.new_user()
+        server._any_user, server._any_key = name, key  # type: ignore[attr-defined]
+    key = server._any_key  # type: ignore[attr-defined]
+    path = f"/runs/{name}/any/{uuid.uuid4().hex[:10]}/history"
+    body = json.dumps({"records": [{"offset": 0, "step": step, "data": data}]})
+    answer = server.request(
+        "POST", path, key, content=body, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 200, answer.text
+    rows = server.request("GET", path, key)
+    assert rows.status_code == 200
+    stored = json.loads(rows.text)["rows"][0]
+    assert json.dumps(stored, sort_keys=True) == json.dumps(data, sort_keys=True)
+    for params in ({"samples": 10}, {"samples": 10, "keys": ",".join(k for k in data if k)[:500]}):
+        assert server.request("GET", path, key, params=params).status_code < 500
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    text=st.text(max_size=20),
+    tags=st.lists(st.text(max_size=8), max_size=3),
+    config=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
+)
+def test_any_run_fields_are_stored_or_refused_never_500(
+    server: Server, text: str, tags: list[str], config: dict
+) -> None:
+    name = getattr(server, "_any_user", None)
+    if name is None:
+        name, key = server.new_user()
+        server._any_user, server._any_key = name, key  # type: ignore[attr-defined]
+    key = server._any_key  # type: ignore[attr-defined]
+    path = f"/runs/{name}/fields/{uuid.uuid4().hex[:10]}"
+    fields = {
+        "name": text,
+        "notes": text,
+        "group": text,
+        "tags": tags,
+        "config": config,
+        "summary": config,
+        "git": config,
+        "metadata": config,
+    }
+    body = json.dumps(fields)
+    answer = server.request(
+        "PUT", path, key, content=body, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code in (200, 400), answer.text
+    if answer.status_code == 200:
+        got = json.loads(server.request("GET", path, key).text)
+        assert (got["name"], got["notes"], got["tags"]) == (text, text, tags)
+        assert json.dumps(got["config"], sort_keys=True) == json.dumps(config, sort_keys=True)
+        listed = server.request("GET", f"/projects/{name}/fields/runs", key, params={"tag": text})
+        assert listed.status_code in (200, 400)
