@@ -6,7 +6,6 @@ import json
 import math
 from typing import Any
 
-import orjson
 from starlette.responses import Response
 
 from nbtrack.server.problems import ApiError, invalid
@@ -18,11 +17,8 @@ def dumps(value: Any) -> str:
 
 
 def loads(text: bytes | str, what: str = "request body") -> Any:
-    """Parse JSON that may hold NaN/Infinity; malformed input is a 400 naming ``what``."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        pass
+    """Parse JSON that may hold NaN/Infinity (and integers of any size: no orjson here, it turns
+    those beyond 64 bits into floats); malformed input is a 400 naming ``what``."""
     try:
         return json.loads(text)
     except (ValueError, RecursionError, UnicodeDecodeError) as exc:
