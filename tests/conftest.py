@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from nbtrack import registry
+from tests.liveserver import LiveServer
 
 
 @pytest.fixture(autouse=True)
@@ -43,3 +44,19 @@ def git(path: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=path, check=True, capture_output=True, text=True
     ).stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One real ``nbtrack server`` (SQLite) for the whole session, on a free loopback port."""
+    live = LiveServer(tmp_path_factory.mktemp("live-server") / "data").start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def target(live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
+    """Point the client (base URL, admin key) at the session's server."""
+    monkeypatch.setenv("NBTRACK_BASE_URL", live_server.url)
+    monkeypatch.setenv("NBTRACK_API_KEY", live_server.admin_key)
+    return live_server

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,10 @@ from nbtrack import credentials, errors
 from tests.liveserver import FaultProxy, LiveServer, free_port, wait_for
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("server") / "data").start()
-    yield live
-    live.stop()
-
-
 @pytest.fixture
-def online(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
+def online(target: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
     monkeypatch.setenv("NBTRACK_MODE", "online")
-    monkeypatch.setenv("NBTRACK_BASE_URL", server.url)
-    monkeypatch.setenv("NBTRACK_API_KEY", server.admin_key)
-    return server
+    return target
 
 
 def server_rows(run: nbtrack.Run | str, base_url: str, key: str) -> list[dict[str, object]]:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,20 +14,6 @@ import pytest
 import nbtrack
 from nbtrack import uploader
 from tests.liveserver import LiveServer, wait_for
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("sync-server") / "data").start()
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def target(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
-    monkeypatch.setenv("NBTRACK_BASE_URL", server.url)
-    monkeypatch.setenv("NBTRACK_API_KEY", server.admin_key)
-    return server
 
 
 def offline_run(project: str, steps: int, **init: object) -> nbtrack.Run:
