@@ -43,7 +43,7 @@ export class KernelLink {
     return this._changed;
   }
 
-  /** Results of `sync` and `finish` requests, and kernel-side errors. */
+  /** Answers to `sync` and `finish` requests (`result`, or `error` when the kernel failed). */
   get results(): ISignal<this, KernelMessage> {
     return this._results;
   }
@@ -52,6 +52,9 @@ export class KernelLink {
   send(message: FrontendMessage): boolean {
     if (this._comm === null || this._comm.isDisposed) {
       return false;
+    }
+    if (message.type === 'sync' || message.type === 'finish') {
+      this._asked += 1;
     }
     this._comm.send(message as unknown as KM.ICommMsgMsg['content']['data']);
     return true;
@@ -127,6 +130,7 @@ export class KernelLink {
     const hadState = this._state !== null;
     this._comm = null;
     this._state = null;
+    this._asked = 0;
     this._acknowledged = null;
     if (hadState) {
       this._changed.emit();
@@ -149,8 +153,11 @@ export class KernelLink {
     } else if (message.type === 'ack') {
       this._acknowledged = message.path;
       this._changed.emit();
-    } else if (message.type === 'result' || message.type === 'error') {
-      this._results.emit(message);
+    } else if (message.type === 'result' || (message.type === 'error' && this._asked > 0)) {
+      this._asked = Math.max(0, this._asked - 1);
+      this._results.emit(message); // the answer to a user's request
+    } else if (message.type === 'error') {
+      console.warn(`nbtrack: the kernel could not answer: ${message.message}`);
     }
   }
 
@@ -158,6 +165,7 @@ export class KernelLink {
   private _comm: Kernel.IComm | null = null;
   private _state: IKernelState | null = null;
   private _acknowledged: string | null = null;
+  private _asked = 0; // sync/finish requests not answered yet
   private _changed = new Signal<this, void>(this);
   private _results = new Signal<this, KernelMessage>(this);
 }
