@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -38,6 +39,8 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _database_busy)
     app.add_exception_handler(Exception, _unexpected)
     app.add_middleware(BodyLimit, max_body=config.max_body, max_file=config.max_file)
     return app
@@ -107,6 +110,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await _api_error(
         request, ApiError(exc.status_code, code, message, dict(exc.headers or {}))
     )
+
+
+async def _integrity_error(request: Request, exc: Exception) -> Response:
+    message = "A concurrent request changed the same record; retry the request."
+    return error_response(ApiError(409, "conflict", message))
+
+
+async def _database_busy(request: Request, exc: Exception) -> Response:
+    message = "The database is busy or unreachable; retry in a moment."
+    return error_response(ApiError(503, "unavailable", message, {"Retry-After": "1"}))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -37,6 +37,8 @@ def local_url(host: str, port: int) -> str:
 def ensure_admin(db: Database, username: str, admin_key: str | None) -> tuple[str, str | None]:
     """The admin's name, and the key when one was created now."""
     with db.write() as conn:
+        if db.dialect.name == "postgresql":  # several servers may start at once
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(864202)")
         if accounts.user_count(conn) == 0:
             user = accounts.create_user(conn, username, is_admin=True)
             _, key = accounts.create_key(conn, user, label="admin key", key=admin_key)
