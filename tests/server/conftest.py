@@ -21,9 +21,16 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[2]
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# any JSON value (NaN, huge integers, NUL and lone surrogates in text included)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 TRANSPORTS = ["inprocess", "uvicorn"]
 
