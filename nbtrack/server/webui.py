@@ -43,6 +43,8 @@ TEMPLATES.filters.update(
     date=pages.date,
     duration=pages.duration,
     urlquote=lambda s: quote(str(s), safe=""),
+    pathquote=lambda s: quote(str(s), safe="/"),
+    filesize=pages.file_size,
 )
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[Context, Depends(context_of)]
@@ -267,6 +269,7 @@ def run_page(
         proj, row = api.readable_run(conn, viewer, entity, project, run_id)
         metric_keys = history.metrics(conn, row["pk"])
         diff = _diff(ctx, conn, row, proj.member)
+        run_files = files.listing(conn, row["pk"], proj.member)
     run = api.run_json(ctx, request, row, proj)
     git = run.get("git") or {}
     return render(
@@ -276,6 +279,8 @@ def run_page(
         project=proj,
         run=run,
         metrics=metric_keys,
+        files=run_files,
+        files_url=f"/api/v1/runs/{quote(entity)}/{quote(project)}/{quote(run_id)}/files",
         git=git,
         diff=pages.diff_lines(diff) if diff else [],
         remote=pages.remote_link(git.get("remote")),

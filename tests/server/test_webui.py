@@ -92,6 +92,7 @@ def test_every_user_supplied_string_is_escaped(server: Server, uid: str) -> None
             assert EVIL not in page.text and "<b>" not in page.text
         run_page = client.get(f"/{name}/p{uid}/runs/r1").text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in run_page
+        assert "&lt;b&gt;.txt" in run_page and "/files/%3Cb%3E.txt" in run_page
         assert 'href="javascript:' not in run_page
         assert (
             "script-src 'self'"
@@ -145,10 +146,15 @@ def test_git_and_command_are_shown_to_members_only(server: Server, uid: str) -> 
             "metadata": {"command": "python secret_cmd.py", "notebook": "nb/train.ipynb"},
         },
     )
+    server.ok("PUT", run + "/files/diff.patch", key, content=b"+added line\n")
+    server.ok("PUT", run + "/files/output.log", key, content=b"hello\n")
     server.ok("PATCH", f"/projects/{name}/p{uid}", key, json={"visibility": "public"})
     with server.new_client() as anonymous:
         page = anonymous.get(f"/{name}/p{uid}/runs/r").text
         assert "visible" in page and "nb/train.ipynb" in page
+        assert "output.log" in page and "diff.patch" not in page
+        link = re.search(r'href="([^"]+/files/output.log)"', page)
+        assert link is not None and anonymous.get(link.group(1)).content == b"hello\n"
         assert "c0ffee1234" not in page and "secret_cmd" not in page and "added line" not in page
     with server.new_client() as member:
         log_in(member, key)
