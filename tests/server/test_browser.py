@@ -101,6 +101,11 @@ def test_run_page_shows_the_run_and_a_live_chart(
     api.put(run, json={"state": "finished"}).raise_for_status()
     expect(page.locator("#run-state")).to_have_text("finished", timeout=5000)
     assert dialogs == []
+    page.goto(f"{base}/admin/ui")
+    expect(page.locator("#run-table tbody tr")).to_have_count(1)
+    expect(page.locator("#run-table tbody td").first).to_have_text(EVIL)
+    page.screenshot(path=str(ARTIFACTS / "server-run-table.png"), full_page=True)
+    assert dialogs == []
     api.close()
 
 
