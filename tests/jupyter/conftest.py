@@ -1,7 +1,6 @@
 """Fixtures for the Jupyter layer: an in-process IPython shell, real kernels through nbclient.
 
-The browser fixtures (JupyterLab + headless Chromium) live in ``test_browser.py``'s own module
-fixtures below, started once per session.
+The JupyterLab and Chromium fixtures live in ``test_jupyterlab.py`` (one of each per session).
 """
 
 from __future__ import annotations

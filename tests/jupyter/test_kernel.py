@@ -284,3 +284,37 @@ def test_name_box_renames_and_finish_button_finishes(isolated: Path) -> None:
     )
     (state,) = runs_on_disk(isolated)
     assert state.info["name"] == "edited-name" and state.state == "finished"
+
+
+def test_widget_keeps_updating_after_the_cell_without_making_the_kernel_busy(
+    isolated: Path,
+) -> None:
+    from jupyter_core.utils import run_sync
+
+    train = (
+        "import threading, time\n"
+        "stop = threading.Event()\n"
+        "def train():\n"
+        "    step = 0\n"
+        "    while not stop.is_set():\n"
+        "        run.log({'step_seen': step})\n"
+        "        step += 1\n"
+        "        time.sleep(0.005)  # a training step\n"
+        "threading.Thread(target=train, daemon=True).start()"
+    )
+    nb = notebook(INIT, train, "stop.set()\nrun.finish()")
+    client = client_for(nb, isolated)
+    with client.setup_kernel():
+        client.execute_cell(nb.cells[0], 0)
+        client.execute_cell(nb.cells[1], 1)  # returns at once; training goes on
+        kc, updates, statuses = client.kc, [], []
+        while len(updates) < 3:
+            msg = run_sync(kc.get_iopub_msg)(timeout=10)  # Empty after 10 s: the test fails
+            if msg["msg_type"] == "status":
+                statuses.append(msg["content"]["execution_state"])
+            elif msg["msg_type"] == "comm_msg" and "step_seen" in str(msg["content"]["data"]):
+                updates.append(msg)
+        assert statuses == []  # the kernel stayed idle while the widget updated
+        client.execute_cell(nb.cells[2], 2)
+    (state,) = runs_on_disk(isolated)
+    assert state.state == "finished" and state.history_count > 0
