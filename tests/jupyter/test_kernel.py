@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
 
 from nbtrack import runstate
@@ -212,8 +213,6 @@ def open_comm(client: Any, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def send_comm(client: Any, comm_id: str, data: dict[str, Any], kind: str) -> dict[str, Any]:
-    from jupyter_core.utils import run_sync
-
     kc = client.kc
     content = {"comm_id": comm_id, "data": data}
     if kind == "comm_open":
@@ -289,8 +288,6 @@ def test_name_box_renames_and_finish_button_finishes(isolated: Path) -> None:
 def test_widget_keeps_updating_after_the_cell_without_making_the_kernel_busy(
     isolated: Path,
 ) -> None:
-    from jupyter_core.utils import run_sync
-
     train = (
         "import threading, time\n"
         "stop = threading.Event()\n"
@@ -318,3 +315,16 @@ def test_widget_keeps_updating_after_the_cell_without_making_the_kernel_busy(
         client.execute_cell(nb.cells[2], 2)
     (state,) = runs_on_disk(isolated)
     assert state.state == "finished" and state.history_count > 0
+
+
+def test_kernel_restart_finishes_live_runs(isolated: Path) -> None:
+    nb = notebook(INIT, "side = nbtrack.init(project='kernel-test', reinit='create_new')")
+    client = client_for(nb, isolated)
+    with client.setup_kernel():
+        client.execute_cell(nb.cells[0], 0)
+        client.execute_cell(nb.cells[1], 1)
+        assert states(isolated) == ["running", "running"]
+        run_sync(client.km.restart_kernel)(now=False)
+        assert states(isolated) == ["finished", "finished"]
+    reasons = {s.exit["reason"] for s in runs_on_disk(isolated) if s.exit}
+    assert reasons == {"process exit"}
