@@ -189,8 +189,10 @@ def measure_first_init(folder: Path, samples: int) -> dict[str, Any]:
     results: dict[str, list[float]] = {"load_ext": [], "init": [], "total": [], "import": []}
     for sample in range(samples):
         cwd = folder / f"first-{sample}"
-        cwd.mkdir()
-        kernel = Kernel(cwd, kernel_env(cwd))
+        make_repo(cwd)
+        env = kernel_env(cwd)
+        env.pop("NBTRACK_DISABLE_GIT")  # a notebook in a git repository, as usual
+        kernel = Kernel(cwd, env)
         try:
             figures = kernel.json(FIRST_INIT)
         finally:
@@ -203,6 +205,18 @@ def measure_first_init(folder: Path, samples: int) -> dict[str, Any]:
         finally:
             kernel.close()
     return results
+
+
+def make_repo(folder: Path) -> None:
+    """A git repository with one commit (the notebook's usual home)."""
+    folder.mkdir()
+    (folder / "analysis.ipynb").write_text("{}\n")
+    for command in (
+        ["init", "-q", "-b", "main"],
+        ["add", "analysis.ipynb"],
+        ["-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-qm", "one"],
+    ):
+        subprocess.run(["git", *command], cwd=folder, check=True)
 
 
 def measure_hooks(folder: Path) -> dict[str, Any]:
@@ -273,19 +287,22 @@ def header(elapsed: float) -> str:
     )
 
 
-NOTES = """
-Real `python3` kernels (ipykernel) driven by jupyter_client, offline mode, git capture off. The
-logging rounds alternate a run whose widget is displayed and refreshed by the ticker thread with
-a run created without the Jupyter layer, in the same kernel, timing only the `log()` loop (10
-float keys per step). Widget messages are the comm messages the kernel sent during each whole
-second of two 4-second logging loops (by the messages' own timestamps). The first-init figure is
-measured from the start of
-`%load_ext nbtrack` to the return of the first `init()` (widget displayed, ipywidgets imported);
-the notebook lookup and git capture run in a background thread and are not in it. The hook
-figures: one call of the `pre_run_cell` hook for a cell that started no run, the difference per
-`run_cell("x = 1")` with the extension loaded and unloaded (no live run), and one hook call while
-a run is live (then every cell is appended to the run's code file, which is rewritten).
-"""
+NOTES = (
+    "Real `python3` kernels (ipykernel) driven by jupyter_client, offline mode; git capture on "
+    "for the first-init figure (a fresh git repository with one commit), off elsewhere. "
+    "The logging rounds alternate a run whose widget is displayed and refreshed by the ticker "
+    "thread with a run created without the Jupyter layer, in the same kernel, timing only the "
+    "`log()` loop (10 float keys per step); `log()` itself does not know about the widget, so "
+    "the difference is the ticker's share of the CPU plus the machine's noise. Widget messages "
+    "are the comm messages the kernel sent during each whole second of two 4-second logging "
+    "loops (by the messages' own timestamps). The first-init figure runs from the start of "
+    "`%load_ext nbtrack` to the return of the first `init()` (widget displayed, ipywidgets "
+    "imported); the notebook lookup and git capture run in a background thread and are not in "
+    "it. The hook figures: one call of the `pre_run_cell` hook for a cell that started no run, "
+    'the difference per `run_cell("x = 1")` with the extension loaded and unloaded (no live '
+    "run), and one hook call while a run is live (then every cell is appended to the run's code "
+    "file, which is rewritten and recorded in the run log).\n"
+)
 
 
 def replace_section(text: str, section: str) -> str:
@@ -311,7 +328,7 @@ def main() -> None:
         first = measure_first_init(folder, 3 if args.quick else 7)
         hooks = measure_hooks(folder)
     section = header(time.monotonic() - started) + "\n" + table(log, first, hooks, steps) + "\n"
-    section += NOTES
+    section += "\n" + NOTES
     print(section)
     if not args.no_write:
         text = RESULTS.read_text("utf-8") if RESULTS.exists() else INTRO
