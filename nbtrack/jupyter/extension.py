@@ -7,13 +7,14 @@ One ``Extension`` per process. ``load`` is idempotent and ``unload`` removes eve
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nbtrack import console, environment
 from nbtrack.jupyter.channel import NotebookChannel
-from nbtrack.jupyter.hooks import CellHooks
+from nbtrack.jupyter.hooks import REEXECUTED, CellHooks
 from nbtrack.jupyter.provenance import Provenance, history
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 _lock = threading.RLock()
 _active: Extension | None = None
 _widgets: dict[Run, RunWidget] = {}
+_displays: dict[Run, list[str]] = {}
 
 
 class Extension:
@@ -165,6 +167,7 @@ def _final_refresh(widget: RunWidget) -> None:
         widget.refresh()
         if not widget.live:
             TICKER.discard(widget)
+        _update_displays(widget.run)
     except Exception as exc:  # e.g. the kernel is shutting down
         console.say(f"could not update the widget of run {widget.run_id}: {exc!r}")
 
@@ -175,5 +178,22 @@ def show(run: Run) -> None:
 
     from nbtrack.jupyter.display import mimebundle
 
+    display_id = f"nbtrack-{run.id}-{secrets.token_hex(4)}"
     publish: Callable[..., None] = display.display
-    publish(mimebundle(run), raw=True)
+    publish(mimebundle(run), raw=True, display_id=display_id)
+    _displays.setdefault(run, []).append(display_id)
+
+
+def _update_displays(run: Run) -> None:
+    """Refresh the text/HTML card stored with the run's outputs, so a saved notebook opened
+    later without its kernel (where the widget cannot come back) shows how the run ended."""
+    from IPython import display
+
+    from nbtrack.jupyter.display import mimebundle
+
+    display_ids = _displays.pop(run, [])
+    if run.finish_reason == REEXECUTED:
+        return  # its cell is running again: the frontend has cleared those outputs
+    update: Callable[..., None] = display.update_display
+    for display_id in display_ids:
+        update(mimebundle(run), raw=True, display_id=display_id)

@@ -54,10 +54,16 @@ def test_html_card_escapes_and_orders_metrics() -> None:
 def test_nbconvert_html_without_widget_state_shows_the_card(isolated: Path) -> None:
     from nbconvert import HTMLExporter
 
-    nb = notebook("import nbtrack\nrun = nbtrack.init(project='export', name='exported')", "run")
+    nb = notebook(
+        "import nbtrack\nrun = nbtrack.init(project='export', name='exported')",
+        "run.log({'loss': 0.25})\nrun",
+        "run.finish()",
+    )
     client_for(nb, isolated).execute()
     assert WIDGET_VIEW in nb.cells[1].outputs[0]["data"]
     nb.metadata.pop("widgets", None)  # saved without widget state (e.g. reopened, no kernel)
     body, _ = HTMLExporter().from_notebook_node(nb)
     assert body.count('class="nbtrack-run"') == 2
-    assert "exported" in body and "nbtrack-badge nbtrack-running" in body
+    assert "exported" in body and "nbtrack-badge nbtrack-running" in body  # `run`, as it was
+    assert "nbtrack-badge nbtrack-finished" in body  # init's card, updated at finish
+    assert "loss <b>0.25</b>" in body

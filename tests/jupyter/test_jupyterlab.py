@@ -225,3 +225,25 @@ def test_sessions_api_finds_the_notebook(page: Any, lab: Lab) -> None:
     cell = run_cell(page, 0)
     expected = f"FOUND {folder / 'where.ipynb'}"
     expect(cell.locator(".jp-OutputArea-output")).to_have_text(expected, timeout=15_000)
+
+
+def test_reopened_notebook_shows_the_final_card(page: Any, lab: Lab, isolated: Path) -> None:
+    import nbformat
+
+    from tests.jupyter.conftest import client_for, load_notebook
+
+    folder = lab.root / "reopen"
+    folder.mkdir()
+    nb = load_notebook("quickstart.ipynb")
+    client_for(nb, folder).execute()  # run elsewhere, saved with outputs, without widget state
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, folder / "quickstart.ipynb")
+    (state,) = runs_on_disk(folder)
+    open_notebook(page, lab, "reopen/quickstart.ipynb")  # a new kernel: the widget is gone
+    init_output = page.locator(".jp-Notebook .jp-CodeCell").nth(1).locator(".jp-OutputArea")
+    card = init_output.locator(".nbtrack-run")
+    expect(card.locator(".nbtrack-name")).to_have_text(state.info["name"])
+    expect(card.locator(".nbtrack-id")).to_have_text(state.info["id"])
+    expect(card.locator(".nbtrack-badge.nbtrack-finished")).to_have_text("finished")
+    expect(card.locator(".nbtrack-step")).to_have_text("300")
+    shot(page, "reopened-card")

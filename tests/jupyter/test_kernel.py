@@ -262,6 +262,9 @@ def test_widget_view_outputs_have_a_readable_fallback(isolated: Path) -> None:
         assert {"text/plain", "text/html", WIDGET_VIEW} <= set(output["data"])
     final_html = nb.cells[2].outputs[0]["data"]["text/html"]
     assert "nbtrack-finished" in final_html and "run directory" in final_html
+    init_html = nb.cells[0].outputs[0]["data"]["text/html"]  # updated when the run ended
+    assert "nbtrack-finished" in init_html and "nbtrack-running" not in init_html
+    assert WIDGET_VIEW in nb.cells[0].outputs[0]["data"]
 
 
 def test_name_box_renames_and_finish_button_finishes(isolated: Path) -> None:
