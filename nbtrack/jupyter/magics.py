@@ -19,6 +19,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import List, Unicode
 
 from nbtrack import registry
+from nbtrack.errors import NbtrackError
 from nbtrack.jupyter.extension import active
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class Track(Magics):
         }
         try:
             run = nbtrack.init(**options, reinit="create_new")
-        except ValueError as exc:  # nbtrack.errors.UsageError is a ValueError too
+        except (ValueError, NbtrackError) as exc:  # bad arguments, or the server said no
             raise UsageError(str(exc)) from None
         extension = active()
         if extension is not None and run not in extension.provenance:

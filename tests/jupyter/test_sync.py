@@ -113,3 +113,16 @@ def test_online_run_links_to_its_page_and_shows_uploads(
     assert widget["offline"] is False
     assert widget["link"] == f"{target.url}/admin/nb-online/runs/{widget['run_id']}"
     assert widget["status"] == "finished" and widget["upload_state"] == "synced"
+
+
+def test_track_refused_by_the_server_is_a_usage_error(
+    target: LiveServer, isolated: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("NBTRACK_API_KEY", "nbt_not_a_key_of_this_server")
+    nb = notebook("%load_ext nbtrack\nimport nbtrack", "%%track --mode online --project p\n1")
+    client = client_for(nb, isolated, allow_errors=True)
+    client.execute()
+    (output,) = nb.cells[1].outputs
+    assert output["output_type"] == "stream" and output["text"].startswith("UsageError: ")
+    assert "nbtrack login" in output["text"]
+    assert runs_on_disk(isolated) == []
