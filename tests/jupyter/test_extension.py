@@ -96,3 +96,10 @@ def test_channel_accepts_notebook_messages() -> None:
     assert channel.handle({"type": "nope"})["type"] == "error"
     assert channel.handle({"type": "notebook", "path": 3})["type"] == "error"
     assert len(seen) == 1
+
+
+def test_public_surface_is_sorted_and_complete() -> None:
+    import nbtrack.jupyter
+
+    assert nbtrack.jupyter.__all__ == sorted(nbtrack.jupyter.__all__)
+    assert all(callable(getattr(nbtrack.jupyter, name)) for name in nbtrack.jupyter.__all__)
