@@ -68,12 +68,14 @@ def test_widget_shows_the_run_and_its_final_state(isolated: Path) -> None:
 
 
 def test_reexecuting_the_init_cell_finishes_the_previous_runs(isolated: Path) -> None:
-    nb = notebook(INIT, "run.id")
+    nb = notebook(INIT, "run.id", "%nbtrack status")
     client = client_for(nb, isolated)
     with client.setup_kernel():
         for _ in range(3):
             client.execute_cell(nb.cells[0], 0)
         client.execute_cell(nb.cells[1], 1)
+        client.execute_cell(nb.cells[2], 2)  # init() loaded the extension: magics are there
+        assert "nbtrack: 1 live run\n" in outputs_text(nb.cells[2])
         assert states(isolated) == ["finished", "finished", "running"]
         widgets = run_widgets(client)
         assert [w["status"] for w in widgets] == ["finished", "finished", "running"]
