@@ -74,6 +74,7 @@ class Run:
         self._rows = history_count
         self._summary_dirty = True
         self._finish_callbacks: list[Callable[[Run], None]] = []
+        self._before_finish_callbacks: list[Callable[[Run], None]] = []
         self._writer = writer or runlog.Writer(path / runlog.LOG_NAME)
         self._config = Config(config, record=self._record_config)
         self._summary = Summary(summary, record=self._record_summary)
@@ -326,15 +327,26 @@ class Run:
         self, exit_code: int = 0, quiet: bool | None = None, reason: str | None = None
     ) -> None:
         """End the run: ``finished`` for exit code 0, else ``failed``; later calls do nothing."""
+        self._end(exit_code, "finished" if exit_code == 0 else "failed", reason)
+
+    def mark_killed(self) -> None:
+        """End the run as ``killed`` (KeyboardInterrupt)."""
+        self._end(130, "killed", "interrupted")
+
+    def _end(self, exit_code: int, state: str, reason: str | None) -> None:
         with self._finish_lock:
             if self._closed:
                 return
-            self._close(exit_code, "finished" if exit_code == 0 else "failed", reason)
-        for callback in list(self._finish_callbacks):
+            self._call(self._before_finish_callbacks)
+            self._close(exit_code, state, reason)
+        self._call(self._finish_callbacks)
+
+    def _call(self, callbacks: list[Callable[[Run], None]]) -> None:
+        for callback in list(callbacks):
             try:
                 callback(self)
             except Exception as exc:
-                warnings.warn(f"nbtrack: a finish callback failed: {exc!r}", stacklevel=2)
+                console.say(f"a callback of run {self.id} failed: {exc!r}")
 
     def _close(self, exit_code: int, state: str, reason: str | None) -> None:
         with self._lock:
@@ -367,12 +379,6 @@ class Run:
                 "'Sync offline runs' button) will send them."
             )
 
-    def mark_killed(self) -> None:
-        """End the run as ``killed`` (KeyboardInterrupt)."""
-        with self._finish_lock:
-            if not self._closed:
-                self._close(130, "killed", "interrupted")
-
     def attach_upload(self, upload: BackgroundUpload, url: str | None) -> None:
         """Online runs: send the log to the server from a background thread."""
         self._upload = upload
@@ -400,7 +406,12 @@ class Run:
         return {"state": state, "uploaded": uploaded, "total": total, "error": uploader.error}
 
     def on_finish(self, callback: Callable[[Run], None]) -> None:
+        """Call ``callback(run)`` once the run has ended."""
         self._finish_callbacks.append(callback)
+
+    def before_finish(self, callback: Callable[[Run], None]) -> None:
+        """Call ``callback(run)`` as the run ends, while it can still record files and metadata."""
+        self._before_finish_callbacks.append(callback)
 
     def __enter__(self) -> Run:
         return self

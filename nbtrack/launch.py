@@ -56,13 +56,14 @@ def init(
     resolved = settings_module.resolve(overrides)
     config_data = _config_dict(config)
     policy = _reinit_policy(reinit)
+    quiet = resolved.silent or environment.in_jupyter_kernel()  # the widget shows it there
     previous = registry.current()
     if previous is not None and not previous.finished:
         if policy == "return_previous":
             console.say(
                 f"reinit='return_previous': returning the current run {previous.name} "
                 f"({previous.id}); pass reinit='finish_previous' to start a new one.",
-                resolved.silent,
+                quiet,
             )
             return previous
         if policy == "finish_previous":
@@ -70,7 +71,7 @@ def init(
             console.say(
                 f"reinit='finish_previous': finished run {previous.name} ({previous.id}) "
                 "before starting a new one.",
-                resolved.silent,
+                quiet,
             )
     run = _start(resolved, config_data)
     registry.add(run, make_current=policy != "create_new")

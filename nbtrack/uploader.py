@@ -20,11 +20,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbtrack import rundir, runlog
 from nbtrack.errors import CommError, ServerError
-from nbtrack.transport import Transport
+
+if TYPE_CHECKING:
+    from nbtrack.transport import Transport
 
 PROGRESS_FILE = "upload.json"
 LOCK_FILE = ".upload.lock"

@@ -159,3 +159,20 @@ def test_public_surface_is_sorted_and_real() -> None:
     for name in nbtrack.__all__:
         if name != "run":
             assert getattr(nbtrack, name) is not None, name
+
+
+def test_callbacks_around_finish_see_the_run_open_then_closed() -> None:
+    run = nbtrack.init(project="p")
+    seen: list[tuple[str, str, bool]] = []
+
+    def before(r: nbtrack.Run) -> None:
+        r.save_file("notes.txt", "written before the end")
+        seen.append(("before", r.state, r.finished))
+
+    run.before_finish(before)
+    run.on_finish(lambda r: seen.append(("after", r.state, r.finished)))
+    with pytest.raises(KeyboardInterrupt), run:
+        raise KeyboardInterrupt
+    run.finish()
+    assert seen == [("before", "running", False), ("after", "killed", True)]
+    assert (Path(run.dir) / "files" / "notes.txt").read_text() == "written before the end"
