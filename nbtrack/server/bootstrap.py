@@ -20,6 +20,9 @@ class Bootstrap:
     stored_for: str | None  # the base URL the key was saved for
 
 
+LOCAL_ALIASES = {"127.0.0.1": ("localhost",), "localhost": ("127.0.0.1",)}
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -58,5 +61,6 @@ def first_start(
     stored = None
     if key is not None and is_loopback(host):
         stored = local_url(host, port)
-        credentials.store(stored, key, name)
+        for alias in {host, *LOCAL_ALIASES.get(host, ())}:
+            credentials.store(local_url(alias, port), key, name)
     return Bootstrap(name, key, stored)

@@ -41,6 +41,7 @@ def test_first_start_prints_the_admin_key_once_and_saves_it_for_loopback(tmp_pat
     assert len(keys) == 1, output
     base = f"http://127.0.0.1:{port}"
     assert credentials.load(base) == {"api_key": keys[0], "entity": "admin"}
+    assert credentials.load(f"http://localhost:{port}") == credentials.load(base)
     process = start_process(command, port)
     try:
         answer = httpx.get(f"{base}/api/v1/viewer", headers={"Authorization": f"Bearer {keys[0]}"})
@@ -128,3 +129,11 @@ def test_admin_commands_manage_users_teams_keys_and_visibility(
     db.dispose()
     assert admin_cli(tmp_path, "visibility", "lab/p", "public") == 0
     assert "now public" in capsys.readouterr().out
+
+
+def test_only_loopback_addresses_get_the_key_saved() -> None:
+    from nbtrack.server.bootstrap import is_loopback, local_url
+
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.0.0.2", "::1", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "192.168.1.5", "example.com", "::"))
+    assert local_url("::1", 8642) == "http://[::1]:8642"
