@@ -71,6 +71,7 @@ class Extension:
         provenance = Provenance(run, self.shell, history(self.shell))
         self.provenance[run] = provenance
         self.hooks.on_cell(provenance.add_cell)
+        run.before_finish(lambda _: provenance.join())  # the notebook is recorded before the end
         run.on_finish(lambda _: self._forget(run))
         provenance.start(self.channel.announced)
 

@@ -333,3 +333,17 @@ def test_kernel_restart_finishes_live_runs(isolated: Path) -> None:
         assert states(isolated) == ["finished", "finished"]
     reasons = {s.exit["reason"] for s in runs_on_disk(isolated) if s.exit}
     assert reasons == {"process exit"}
+
+
+def test_notebook_is_recorded_when_init_and_finish_share_a_cell(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_repo(isolated)  # git capture takes a while: finish() must wait for it
+    (isolated / "quick.ipynb").write_text("{}")
+    monkeypatch.setenv("NBTRACK_NOTEBOOK_NAME", "quick.ipynb")
+    nb = notebook(INIT + "\nrun.log({'a': 1})\nrun.finish()")
+    client_for(nb, isolated).execute()
+    (state,) = runs_on_disk(isolated)
+    assert state.metadata["notebook"]["path"] == str(isolated / "quick.ipynb")
+    assert state.metadata["git"]["program"] == "quick.ipynb"
+    assert (state.path / "files" / "code" / "quick.ipynb").is_file()
