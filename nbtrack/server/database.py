@@ -70,6 +70,19 @@ def run(conn: Connection, sql: str, params: Params | Sequence[Params] | None = N
     return result
 
 
+def bulk(conn: Connection, sql: str, values: Sequence[tuple[Any, ...]]) -> None:
+    """Run one statement for many rows of positional values, straight through the driver.
+
+    ``sql`` uses ``?`` placeholders; skipping SQLAlchemy's per-row parameter handling matters
+    for history batches of thousands of rows.
+    """
+    if not values:
+        return
+    if conn.engine.dialect.name != "sqlite":
+        sql = sql.replace("?", "%s")
+    conn.exec_driver_sql(sql, list(values))
+
+
 def rows(conn: Connection, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(text(sql), params or {}).mappings()]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from nbtrack.server.database import Dialect, rows, run
+from nbtrack.server.database import Dialect, bulk, rows, run
 from nbtrack.server.wire import dumps, loads
 
 SHIFTS = (4, 8, 12, 16, 20)  # bucket width 2**shift per level
@@ -33,10 +33,10 @@ def append(
     run_pk = run_row["pk"]
     fresh = _new_records(conn, run_pk, records)
     if fresh:
-        run(
+        bulk(
             conn,
-            "INSERT INTO history_rows (run_pk, log_offset, step, data) VALUES (:r, :o, :s, :d)",
-            [{"r": run_pk, "o": o, "s": s, "d": dumps(d)} for o, s, d in fresh],
+            "INSERT INTO history_rows (run_pk, log_offset, step, data) VALUES (?, ?, ?, ?)",
+            [(run_pk, o, s, dumps(d)) for o, s, d in fresh],
         )
         add_buckets(conn, dialect, run_pk, [(s, d) for _, s, d in fresh])
     max_offset = max([run_row["max_offset"], *(o for o, _, _ in fresh)])
@@ -155,22 +155,12 @@ def add_buckets(
     level0 = partials(points)
     if not level0:
         return
-    params = [
-        {
-            "r": run_pk,
-            "m": key,
-            "l": level,
-            "b": bucket,
-            "n": p[0],
-            "s0": p[1],
-            "v0": p[2],
-            "s1": p[3],
-            "v1": p[4],
-        }
+    values = [
+        (run_pk, key, level, bucket, *p)
         for level, parts in enumerate(levels(level0))
         for (key, bucket), p in parts.items()
     ]
-    run(conn, _upsert_sql(dialect), params)
+    bulk(conn, _upsert_sql(dialect), values)
     keys = sorted({key for key, _ in level0})
     run(
         conn,
@@ -183,7 +173,7 @@ def add_buckets(
 def _upsert_sql(d: Dialect) -> str:
     return (
         "INSERT INTO metric_buckets (run_pk, metric, level, bucket, n, min_step, min_value, "
-        "max_step, max_value) VALUES (:r, :m, :l, :b, :n, :s0, :v0, :s1, :v1) "
+        "max_step, max_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (run_pk, metric, level, bucket) DO UPDATE SET "
         "n = metric_buckets.n + excluded.n, "
         "min_step = CASE WHEN excluded.min_value < metric_buckets.min_value "

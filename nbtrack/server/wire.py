@@ -6,14 +6,27 @@ import json
 import math
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 from nbtrack.server.problems import ApiError, invalid
 
+_ENCODER = json.JSONEncoder(allow_nan=True, separators=(",", ":"))
+
 
 def dumps(value: Any) -> str:
-    """JSON text (ASCII) that keeps NaN/Infinity as bare literals (what Python's json reads)."""
-    return json.dumps(value, allow_nan=True, separators=(",", ":"))
+    """JSON text that keeps NaN/Infinity as bare literals (what Python's json reads).
+
+    orjson first, for speed; the json module where orjson cannot say it exactly (it writes
+    non-finite floats as null and refuses integers beyond 64 bits) or escapes differently.
+    """
+    try:
+        text = orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return _ENCODER.encode(value)
+    if b"null" in text or not text.isascii():
+        return _ENCODER.encode(value)
+    return text.decode()
 
 
 def loads(text: bytes | str, what: str = "request body") -> Any:
