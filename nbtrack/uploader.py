@@ -34,6 +34,7 @@ CHUNK_BYTES = 8 << 20
 BATCH_RECORDS = 10_000
 RUN_FIELDS = ("name", "tags", "notes", "group", "job_type", "created_at")
 HIDDEN_META = ("git",)
+HISTORY_PREFIX = b'["h",{"_step":'
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -193,23 +194,24 @@ class Uploader:
             return None
         chunk = Chunk(self.progress.byte, self.progress.offset)
         position = 0
-        while position < end and chunk.end_offset - self.progress.offset < BATCH_RECORDS:
+        more = True
+        while more and position < end and chunk.end_offset - self.progress.offset < BATCH_RECORDS:
             line_end = data.index(b"\n", position) + 1
-            _add_record(chunk, chunk.end_offset, data[position:line_end])
+            more = _add_record(chunk, chunk.end_offset, data[position:line_end])
             chunk.end_offset += 1
             chunk.end_byte += line_end - position
             position = line_end
         return chunk
 
     def _send(self, chunk: Chunk) -> None:
-        fields = dict(chunk.fields)
-        if chunk.summary:
-            fields["summary"] = chunk.summary
-        if fields or self.url is None:
-            self._put(fields)
+        """In log order: run fields, history rows, then an explicit summary (which ends a chunk)."""
+        if chunk.fields or self.url is None:
+            self._put(chunk.fields)
         if chunk.history:
             body = b'{"records":[' + b",".join(chunk.history) + b"]}"
             self.transport.call("POST", f"{self._run_path()}/history", body)
+        if chunk.summary:
+            self._put({"summary": chunk.summary})
         for name in dict.fromkeys(chunk.files):
             self._send_file(name)
         if chunk.exit is not None:
@@ -224,23 +226,29 @@ class Uploader:
         self.transport.call("PUT", f"{self._run_path()}/files/{name}", data=content, timeout=60)
 
 
-def _add_record(chunk: Chunk, offset: int, line: bytes) -> None:
+def _add_record(chunk: Chunk, offset: int, line: bytes) -> bool:
+    """Add one log line to the chunk; False when the chunk must end after it."""
+    if line.startswith(HISTORY_PREFIX):
+        step = _step_of(line)
+        if step is not None:  # sent as written: the server keeps the summary from history
+            chunk.history.append(b'{"offset":%d,"step":%d,"data":%s}' % (offset, step, line[5:-2]))
+            return True
     record = runlog.decode_line(line)
     if record is None:
-        return
+        return True
     kind, payload = record
     if kind == "h":
-        chunk.summary.update(payload)
         step = int(payload.get("_step", 0))
-        raw = line[5:-2] if line.startswith(b'["h",') else runlog.dumps(payload)
-        chunk.history.append(b'{"offset":%d,"step":%d,"data":%s}' % (offset, step, raw))
+        data = runlog.dumps(payload)
+        chunk.history.append(b'{"offset":%d,"step":%d,"data":%s}' % (offset, step, data))
+    elif kind == "summary":
+        chunk.summary.update(payload)
+        return False  # later history rows must reach the server after this summary
     elif kind == "run":
         chunk.fields.update({k: payload[k] for k in RUN_FIELDS if k in payload})
         chunk.fields.setdefault("state", "running")
     elif kind == "config":
         chunk.fields.setdefault("config", {}).update(payload)
-    elif kind == "summary":
-        chunk.summary.update(payload)
     elif kind == "meta":
         _add_metadata(chunk, payload)
     elif kind == "file":
@@ -250,6 +258,14 @@ def _add_record(chunk: Chunk, offset: int, line: bytes) -> None:
         chunk.exit = None
     elif kind == "exit":
         chunk.exit = payload
+    return True
+
+
+def _step_of(line: bytes) -> int | None:
+    """The step of a history line as the run writes it (``["h",{"_step":12,...``), cheaply."""
+    end = line.find(b",", len(HISTORY_PREFIX))
+    digits = line[len(HISTORY_PREFIX) : end]
+    return int(digits) if end > 0 and digits.isdigit() else None
 
 
 def _add_metadata(chunk: Chunk, payload: dict[str, Any]) -> None:

@@ -176,3 +176,27 @@ def test_progress_file_is_written_only_after_acknowledgement(target: LiveServer)
     assert calls and calls[-1][0] == calls[-1][1]
     saved = json.loads((Path(run.dir) / uploader.PROGRESS_FILE).read_text())
     assert saved["offset"] == calls[-1][1] and saved["finished"] is True
+
+
+@pytest.mark.parametrize("batch", [3, 10_000])
+def test_summary_on_the_server_matches_the_local_one(
+    target: LiveServer, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    monkeypatch.setattr(uploader, "BATCH_RECORDS", batch)
+    run = nbtrack.init(project="summary", mode="offline", reinit="create_new")
+    run.log({"loss": 1.0, "eval": 0.5, "first_only": 3})
+    for i in range(10):
+        run.log({"loss": 0.9 - i / 100})
+    run.summary["loss"] = 123.0  # explicit, later than the rows above
+    run.log({"other": 1})
+    run.summary["eval"] = 7.0
+    run.log({"eval": 0.6, "nan": float("nan")})
+    run.finish()
+    assert nbtrack.sync().ok
+    there, here = remote(target, f"summary/{run.id}"), nbtrack.Api.local().run(run.id)
+    assert here.summary["loss"] == 123.0 and here.summary["eval"] == 0.6
+    assert {k: v for k, v in there.summary.items() if k != "nan"} == {
+        k: v for k, v in here.summary.items() if k != "nan"
+    }
+    assert str(there.summary["nan"]) == "nan"
+    assert list(there.history())[-1]["eval"] == 0.6

@@ -66,14 +66,14 @@ def _update_run(
     conn: Connection, run_row: dict[str, Any], fresh: list[Record], max_offset: int, now: float
 ) -> None:
     values: dict[str, Any] = {"pk": run_row["pk"], "t": now, "n": len(fresh), "m": max_offset}
-    latest = max(fresh, key=lambda r: (r[1], r[0]), default=None)
+    last_step = run_row["last_step"]
+    newer = [r for r in fresh if last_step is None or r[1] >= last_step]
     summary_sql = ""
-    if latest is not None and (run_row["last_step"] is None or latest[1] >= run_row["last_step"]):
+    if newer:
         summary = loads(run_row["summary"], "summary")
-        for _, step, data in sorted(fresh, key=lambda r: (r[1], r[0])):
-            if step == latest[1]:
-                summary.update(data)
-        values |= {"s": dumps(summary), "ls": latest[1]}
+        for _, _, data in sorted(newer, key=lambda r: (r[1], r[0])):
+            summary.update(data)  # the last value of every key, sparse keys included
+        values |= {"s": dumps(summary), "ls": max(r[1] for r in newer)}
         summary_sql = ", summary = :s, last_step = :ls"
     run(
         conn,
