@@ -137,11 +137,13 @@ class Uploader:
 
     def drain(self, deadline: float | None = None, report: ProgressCallback | None = None) -> bool:
         """Send until nothing is left (True) or the deadline passes (False)."""
+        total = self.total_records() if report is not None else 0
         while deadline is None or time.monotonic() < deadline:
             if self.step() == 0:
                 return True
             if report is not None:
-                report(self.progress.offset, self.total_records())
+                total = max(total, self.progress.offset)  # a live run may have grown meanwhile
+                report(self.progress.offset, total)
         return self.progress.byte >= self.log_size()
 
     def report_crash(self) -> None:
@@ -156,12 +158,12 @@ class Uploader:
         self.transport.call("POST", f"{self._run_path()}/heartbeat", {})
 
     def total_records(self) -> int:
-        size, count = self.log_size(), self.progress.offset
+        """Complete records in the log: those acknowledged plus the lines after them."""
+        count = self.progress.offset
         with open(self.path / runlog.LOG_NAME, "rb") as stream:
             stream.seek(self.progress.byte)
             while block := stream.read(1 << 20):
                 count += block.count(b"\n")
-                size -= len(block)
         return count
 
     # -- internals ---------------------------------------------------------------------------------
