@@ -6,45 +6,22 @@ its own folder. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import shutil
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+from playwright.sync_api import expect
 
 import nbtrack
 from nbtrack.jupyter.hooks import REEXECUTED
+from tests.browser import JupyterLab, chromium, jupyter_env, require_chromium
 from tests.jupyter.conftest import ARTIFACTS, NOTEBOOKS, notebook, runs_on_disk
-from tests.liveserver import LiveServer, free_port, wait_for
+from tests.liveserver import LiveServer
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.timeout(240),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium"),
-]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 KERNEL_READY = """() => {
   const w = window.jupyterapp?.shell.currentWidget;
   const k = w?.sessionContext?.session?.kernel;
@@ -58,60 +35,29 @@ KERNEL_IDLE = """() => {
 
 
 class Lab:
-    def __init__(self, url: str, token: str, root: Path, nbtrack_server: LiveServer) -> None:
-        self.url, self.token, self.root, self.server = url, token, root, nbtrack_server
+    def __init__(self, jupyterlab: JupyterLab, nbtrack_server: LiveServer) -> None:
+        self.url, self.token = jupyterlab.url, jupyterlab.token
+        self.root, self.server = jupyterlab.root, nbtrack_server
 
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    require_chromium()
     base = tmp_path_factory.mktemp("lab")
     server = LiveServer(base / "nbtrack-data").start()
-    root = base / "nb"
-    root.mkdir()
-    settings = base / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    port, token = free_port(), secrets.token_hex(16)
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NBTRACK_", "JPY_"))}
-    env.update({v: str(base / v.lower()) for v in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR")})
-    env.update(IPYTHONDIR=str(base / "ipython"), NBTRACK_CONFIG_DIR=str(base / "nbtrack-config"))
-    env.update(NBTRACK_MODE="offline", NBTRACK_BASE_URL=server.url)
-    env.update(NBTRACK_API_KEY=server.admin_key)
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1"]
-    command += [f"--port={port}", "--port-retries=0", f"--IdentityProvider.token={token}"]
-    command += [f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={base / 'ws'}"]
-    command += [f"--LabApp.user_settings_dir={base / 'settings'}", "--allow-root"]
-    command += ["--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly"]
-    with open(base / "lab.log", "wb") as log:
-        process = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def up() -> bool:
-        if process.poll() is not None:
-            raise AssertionError((base / "lab.log").read_text()[-3000:])
-        try:
-            return requests.get(f"{url}/api/status?token={token}", timeout=1).ok
-        except requests.RequestException:
-            return False
-
-    wait_for(up, 90, "JupyterLab")
-    yield Lab(url, token, root, server)
-    process.send_signal(signal.SIGTERM)
+    env = jupyter_env(base, mode="offline", base_url=server.url, api_key=server.admin_key)
+    jupyterlab = JupyterLab(base, env, root=base / "nb").start()
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-    server.stop()
+        yield Lab(jupyterlab, server)
+    finally:
+        jupyterlab.stop()
+        server.stop()
 
 
 @pytest.fixture(scope="module")  # a sync Playwright left open breaks later modules' Playwright
 def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,20 +31,6 @@ WAIT_FOR_SYNC = (
     "    time.sleep(0.02)\n"
     "(job.state, job.text)"
 )
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("jupyter-server") / "data").start()
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def target(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
-    monkeypatch.setenv("NBTRACK_BASE_URL", server.url)
-    monkeypatch.setenv("NBTRACK_API_KEY", server.admin_key)
-    return server
 
 
 def test_sync_button_uploads_every_pending_run(target: LiveServer, isolated: Path) -> None:

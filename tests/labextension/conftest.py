@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import os
 import queue
-import secrets
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager, start_new_kernel
 
-from tests.liveserver import LiveServer, free_port, wait_for
+from tests.browser import JupyterLab, chromium, jupyter_env
+from tests.liveserver import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "labextension"
@@ -105,115 +101,49 @@ def state_of(message: dict[str, Any]) -> dict[str, Any] | None:
 
 # -- JupyterLab + headless Chromium ----------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-]
-
 
 class Lab:
     """A running JupyterLab: its URL and token, the notebook root, where runs go, the server."""
 
-    def __init__(self, url: str, token: str, root: Path, runs: Path, server: LiveServer) -> None:
-        self.url, self.token, self.root, self.runs, self.server = url, token, root, runs, server
+    def __init__(self, jupyterlab: JupyterLab, runs: Path, server: LiveServer) -> None:
+        self.jupyterlab, self.runs, self.server = jupyterlab, runs, server
+        self.url, self.token, self.root = jupyterlab.url, jupyterlab.token, jupyterlab.root
 
     def tree(self, path: str) -> str:
-        return f"{self.url}/lab/tree/{path}?token={self.token}&reset"
-
-    def healthy(self) -> bool:
-        try:
-            return requests.get(f"{self.url}/api/status?token={self.token}", timeout=1).ok
-        except requests.RequestException:
-            return False
-
-
-def lab_env(base: Path, server: LiveServer) -> dict[str, str]:
-    """The server's (and so its kernels') environment: online to ``server``, runs in one folder."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NBTRACK_")}
-    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
-        env[name] = str(base / name.lower())
-    env.update(
-        NBTRACK_CONFIG_DIR=str(base / "nbtrack-config"),
-        NBTRACK_DIR=str(base / "runs"),
-        NBTRACK_MODE="online",
-        NBTRACK_BASE_URL=server.url,
-        NBTRACK_API_KEY=server.admin_key,
-        NBTRACK_SILENT="true",
-    )
-    return env
+        return self.jupyterlab.tree(path)
 
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory, nbtrack_server: LiveServer) -> Iterator[Lab]:
-    """One JupyterLab server for the session, on a free port, with the built extension."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Debian chromium is missing (/usr/bin/chromium); apt-get install chromium")
-        pytest.skip("Debian chromium is not installed")
+    """One JupyterLab server for the session, on a free port, with the built extension; its
+    kernels log online to ``nbtrack_server``, all runs in one folder."""
     base = tmp_path_factory.mktemp("lab")
-    root = base / "notebooks"
-    root.mkdir()
-    settings = base / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    port, token = free_port(), secrets.token_hex(16)
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1"]
-    command += [f"--port={port}", "--port-retries=0", f"--IdentityProvider.token={token}"]
-    command += [f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={base / 'ws'}"]
-    command += [f"--LabApp.user_settings_dir={base / 'settings'}", "--allow-root"]
-    command += ["--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly"]
-    with open(base / "jupyterlab.log", "wb") as log:
-        process = subprocess.Popen(
-            command,
-            env=lab_env(base, nbtrack_server),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    running = Lab(f"http://127.0.0.1:{port}", token, root, base / "runs", nbtrack_server)
+    env = jupyter_env(
+        base,
+        dir=str(base / "runs"),
+        mode="online",
+        base_url=nbtrack_server.url,
+        api_key=nbtrack_server.admin_key,
+        silent="true",
+    )
+    jupyterlab = JupyterLab(base, env).start()
     try:
-        wait_for(lambda: _alive(process, base) and running.healthy(), 60, "JupyterLab")
-        yield running
+        yield Lab(jupyterlab, base / "runs", nbtrack_server)
     finally:
-        process.send_signal(signal.SIGTERM)  # the server shuts its kernels down
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _alive(process: subprocess.Popen[bytes], base: Path) -> bool:
-    if process.poll() is not None:
-        log = (base / "jupyterlab.log").read_text(errors="replace")[-3000:]
-        raise AssertionError(f"JupyterLab exited with {process.returncode}:\n{log}")
-    return True
+        jupyterlab.stop()
 
 
 @pytest.fixture(scope="module")  # closed with its module: another module may start Playwright
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+def chromium_browser() -> Iterator[Any]:
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
-def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+def page(chromium_browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser page; console errors collected in ``page.errors``; a screenshot and the
     HTML are saved to test-artifacts/labextension/ when the test fails."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    context = chromium_browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
     errors: list[str] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Server
+from tests.server.support import Server
 
 GIT = {
     "commit": "0123abc",

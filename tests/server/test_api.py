@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from conftest import Server
+from tests.server.support import Server
 
 
 def records(start: int, stop: int, **extra: float) -> dict[str, object]:

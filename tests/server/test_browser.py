@@ -5,27 +5,15 @@ test-artifacts/.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REPO, free_port, server_command, start_process, stop_process
 
 from nbtrack.server.accounts import new_key
+from tests.browser import chromium
+from tests.server.support import REPO, free_port, server_command, start_process, stop_process
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-]
 ARTIFACTS = REPO / "test-artifacts"
 EVIL = "<script>alert(1)</script>"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -45,19 +33,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 
 @pytest.fixture
 def browser_page() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Debian chromium is missing (/usr/bin/chromium); apt-get install chromium")
-        pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1280, "height": 1000})
 
 
 def test_run_page_shows_the_run_and_a_live_chart(

@@ -11,10 +11,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REPO, free_port, server_command, server_env, start_process, stop_process
 
 from nbtrack import credentials
 from nbtrack.server import admin
+from tests.server.support import (
+    REPO,
+    free_port,
+    server_command,
+    server_env,
+    start_process,
+    stop_process,
+)
 
 
 def test_server_modules_import_no_heavy_packages() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 
-from conftest import Server, json_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.server.support import Server, json_values
 
 batches = st.lists(
     st.tuples(st.integers(0, 60), st.integers(1, 25)),  # (first offset, length) of a re-send

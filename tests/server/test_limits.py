@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, server_command, start_process, stop_process
 
 from nbtrack.server.accounts import new_key
+from tests.server.support import free_port, server_command, start_process, stop_process
 
 MAX_BODY, MAX_FILE = 1024, 2048
 

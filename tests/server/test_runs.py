@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 
-from conftest import Server, json_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nbtrack.server import runs
 from nbtrack.server.database import run
+from tests.server.support import Server, json_values
 
 
 def test_a_running_run_without_heartbeat_shows_crashed(server: Server, uid: str) -> None:

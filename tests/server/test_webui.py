@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 import httpx
-from conftest import Server
+
+from tests.server.support import Server
 
 EVIL = "<script>alert(1)</script>"
 
