@@ -32,6 +32,13 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--disable-dev-shm-usage",
 ]
+# in the page: the current notebook's kernel is connected and idle (needs expose_app_in_browser)
+KERNEL_READY = """() => {
+  const w = window.jupyterapp?.shell.currentWidget;
+  const k = w?.sessionContext?.session?.kernel;
+  return !!k && w.sessionContext.isReady && k.connectionStatus === 'connected'
+    && k.status === 'idle';
+}"""
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 

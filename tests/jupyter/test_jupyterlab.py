@@ -17,17 +17,11 @@ from playwright.sync_api import expect
 
 import nbtrack
 from nbtrack.jupyter.hooks import REEXECUTED
-from tests.browser import JupyterLab, chromium, jupyter_env, require_chromium
+from tests.browser import KERNEL_READY, JupyterLab, chromium, jupyter_env, require_chromium
 from tests.jupyter.conftest import ARTIFACTS, NOTEBOOKS, notebook, runs_on_disk
 from tests.liveserver import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
-KERNEL_READY = """() => {
-  const w = window.jupyterapp?.shell.currentWidget;
-  const k = w?.sessionContext?.session?.kernel;
-  return !!k && w.sessionContext.isReady && k.connectionStatus === 'connected'
-    && k.status === 'idle';
-}"""
 KERNEL_IDLE = """() => {
   const k = window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel;
   return !!k && k.status === 'idle';

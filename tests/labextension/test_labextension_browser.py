@@ -12,17 +12,12 @@ import nbformat
 import pytest
 
 import nbtrack
+from tests.browser import KERNEL_READY
 from tests.labextension.conftest import ARTIFACTS, Lab
 from tests.liveserver import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 
-KERNEL_READY = """() => {
-  const w = window.jupyterapp?.shell.currentWidget;
-  const k = w?.sessionContext?.session?.kernel;
-  return !!k && w.sessionContext.isReady && k.connectionStatus === 'connected'
-    && k.status === 'idle';
-}"""
 STATUS = ".nbtrack-StatusItem"
 
 
