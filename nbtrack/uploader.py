@@ -290,7 +290,8 @@ class Backoff:
 
     def failed(self) -> float:
         self.failures += 1
-        delay = min(self.cap, self.base * 2 ** (self.failures - 1)) * random.uniform(0.5, 1.5)
+        delay: float = min(self.cap, self.base * 2.0 ** (self.failures - 1))
+        delay *= random.uniform(0.5, 1.5)
         self.next_attempt = time.monotonic() + delay
         return delay
 
