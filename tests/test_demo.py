@@ -13,15 +13,23 @@ import requests
 import nbtrack
 from tests.liveserver import free_port, wait_for
 
-
 NBTRACK = [sys.executable, "-m", "nbtrack"]
 
 
 def test_demo_logs_a_run_and_prints_its_link(tmp_path: Path) -> None:
     port = free_port()
     done = subprocess.run(
-        [*NBTRACK, "demo", "--exit", "--steps", "50", "--dir", str(tmp_path / "demo")]
-        + ["--port", str(port)],
+        [
+            *NBTRACK,
+            "demo",
+            "--exit",
+            "--steps",
+            "50",
+            "--dir",
+            str(tmp_path / "demo"),
+            "--port",
+            str(port),
+        ],
         capture_output=True,
         text=True,
         env=os.environ.copy(),
