@@ -10,6 +10,7 @@ from nbtrack.errors import CommError, NotLoggedIn, ServerError
 from nbtrack.settings import Settings
 from nbtrack.transport import Transport, launch_error
 
+UPLOAD_TIMEOUT = 30.0
 _warned: set[str] = set()
 
 
@@ -41,19 +42,20 @@ def connect(settings: Settings, run_fields: dict[str, Any]) -> Connection:
     the background; the run logs locally meanwhile.
     """
     key = api_key(settings)
-    transport = Transport(settings.base_url, key, timeout=settings.init_timeout)
+    transport = Transport(settings.base_url, key, timeout=UPLOAD_TIMEOUT)
+    quick = settings.init_timeout
     entity = default_entity(settings)
     try:
         if key is None:
-            transport.call("GET", "/health", timeout=settings.init_timeout)
+            transport.call("GET", "/health", timeout=quick)
             raise NotLoggedIn(
                 f"No API key for {transport.base_url}: run `nbtrack login` "
                 "(or set NBTRACK_API_KEY), or use mode='offline' and `nbtrack sync` later."
             )
         if entity is None:
-            entity = str(transport.call("GET", "/viewer")["entity"])
+            entity = str(transport.call("GET", "/viewer", timeout=quick)["entity"])
         path = f"/runs/{entity}/{settings.project}/{run_fields['id']}"
-        answer = transport.call("PUT", path, _init_fields(run_fields))
+        answer = transport.call("PUT", path, _init_fields(run_fields), timeout=quick)
     except ServerError as exc:
         refusal = launch_error(exc)
         if refusal is not None:
@@ -64,7 +66,6 @@ def connect(settings: Settings, run_fields: dict[str, Any]) -> Connection:
     except CommError as exc:
         _warn_unreachable(transport.base_url, str(exc))
         return Connection(transport, entity, None)
-    transport.timeout = 30.0
     return Connection(transport, entity, answer.get("url") if isinstance(answer, dict) else None)
 
 

@@ -225,3 +225,25 @@ def test_stored_credentials_are_used_by_init(
     for path in Path(run.dir).rglob("*"):
         if path.is_file():
             assert online.admin_key.encode() not in path.read_bytes(), path
+
+
+def test_stalled_server_at_init_costs_at_most_the_timeout(
+    online: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    proxy = FaultProxy(online.port)
+    proxy.set("stall")
+    try:
+        settings = {"base_url": proxy.url, "init_timeout": 1.0, "entity": "admin"}
+        started = time.monotonic()
+        run = nbtrack.init(project="stalled-init", settings=settings)
+        assert time.monotonic() - started < 5
+        run.log({"i": 1})
+        assert run.url is None and run.upload_status()["uploaded"] == 0
+        proxy.set("pass")
+        run.finish()
+        rows = server_rows(f"admin/stalled-init/{run.id}", online.url, online.admin_key)
+        assert rows == local_rows(run.id)
+    finally:
+        proxy.close()
