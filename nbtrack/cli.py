@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from nbtrack.errors import NbtrackError
+
 # sub-command -> module with ``add_arguments(parser)`` and ``run(args) -> int``
 COMMANDS: dict[str, tuple[str, str]] = {
     "server": ("nbtrack.server.cli", "Run the self-hosted tracking server."),
@@ -48,7 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     module = _load(args._module)
-    code: int = module.run(args)
+    try:
+        code: int = module.run(args)
+    except (NbtrackError, ValueError) as exc:  # a user's mistake: the message, not a traceback
+        print(f"nbtrack {args.command}: {exc}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 1-65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number; use 1-65535.")
+    return port
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     env = os.environ.get
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8642, help="port (default 8642)")
+    parser.add_argument("--port", type=port_number, default=8642, help="port (default 8642)")
     parser.add_argument(
         "--data-dir",
         default=env("NBTRACK_DATA_DIR", "./nbtrack-data"),
@@ -61,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
         max_file=int(args.max_file_mb * MIB),
         secure_cookies=args.secure_cookies,
     )
+    busy = _address_in_use(args.host, args.port)
+    if busy:  # before the first start stores a key for an address another server answers on
+        print(f"nbtrack server: cannot start: {busy}", file=sys.stderr)
+        return 1
     try:
         db = Database(config.database)
         migrations.upgrade(db)
@@ -72,6 +88,22 @@ def run(args: argparse.Namespace) -> int:
     _announce(started, bootstrap.local_url(args.host, args.port))
     os.environ[ENV_CONFIG] = config.to_env()
     return _serve(args)
+
+
+def _address_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be served (in use, or not an address here), or None."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"{host!r} is not an address this machine can serve on ({exc})."
+    family, kind, _, _, address = infos[0]
+    with socket.socket(family, kind) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return f"{host}:{port} is not free ({exc.strerror}); stop what uses it, or pass --port."
+    return None
 
 
 def _announce(started: object, url: str) -> None:
