@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import os
 import sys
 import threading
 import time
@@ -41,7 +42,7 @@ def init(
     group: str | None = None,
     job_type: str | None = None,
     mode: str | None = None,
-    dir: str | None = None,
+    dir: str | os.PathLike[str] | None = None,
     reinit: bool | str | None = None,
     resume: bool | str | None = None,
     save_code: bool | None = None,
@@ -226,7 +227,6 @@ def _resume(settings: Settings, path: Any, config: dict[str, Any]) -> Run:
 
 
 def _info(settings: Settings, run_id: str, name: str, started: float) -> dict[str, Any]:
-    import os
     import socket
 
     return {

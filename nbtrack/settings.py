@@ -139,16 +139,35 @@ def _build(values: dict[str, Any]) -> Settings:
 
 def _convert(key: str, value: Any) -> Any:
     kind = FIELDS[key].type
-    if kind == "bool" and isinstance(value, str):
-        return parse_bool(key, value)
-    if kind == "float" and isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            raise ValueError(f"Setting {key}={value!r} must be a number of seconds.") from None
     if key == "tags":
         return parse_tags(value)
+    if kind == "bool":
+        return parse_bool(key, value) if isinstance(value, str) else _typed(key, value, bool)
+    if kind == "float":
+        return _seconds(key, value)
+    if key == "dir" and isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return _typed(key, value, str)
+
+
+def _typed(key: str, value: Any, kind: type) -> Any:
+    if not isinstance(value, kind):
+        what = {str: "a string", bool: "True or False"}[kind]
+        raise TypeError(
+            f"{key} must be {what}, not {type(value).__name__} ({value!r}); "
+            f"convert it first, e.g. {key}={kind.__name__}(...)."
+        )
     return value
+
+
+def _seconds(key: str, value: Any) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"Setting {key}={value!r} must be a number of seconds.") from None
+    if not seconds > 0:
+        raise ValueError(f"Setting {key}={value!r} must be a positive number of seconds.")
+    return seconds
 
 
 def parse_bool(key: str, value: str) -> bool:

@@ -174,3 +174,27 @@ def test_bad_boolean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NBTRACK_DISABLE_GIT", "perhaps")
     with pytest.raises(ValueError, match="disable_git='perhaps' must be true or false"):
         nbtrack.init()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"name": 123}, r"name must be a string, not int \(123\)"),
+        ({"notes": 5}, "notes must be a string"),
+        ({"group": ["x"]}, r"group must be a string, not list"),
+        ({"dir": 5}, "dir must be a string"),
+        ({"settings": {"silent": "loud"}}, "silent='loud' must be true or false"),
+        ({"settings": {"init_timeout": -1}}, "must be a positive number of seconds"),
+        ({"settings": {"finish_timeout": "soon"}}, "must be a number of seconds"),
+    ],
+)
+def test_wrong_argument_types_are_named(arguments: dict[str, object], message: str) -> None:
+    with pytest.raises((TypeError, ValueError), match=message):
+        nbtrack.init(**arguments)  # type: ignore[arg-type]
+    assert not (Path.cwd() / "nbtrack").exists()
+
+
+def test_dir_may_be_a_path(tmp_path: Path) -> None:
+    run = nbtrack.init(dir=tmp_path / "elsewhere")
+    run.finish()
+    assert Path(run.dir).parent == tmp_path / "elsewhere" / "nbtrack"
