@@ -15,7 +15,6 @@ class NullWriter:
 
     def __init__(self) -> None:
         self.offset = 0
-        self.size = 0
 
     def append(self, line: bytes) -> int:
         self.offset += 1

@@ -110,17 +110,17 @@ class Writer:
                 f"Run log {path} is being written by another live process; "
                 "finish that run first, or start a new run with a new id."
             ) from None
-        self.size = cut_torn_tail(self.fd)
+        cut_torn_tail(self.fd)
         self.offset = count_lines(self.fd)
         self.dirty = False
 
     def append(self, line: bytes) -> int:
         """Write one encoded line; returns its offset."""
-        view = memoryview(line)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
-        self.size += len(line)
+        written = os.write(self.fd, line)
+        if written != len(line):  # a short write (disk full, signal): finish the line or raise
+            view = memoryview(line)[written:]
+            while view:
+                view = view[os.write(self.fd, view) :]
         self.dirty = True
         offset = self.offset
         self.offset += 1
