@@ -128,11 +128,11 @@ class _Target:
     def sync_one(
         self, path: Path, include_synced: bool, dry_run: bool, progress: SyncProgress | None
     ) -> RunSync | None:
+        if _fully_uploaded(path) and not include_synced:
+            return None  # decided before reading the run: a big crashed run is not replayed
         state = runstate.quick(path)
         run_id = str(state.info.get("id") or rundir.parse_name(path.name)[2])
         result = RunSync(str(path), run_id)
-        if _fully_uploaded(path) and not include_synced:
-            return None
         try:
             lock = UploadLock(path)
         except BlockingIOError:
