@@ -393,8 +393,12 @@ class Run:
         if self._upload is None:
             from nbtrack.uploader import Progress
 
-            uploaded = Progress.load(self.path).offset if self.dir else 0
+            progress = Progress.load(self.path) if self.dir else Progress()
+            uploaded = progress.offset
             state = "synced" if uploaded and uploaded >= total else "offline"
+            if state == "synced" and progress.base_url and self.url is None:  # synced later on
+                where = f"{progress.base_url}/{progress.entity}/{progress.project}"
+                self.url = f"{where}/runs/{self.id}"
             return {"state": state, "uploaded": uploaded, "total": total, "error": None}
         uploader = self._upload.uploader
         state = uploader.state

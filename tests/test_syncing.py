@@ -200,3 +200,12 @@ def test_summary_on_the_server_matches_the_local_one(
     }
     assert str(there.summary["nan"]) == "nan"
     assert list(there.history())[-1]["eval"] == 0.6
+
+
+def test_a_synced_offline_run_learns_its_page(target: LiveServer) -> None:
+    run = offline_run("learns-url", 5)
+    run.finish()
+    assert run.url is None and run.upload_status()["state"] == "offline"
+    nbtrack.sync()
+    assert run.upload_status()["state"] == "synced"
+    assert run.url == f"{target.url}/admin/learns-url/runs/{run.id}"

@@ -161,7 +161,7 @@ def upload_label(card: Card) -> str:
 
 def link_html(card: Card) -> str:
     target = html.escape(card.link)
-    if card.offline or not card.link.startswith(("http://", "https://")):
+    if not card.link.startswith(("http://", "https://")):
         return f'run directory <code class="nbtrack-link">{target}</code>'
     return f'<a class="nbtrack-link" href="{target}" target="_blank" rel="noopener">{target}</a>'
 
