@@ -209,3 +209,36 @@ def test_a_synced_offline_run_learns_its_page(target: LiveServer) -> None:
     nbtrack.sync()
     assert run.upload_status()["state"] == "synced"
     assert run.url == f"{target.url}/admin/learns-url/runs/{run.id}"
+
+
+def test_online_and_synced_offline_runs_read_back_alike(
+    target: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def log_the_same(mode: str) -> str:
+        run = nbtrack.init(
+            project="alike", mode=mode, config={"lr": 0.1}, tags=["a"], reinit="create_new"
+        )
+        for i in range(300):
+            run.log({"i": i, "nested": {"x": i / 3}, "nan": float("nan") if i == 7 else i})
+        run.summary["best"] = 299
+        run.finish()
+        return run.id
+
+    online_id, offline_id = log_the_same("online"), log_the_same("offline")
+    assert nbtrack.sync().ok
+    clock = ("_runtime", "_timestamp")
+
+    def readable(run_id: str) -> dict[str, object]:
+        view = remote(target, f"alike/{run_id}")
+        rows = [{k: repr(v) for k, v in r.items() if k not in clock} for r in view.history()]
+        summary = {k: repr(v) for k, v in view.summary.items() if k not in clock}
+        return {
+            "rows": rows,
+            "summary": summary,
+            "config": view.config,
+            "state": view.state,
+            "tags": view.tags,
+            "metadata": sorted(view.metadata),
+        }
+
+    assert readable(online_id) == readable(offline_id)
