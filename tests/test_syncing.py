@@ -211,9 +211,7 @@ def test_a_synced_offline_run_learns_its_page(target: LiveServer) -> None:
     assert run.url == f"{target.url}/admin/learns-url/runs/{run.id}"
 
 
-def test_online_and_synced_offline_runs_read_back_alike(
-    target: LiveServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_online_and_synced_offline_runs_read_back_alike(target: LiveServer) -> None:
     def log_the_same(mode: str) -> str:
         run = nbtrack.init(
             project="alike", mode=mode, config={"lr": 0.1}, tags=["a"], reinit="create_new"
