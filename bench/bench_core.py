@@ -438,10 +438,10 @@ def notes(
     return lines + (["", "Errors:", *errors] if errors else [])
 
 
-def replace_section(text: str, section: str) -> str:
-    """Replace the ``## Core client`` section of ``text`` (or append it), keep the rest."""
+def replace_section(text: str, section: str, heading: str = SECTION) -> str:
+    """Replace the section under ``heading`` in ``text`` (or append it), keep the rest."""
     lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
+    start = next((i for i, line in enumerate(lines) if line.strip() == heading), None)
     if start is None:
         return text.rstrip("\n") + "\n\n" + section
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))

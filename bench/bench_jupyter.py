@@ -21,12 +21,16 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import KernelManager
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_core
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "RESULTS.md"
@@ -305,16 +309,6 @@ NOTES = (
 )
 
 
-def replace_section(text: str, section: str) -> str:
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        return text.rstrip("\n") + "\n\n" + section
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    after = "\n".join(lines[end:])
-    return "\n".join(lines[:start]) + "\n" + section + ("\n" + after + "\n" if after else "")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and kernels")
@@ -332,7 +326,7 @@ def main() -> None:
     print(section)
     if not args.no_write:
         text = RESULTS.read_text("utf-8") if RESULTS.exists() else INTRO
-        RESULTS.write_text(replace_section(text, section), "utf-8")
+        RESULTS.write_text(bench_core.replace_section(text, section, SECTION), "utf-8")
 
 
 if __name__ == "__main__":

@@ -1073,17 +1073,6 @@ def section(data: Data) -> str:
     return "\n".join(body + (["", *more] if more else []) + notes(plan)) + "\n"
 
 
-def replace_section(text: str, new: str) -> str:
-    """Replace the ``## Online and sync`` section of ``text`` (or append it), keep the rest."""
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        return text.rstrip("\n") + "\n\n" + new
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    head, tail = "\n".join(lines[:start]), "\n".join(lines[end:])
-    return head + "\n" + new + ("\n" + tail + "\n" if tail else "")
-
-
 def versions(data: Data) -> dict[str, str]:
     found: dict[str, str] = {}
     for key, name in (
@@ -1127,7 +1116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (data["quick"] or args.no_write):
         path: Path = args.results
         old = path.read_text(encoding="utf-8") if path.exists() else bench_core.INTRO
-        path.write_text(replace_section(old, text), encoding="utf-8")
+        path.write_text(bench_core.replace_section(old, text, SECTION), encoding="utf-8")
         note(f"wrote {path}")
     return 0
 
