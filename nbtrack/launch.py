@@ -159,7 +159,7 @@ def _crashed_latest(root: Any) -> Any:
     if not latest.exists():
         return None
     path = latest.resolve()
-    return path if runstate.replay(path).state == "crashed" else None
+    return path if runstate.state_of(path) == "crashed" else None
 
 
 def _new(settings: Settings, config: dict[str, Any]) -> Run:

@@ -178,6 +178,19 @@ def is_locked(path: Path) -> bool:
     return False
 
 
+def last_record(path: Path) -> tuple[str, Any] | None:
+    """The last complete record of a log (reads only its tail)."""
+    with open(path, "rb") as stream:
+        size = stream.seek(0, os.SEEK_END)
+        stream.seek(max(0, size - TAIL_WINDOW))
+        lines = stream.read().splitlines(keepends=True)
+    for line in reversed(lines):
+        record = decode_line(line) if line.endswith(b"\n") else None
+        if record is not None:
+            return record
+    return None
+
+
 def read(path: Path, start: int = 0) -> Iterator[tuple[int, str, Any]]:
     """Yield ``(offset, kind, payload)`` for every complete record from offset ``start``.
 

@@ -61,6 +61,20 @@ def apply(state: RunState, kind: str, payload: Any) -> None:
 MERGED = {"run": "info", "config": "config", "summary": "summary", "meta": "metadata"}
 
 
+def state_of(path: Path) -> str:
+    """The run's state without replaying its log: run.json, the writer's lock, the last record."""
+    info = rundir.read_json(path / "run.json")
+    if isinstance(info, dict) and info.get("state") not in (None, "running"):
+        return str(info["state"])
+    log = path / runlog.LOG_NAME
+    if runlog.is_locked(log):
+        return "running"
+    last = runlog.last_record(log)
+    if last is not None and last[0] == "exit" and isinstance(last[1], dict):
+        return str(last[1].get("state", "finished"))
+    return "crashed"
+
+
 def quick(path: Path) -> RunState:
     """The state from the human-readable files of a finished run, else a full replay."""
     info = rundir.read_json(path / "run.json")

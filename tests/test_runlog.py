@@ -130,3 +130,20 @@ def test_offsets_are_line_indexes() -> None:
     records = list(runlog.read(path / runlog.LOG_NAME))
     assert [offset for offset, _, _ in records] == list(range(len(records)))
     assert records[0][1] == "nbtrack"
+
+
+def test_state_without_replaying_the_log() -> None:
+    from nbtrack import runstate
+
+    finished = _run_with_rows(3)
+    assert runstate.state_of(finished) == "finished"
+    live = nbtrack.init(project="p", reinit="create_new")
+    assert runstate.state_of(Path(live.dir)) == "running"
+    live.finish(exit_code=2)
+    assert runstate.state_of(Path(live.dir)) == "failed"
+    (Path(live.dir) / "run.json").unlink()  # the log alone still says how it ended
+    assert runstate.state_of(Path(live.dir)) == "failed"
+    code = "import nbtrack, os\nr = nbtrack.init(project='p')\nr.log({'a': 1})\nos._exit(9)\n"
+    subprocess.run([sys.executable, "-c", code], check=False, env=os.environ.copy())
+    crashed = Path(nbtrack.Api.local().runs("p")[0].dir or "")
+    assert runstate.state_of(crashed) == "crashed" == runstate.replay(crashed).state
