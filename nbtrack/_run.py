@@ -21,7 +21,6 @@ from nbtrack.worker import Worker
 if TYPE_CHECKING:
     from nbtrack.uploader import BackgroundUpload
 
-STATES = ("running", "finished", "failed", "crashed", "killed")
 MAX_CODE_BYTES = 1 << 20
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
 

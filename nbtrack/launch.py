@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import os
+import socket
 import sys
 import threading
 import time
@@ -227,8 +228,6 @@ def _resume(settings: Settings, path: Any, config: dict[str, Any]) -> Run:
 
 
 def _info(settings: Settings, run_id: str, name: str, started: float) -> dict[str, Any]:
-    import socket
-
     return {
         "id": run_id,
         "name": name,

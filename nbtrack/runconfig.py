@@ -92,10 +92,6 @@ class RecordedDict:
     def setdefaults(self, data: Mapping[str, Any]) -> None:
         self.update({k: v for k, v in data.items() if k not in self._data})
 
-    def _merge_quietly(self, data: Mapping[str, Any]) -> None:
-        """Take values already recorded elsewhere (history rows, a resumed log)."""
-        self._data.update(data)
-
 
 class Config(RecordedDict):
     """The run's configuration (hyper-parameters): ``run.config.lr`` or ``run.config["lr"]``."""

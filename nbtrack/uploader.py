@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbtrack import rundir, runlog
 from nbtrack.errors import CommError, ServerError
+from nbtrack.worker import Worker
 
 if TYPE_CHECKING:
     from nbtrack.transport import Transport
@@ -305,8 +306,6 @@ class BackgroundUpload:
     HEARTBEAT_SECONDS = 15.0
 
     def __init__(self, uploader: Uploader, interval: float = 0.5) -> None:
-        from nbtrack.worker import Worker
-
         self.uploader = uploader
         self.backoff = Backoff()
         self.lock: UploadLock | None = None

@@ -9,8 +9,6 @@ import orjson
 
 RESERVED_KEYS = frozenset({"_step", "_runtime", "_timestamp"})
 MAX_ROW_BYTES = 1 << 20
-MAX_ARRAY_ITEMS = 10_000
-SCALARS = (str, int, float, bool, type(None))
 
 
 def as_dict(data: Any, what: str = "log()") -> dict[str, Any]:

@@ -35,10 +35,6 @@ class CellHooks:
             with self._lock:
                 self._by_cell.setdefault(cell_id, []).append(run)
 
-    def started_by(self, cell_id: str) -> list[Run]:
-        with self._lock:
-            return list(self._by_cell.get(cell_id, ()))
-
     def on_cell(self, listener: Callable[[str], None]) -> None:
         """Call ``listener(code)`` before each cell while it is registered (code capture)."""
         self._cell_listeners.append(listener)

@@ -7,23 +7,14 @@ Works on the database directly (the server may be running or not), with the same
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
+from nbtrack.server.cli import add_storage_arguments
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    env = os.environ.get
-    parser.add_argument(
-        "--data-dir",
-        default=env("NBTRACK_DATA_DIR", "./nbtrack-data"),
-        help="the server's data directory (default ./nbtrack-data)",
-    )
-    parser.add_argument(
-        "--database-url",
-        default=env("NBTRACK_DATABASE_URL"),
-        help="the server's database URL, when not SQLite in the data dir",
-    )
+    add_storage_arguments(parser)
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     user = sub.add_parser("user", help="create a user and print its first API key")
     user.add_argument("username")

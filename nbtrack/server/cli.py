@@ -19,20 +19,25 @@ def port_number(text: str) -> int:
     return port
 
 
+def add_storage_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--data-dir`` and ``--database-url``: where a server (and ``nbtrack admin``) keeps data."""
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("NBTRACK_DATA_DIR", "./nbtrack-data"),
+        help="SQLite database and run files (default ./nbtrack-data, env NBTRACK_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("NBTRACK_DATABASE_URL"),
+        help="e.g. postgresql+psycopg://user@host/db (default: SQLite in the data dir)",
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     env = os.environ.get
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=port_number, default=8642, help="port (default 8642)")
-    parser.add_argument(
-        "--data-dir",
-        default=env("NBTRACK_DATA_DIR", "./nbtrack-data"),
-        help="SQLite database and run files (default ./nbtrack-data)",
-    )
-    parser.add_argument(
-        "--database-url",
-        default=env("NBTRACK_DATABASE_URL"),
-        help="e.g. postgresql+psycopg://user@host/db (default: SQLite in data dir)",
-    )
+    add_storage_arguments(parser)
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--admin-user", default="admin", help="admin created on first start")
     parser.add_argument(

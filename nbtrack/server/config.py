@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 ENV_CONFIG = "NBTRACK_SERVER_CONFIG"
-ENV_ADMIN_KEY = "NBTRACK_ADMIN_KEY"
 MIB = 1024 * 1024
 
 

@@ -30,7 +30,6 @@ SORTABLE = {
     "runtime": "runtime",
     "history_count": "history_count",
 }
-JSON_FIELDS = ("config", "summary", "metadata")
 MERGED_FIELDS = ("config", "summary")
 PLAIN_FIELDS = ("name", "notes", "group", "job_type", "state", "exit_code", "runtime", "created_at")
 COLUMNS = {"group": "group_name"}
@@ -126,11 +125,6 @@ def _set_tags(conn: Connection, run_pk: int, tags: list[str]) -> None:
             "INSERT INTO run_tags (run_pk, tag) VALUES (:r, :t)",
             [{"r": run_pk, "t": t} for t in unique],
         )
-
-
-def touch(conn: Connection, run_pk: int) -> None:
-    now = time.time()
-    run(conn, "UPDATE runs SET heartbeat_at = :t WHERE pk = :p", {"t": now, "p": run_pk})
 
 
 def shown_state(row: dict[str, Any], timeout: float, now: float | None = None) -> str:
