@@ -12,7 +12,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from nbtrack import console, environment, names, registry, rundir, runstate
+import orjson
+
+from nbtrack import console, environment, names, registry, rundir, runlog, runstate, values
 from nbtrack import settings as settings_module
 from nbtrack._run import Run
 from nbtrack.disabled import DisabledRun
@@ -83,9 +85,15 @@ def init(
 
 
 def _config_dict(config: Any) -> dict[str, Any]:
-    from nbtrack import values
-
-    return values.as_dict(config, "config") if config is not None else {}
+    """The config as a dict, checked before anything is written (a bad value leaves no run)."""
+    if config is None:
+        return {}
+    data = values.as_dict(config, "config")
+    try:
+        runlog.dumps({values.check_key(k): v for k, v in data.items()})
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        raise values.explain(data, exc, "config") from None
+    return data
 
 
 def _settings_overrides(settings: Settings | Mapping[str, Any] | None) -> dict[str, Any]:

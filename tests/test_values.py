@@ -99,6 +99,10 @@ def test_bad_config_argument() -> None:
         nbtrack.init(config=42)
     with pytest.raises(TypeError, match=r"key 'fn' \(function\)"):
         nbtrack.init(config={"fn": lambda: 1})
+    with pytest.raises(TypeError, match=r"Keys must be strings; got 1 \(int\)"):
+        nbtrack.init(config={1: "x"})
+    assert nbtrack.run is None
+    assert not (Path.cwd() / "nbtrack").exists()  # a refused config leaves no run behind
 
 
 def test_run_name_must_be_text(run: nbtrack.Run) -> None:
