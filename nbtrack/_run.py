@@ -325,19 +325,22 @@ class Run:
     def finish(
         self, exit_code: int = 0, quiet: bool | None = None, reason: str | None = None
     ) -> None:
-        """End the run: ``finished`` for exit code 0, else ``failed``; later calls do nothing."""
-        self._end(exit_code, "finished" if exit_code == 0 else "failed", reason)
+        """End the run: ``finished`` for exit code 0, else ``failed``; later calls do nothing.
+
+        ``quiet=True`` keeps even the line about records left for ``nbtrack sync`` unsaid.
+        """
+        self._end(exit_code, "finished" if exit_code == 0 else "failed", reason, bool(quiet))
 
     def mark_killed(self) -> None:
         """End the run as ``killed`` (KeyboardInterrupt)."""
         self._end(130, "killed", "interrupted")
 
-    def _end(self, exit_code: int, state: str, reason: str | None) -> None:
+    def _end(self, exit_code: int, state: str, reason: str | None, quiet: bool = False) -> None:
         with self._finish_lock:
             if self._closed:
                 return
             self._call(self._before_finish_callbacks)
-            self._close(exit_code, state, reason)
+            self._close(exit_code, state, reason, quiet or self.settings.silent)
         self._call(self._finish_callbacks)
 
     def _call(self, callbacks: list[Callable[[Run], None]]) -> None:
@@ -347,7 +350,7 @@ class Run:
             except Exception as exc:
                 console.say(f"a callback of run {self.id} failed: {exc!r}")
 
-    def _close(self, exit_code: int, state: str, reason: str | None) -> None:
+    def _close(self, exit_code: int, state: str, reason: str | None, quiet: bool) -> None:
         with self._lock:
             if self._pending:
                 self._commit({})
@@ -363,9 +366,9 @@ class Run:
         self._writer.close()
         registry.remove(self)
         if self._upload is not None:
-            self._flush_upload()
+            self._flush_upload(quiet)
 
-    def _flush_upload(self) -> None:
+    def _flush_upload(self, quiet: bool) -> None:
         assert self._upload is not None
         left = self._upload.finish(self.settings.finish_timeout)
         if self._upload.uploader.url:
@@ -375,7 +378,8 @@ class Run:
             console.say(
                 f"{left} records of run {self.name} ({self.id}) are not uploaded yet ({reason}); "
                 "they are safe on disk and `nbtrack sync` (or the notebook's "
-                "'Sync offline runs' button) will send them."
+                "'Sync offline runs' button) will send them.",
+                quiet,
             )
 
     def attach_upload(self, upload: BackgroundUpload, url: str | None) -> None:

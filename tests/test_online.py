@@ -247,3 +247,19 @@ def test_stalled_server_at_init_costs_at_most_the_timeout(
         assert rows == local_rows(run.id)
     finally:
         proxy.close()
+
+
+def test_finish_says_what_is_left_unless_quiet(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    settings = {"base_url": nowhere, "api_key": "nbt_k", "entity": "me", "finish_timeout": 0.3}
+    capsys.readouterr()
+    monkeypatch.setenv("NBTRACK_SILENT", "false")
+    for quiet in (True, False):
+        run = nbtrack.init(project="left", mode="online", settings=settings, reinit="create_new")
+        run.log({"a": 1})
+        capsys.readouterr()
+        run.finish(quiet=quiet)
+        said = capsys.readouterr().err
+        assert ("not uploaded yet" in said) is not quiet, said
