@@ -61,10 +61,10 @@ def connect(settings: Settings, run_fields: dict[str, Any]) -> Connection:
         if refusal is not None:
             transport.close()
             raise refusal from None
-        _warn_unreachable(transport.base_url, str(exc))
+        _warn_unreachable(transport.base_url, str(exc), settings.silent)
         return Connection(transport, entity, None)
     except CommError as exc:
-        _warn_unreachable(transport.base_url, str(exc))
+        _warn_unreachable(transport.base_url, str(exc), settings.silent)
         return Connection(transport, entity, None)
     return Connection(transport, entity, answer.get("url") if isinstance(answer, dict) else None)
 
@@ -76,11 +76,12 @@ def _init_fields(run_fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _warn_unreachable(base_url: str, reason: str) -> None:
+def _warn_unreachable(base_url: str, reason: str, quiet: bool) -> None:
     if base_url in _warned:
         return
     _warned.add(base_url)
     console.say(
         f"{reason} Logging locally; the run uploads in the background once the server answers, "
-        "or later with `nbtrack sync`."
+        "or later with `nbtrack sync`.",
+        quiet,
     )
