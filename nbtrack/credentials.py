@@ -46,6 +46,18 @@ def load(base_url: str) -> HostCredentials | None:
     return load_all().get(normalize_host(base_url))
 
 
+def key_and_entity(base_url: str, api_key: str | None) -> tuple[str | None, str | None]:
+    """The key to use (``api_key``, else the stored one) and its owner's entity, when known.
+
+    The stored entity belongs to the stored key: for any other key it is unknown (ask the
+    server's ``/viewer``), so a key never logs under another key's name.
+    """
+    stored = load(base_url) or {}
+    key = api_key or stored.get("api_key")
+    known = key is not None and key == stored.get("api_key")
+    return key, stored.get("entity") if known else None
+
+
 def store(base_url: str, api_key: str, entity: str | None = None) -> Path:
     """Save the key (and the key owner's default entity) for one server."""
     hosts = load_all()

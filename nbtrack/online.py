@@ -21,18 +21,10 @@ class Connection:
     url: str | None
 
 
-def api_key(settings: Settings) -> str | None:
-    if settings.api_key:
-        return settings.api_key
-    stored = credentials.load(settings.base_url)
-    return stored.get("api_key") if stored else None
-
-
-def default_entity(settings: Settings) -> str | None:
-    if settings.entity:
-        return settings.entity
-    stored = credentials.load(settings.base_url)
-    return stored.get("entity") if stored else None
+def key_and_entity(settings: Settings) -> tuple[str | None, str | None]:
+    """The API key, and the entity to log to: the setting, else the key's owner when known."""
+    key, owner = credentials.key_and_entity(settings.base_url, settings.api_key)
+    return key, settings.entity or owner
 
 
 def connect(settings: Settings, run_fields: dict[str, Any]) -> Connection:
@@ -41,10 +33,9 @@ def connect(settings: Settings, run_fields: dict[str, Any]) -> Connection:
     When the server cannot be reached, warn once and return a connection that will retry in
     the background; the run logs locally meanwhile.
     """
-    key = api_key(settings)
+    key, entity = key_and_entity(settings)
     transport = Transport(settings.base_url, key, timeout=UPLOAD_TIMEOUT)
     quick = settings.init_timeout
-    entity = default_entity(settings)
     try:
         if key is None:
             transport.call("GET", "/health", timeout=quick)

@@ -18,10 +18,9 @@ PAGE_RUNS = 100
 class RemoteReader:
     def __init__(self, base_url: str | None, api_key: str | None) -> None:
         settings = resolve({"base_url": base_url} if base_url else None)
-        stored = credentials.load(settings.base_url) or {}
-        key = api_key or settings.api_key or stored.get("api_key")
+        key, owner = credentials.key_and_entity(settings.base_url, api_key or settings.api_key)
         self.transport = Transport(settings.base_url, key, timeout=60)
-        self.default_entity = settings.entity or stored.get("entity")
+        self.default_entity = settings.entity or owner
 
     def _entity(self) -> str:
         if self.default_entity is None:

@@ -77,8 +77,8 @@ def sync(
     """Upload every run under ``paths`` (default: ``./nbtrack``) that the server lacks."""
     overrides = {"base_url": base_url, "api_key": api_key, "project": project, "entity": entity}
     settings = resolve({k: v for k, v in overrides.items() if v is not None})
-    key = settings.api_key or (credentials.load(settings.base_url) or {}).get("api_key")
-    default_entity = entity or (credentials.load(settings.base_url) or {}).get("entity")
+    key, owner = credentials.key_and_entity(settings.base_url, settings.api_key)
+    default_entity = entity or owner
     transport = Transport(settings.base_url, key, timeout=60)
     report = SyncReport()
     try:

@@ -105,6 +105,23 @@ def test_no_permission_on_anothers_project(
     assert isinstance(caught.value, errors.LaunchError)
 
 
+def test_the_key_used_decides_the_entity(
+    online: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin key stored by a loopback server must not lend its entity to another key."""
+    credentials.store(online.url, online.admin_key, "admin")
+    alice = "alice-" + os.urandom(3).hex()
+    monkeypatch.setenv("NBTRACK_API_KEY", online.new_user(alice))
+    run = nbtrack.init(project="mine")
+    run.log({"a": 1})
+    run.finish()
+    assert run.entity == alice and run.url == f"{online.url}/{alice}/mine/runs/{run.id}"
+    assert run.upload_status()["state"] == "synced"
+    assert [view.id for view in nbtrack.Api().runs("mine")] == [run.id]  # alice's, read back
+    monkeypatch.delenv("NBTRACK_API_KEY")  # the stored key (admin's) and its entity again
+    assert nbtrack.init(project="mine", reinit="create_new").entity == "admin"
+
+
 def test_unreachable_server_logs_locally_then_catches_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import nbtrack
-from nbtrack import uploader
+from nbtrack import credentials, uploader
 from tests.liveserver import LiveServer, wait_for
 
 
@@ -240,3 +240,16 @@ def test_online_and_synced_offline_runs_read_back_alike(target: LiveServer) -> N
         }
 
     assert readable(online_id) == readable(offline_id)
+
+
+def test_sync_takes_the_entity_from_the_key_used(
+    target: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credentials.store(target.url, target.admin_key, "admin")  # as a loopback server does
+    alice = "alice-" + os.urandom(3).hex()
+    monkeypatch.setenv("NBTRACK_API_KEY", target.new_user(alice))
+    run = offline_run("keyed", 5)
+    run.finish()
+    done = cli("sync")
+    assert f"/{alice}/keyed/runs/{run.id}" in done.stdout
+    assert len(list(remote(target, f"{alice}/keyed/{run.id}").history())) == 5
