@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import urllib.parse
 from pathlib import Path
 from typing import Any, TypedDict
 
 from nbtrack.settings import config_dir
+
+LOOPBACK_TWINS = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}
 
 
 class HostCredentials(TypedDict, total=False):
@@ -26,6 +29,17 @@ def credentials_path() -> Path:
 
 def normalize_host(base_url: str) -> str:
     return base_url.strip().rstrip("/")
+
+
+def twins(base_url: str) -> list[str]:
+    """``base_url``, and the same local server under its other name (127.0.0.1 / localhost)."""
+    url = normalize_host(base_url)
+    parts = urllib.parse.urlsplit(url)
+    other = LOOPBACK_TWINS.get(parts.hostname or "")
+    if other is None:
+        return [url]
+    netloc = other + (f":{parts.port}" if parts.port is not None else "")
+    return [url, urllib.parse.urlunsplit(parts._replace(netloc=netloc))]
 
 
 def load_all() -> dict[str, HostCredentials]:
@@ -69,11 +83,12 @@ def store(base_url: str, api_key: str, entity: str | None = None) -> Path:
 
 
 def forget(base_url: str) -> bool:
+    """Drop the key stored for ``base_url`` and its loopback twin; True if there was one."""
     hosts = load_all()
-    removed = hosts.pop(normalize_host(base_url), None) is not None
+    removed = [url for url in twins(base_url) if hosts.pop(url, None) is not None]
     if removed:
         _write(hosts)
-    return removed
+    return bool(removed)
 
 
 def _write(hosts: dict[str, HostCredentials]) -> Path:

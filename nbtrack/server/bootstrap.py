@@ -20,9 +20,6 @@ class Bootstrap:
     stored_for: str | None  # the base URL the key was saved for
 
 
-LOCAL_ALIASES = {"127.0.0.1": ("localhost",), "localhost": ("127.0.0.1",)}
-
-
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -61,6 +58,6 @@ def first_start(
     stored = None
     if key is not None and is_loopback(host):
         stored = local_url(host, port)
-        for alias in {host, *LOCAL_ALIASES.get(host, ())}:
-            credentials.store(local_url(alias, port), key, name)
+        for url in credentials.twins(stored):
+            credentials.store(url, key, name)
     return Bootstrap(name, key, stored)

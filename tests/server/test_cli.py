@@ -56,6 +56,10 @@ def test_first_start_prints_the_admin_key_once_and_saves_it_for_loopback(tmp_pat
     finally:
         again = stop_process(process)
     assert not re.findall(r"nbt_[A-Za-z0-9_-]{40}", again)
+    logout = [sys.executable, "-m", "nbtrack", "logout", "--host", f"http://localhost:{port}/"]
+    said = subprocess.run(logout, env=server_env(), capture_output=True, text=True, check=True)
+    assert said.stdout.strip() == "Logged out."
+    assert credentials.load(base) is None and credentials.load(f"http://localhost:{port}") is None
 
 
 def test_several_workers_share_one_database_safely(
