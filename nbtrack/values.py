@@ -9,6 +9,9 @@ import orjson
 
 RESERVED_KEYS = frozenset({"_step", "_runtime", "_timestamp"})
 MAX_ROW_BYTES = 1 << 20
+MAX_DEPTH = 200  # orjson refuses more than 254 levels; a deeper value is almost surely a mistake
+CIRCULAR = "refers to itself (a circular reference); log the plain values it holds instead."
+TOO_DEEP = f"is nested too deeply (over {MAX_DEPTH} levels); flatten it or log a summary of it."
 
 
 def as_dict(data: Any, what: str = "log()") -> dict[str, Any]:
@@ -23,14 +26,20 @@ def as_dict(data: Any, what: str = "log()") -> dict[str, Any]:
     )
 
 
-def flatten(data: Mapping[Any, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(
+    data: Mapping[Any, Any], prefix: str = "", parents: tuple[int, ...] = ()
+) -> dict[str, Any]:
     """Nested dicts become dotted keys: ``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
     flat: dict[str, Any] = {}
+    parents = (*parents, id(data))
     for key, value in data.items():
         check_key(key)
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            flat.update(flatten(value, f"{name}."))
+            if id(value) in parents or len(parents) >= MAX_DEPTH:
+                problem = CIRCULAR if id(value) in parents else TOO_DEEP
+                raise TypeError(f"log(): value for key {name!r} ({_kind(value)}) {problem}")
+            flat.update(flatten(value, f"{name}.", parents))
         else:
             flat[name] = value
     return flat
@@ -63,20 +72,28 @@ def explain(data: Mapping[Any, Any], exc: Exception, what: str = "log()") -> Exc
         check_key(key)
         problem = _problem(value)
         if problem:
-            kind = type(value).__module__ + "." + type(value).__qualname__
-            kind = kind.removeprefix("builtins.")
-            message = f"{what}: value for key {key!r} ({kind}) {problem}"
+            message = f"{what}: value for key {key!r} ({_kind(value)}) {problem}"
             return ValueError(message) if "too large" in problem else TypeError(message)
     return TypeError(f"{what}: the data could not be stored ({exc}).")
 
 
-def _problem(value: Any) -> str | None:
+def _kind(value: Any) -> str:
+    kind = type(value).__module__ + "." + type(value).__qualname__
+    return kind.removeprefix("builtins.")
+
+
+def _problem(value: Any, parents: tuple[int, ...] = ()) -> str | None:
+    """What makes ``value`` unstorable (None: nothing found), looking inside containers."""
     if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
         return "is too large to store exactly (beyond 64 bits); log float(value) or str(value)."
-    if isinstance(value, list | tuple):
-        return next((p for p in map(_problem, value) if p), None)
-    if isinstance(value, Mapping):
-        return next((p for p in map(_problem, value.values()) if p), None)
+    if isinstance(value, list | tuple | Mapping):
+        if id(value) in parents:
+            return CIRCULAR
+        if len(parents) >= MAX_DEPTH:
+            return TOO_DEEP
+        inner = value.values() if isinstance(value, Mapping) else value
+        within = (*parents, id(value))
+        return next((p for p in (_problem(v, within) for v in inner) if p), None)
     try:
         orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
     except (TypeError, orjson.JSONEncodeError):

@@ -114,3 +114,35 @@ def test_run_name_must_be_text(run: nbtrack.Run) -> None:
 def test_strings_and_bools_are_kept(run: nbtrack.Run) -> None:
     run.log({"phase": "train", "flag": True, "unicode": "δ→∞"})
     assert _rows(run)[1]["unicode"] == "δ→∞"
+
+
+def test_self_referencing_values_name_the_key(run: nbtrack.Run) -> None:
+    loop: dict[str, object] = {"lr": 0.1}
+    loop["self"] = loop
+    ring: list[object] = [1]
+    ring.append(ring)
+    with pytest.raises(TypeError, match=r"key 'opt\.self' .*refers to itself"):
+        run.log({"opt": loop})
+    with pytest.raises(TypeError, match=r"key 'ring' \(list\) refers to itself"):
+        run.log({"ring": ring})
+    with pytest.raises(TypeError, match=r"key 'wrapped' \(list\) refers to itself"):
+        run.log({"wrapped": [loop]})
+    with pytest.raises(TypeError, match=r"key 'opt' \(dict\) refers to itself"):
+        run.config.update({"opt": loop})
+    with pytest.raises(TypeError, match=r"key 'best' \(dict\) refers to itself"):
+        run.summary["best"] = loop
+    with pytest.raises(TypeError, match=r"key 'opt' \(dict\) refers to itself"):
+        nbtrack.init(project="p", config={"opt": loop}, reinit="create_new")
+    assert len(_rows(run)) == 1
+
+
+def test_deep_nesting_is_refused_with_the_key(run: nbtrack.Run) -> None:
+    deep: dict[str, object] = {}
+    inner = deep
+    for _ in range(5000):
+        inner["d"] = inner = {}
+    with pytest.raises(TypeError, match=r"key 'deep' \(dict\) is nested too deeply"):
+        run.config.update({"deep": deep})
+    with pytest.raises(TypeError, match=r"key 'deep(\.d)+' \(dict\) is nested too deeply"):
+        run.log({"deep": deep})
+    assert len(_rows(run)) == 1
