@@ -51,7 +51,8 @@ def _whoami(base_url: str, key: str) -> str:
         if exc.status == 401:
             raise NotLoggedIn(
                 f"{base_url} does not accept this API key (unknown or revoked); check it, or ask "
-                "the server's admin for a new one (`nbtrack admin create-key`)."
+                "the server's admin for a new one (`nbtrack admin key USER`).",
+                launch=False,
             ) from None
         raise
     finally:

@@ -64,10 +64,10 @@ class ServerError(CommError):
 
 
 class LaunchError(NbtrackError):
-    """init() in online mode: the server refused the run."""
+    """init() in online mode: the server refused the run (or, ``launch=False``, the key)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(f"Launch exception: {message}")
+    def __init__(self, message: str, *, launch: bool = True) -> None:
+        super().__init__(f"Launch exception: {message}" if launch else message)
         self.reason = message
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-from nbtrack import credentials
+import pytest
+
+from nbtrack import cli, credentials
 from tests.liveserver import LiveServer
+
+PACKAGE = Path(cli.__file__).parent
 
 
 def nbtrack(*args: str) -> subprocess.CompletedProcess[str]:
@@ -53,3 +58,38 @@ def test_version() -> None:
     import nbtrack as package
 
     assert nbtrack("--version").stdout.strip() == package.__version__
+
+
+def suggested_commands() -> set[tuple[str, ...]]:
+    """Every `nbtrack ...` command a message or docstring in the package tells users to run:
+    the sub-command words up to the first placeholder, option or path."""
+    found: set[tuple[str, ...]] = set()
+    for path in PACKAGE.rglob("*"):
+        if path.suffix not in (".py", ".html", ".js") or "node_modules" in path.parts:
+            continue
+        for text in re.findall(r"`nbtrack ([^`]+)`", path.read_text("utf-8", "replace")):
+            words = []
+            for word in text.split():
+                if not re.fullmatch(r"[a-z][a-z-]*", word):
+                    break
+                words.append(word)
+            found.add(tuple(words))
+    return found
+
+
+def test_every_suggested_command_exists(capsys: pytest.CaptureFixture[str]) -> None:
+    commands = suggested_commands()
+    assert {("login",), ("sync",), ("admin", "key")} <= commands
+    for words in sorted(commands):
+        with pytest.raises(SystemExit) as done:
+            cli.main([*words, "--help"])
+        said = capsys.readouterr()
+        assert done.value.code == 0, f"`nbtrack {' '.join(words)}` does not exist: {said.err}"
+        assert said.out.startswith(f"usage: nbtrack {' '.join(words)}"), said.out
+
+
+def test_login_with_a_bad_key_names_the_real_command(live_server: LiveServer) -> None:
+    done = nbtrack("login", "--host", live_server.url, "nbt_not_a_key")
+    assert done.returncode == 1
+    assert done.stderr.startswith("nbtrack login: ") and "Launch exception" not in done.stderr
+    assert "`nbtrack admin key USER`" in done.stderr
