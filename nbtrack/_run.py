@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from nbtrack.uploader import BackgroundUpload
 
 MAX_CODE_BYTES = 1 << 20
+MAX_STEP = values.MAX_STEP
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
@@ -182,6 +183,8 @@ class Run:
         if step is not None:
             if isinstance(step, bool) or not isinstance(step, int):
                 raise TypeError(f"step must be an int, not {type(step).__name__} ({step!r}).")
+            if step > MAX_STEP:
+                raise values.step_error(step)
             if step < self._step:
                 warnings.warn(
                     f"nbtrack: log() with step={step} is lower than the run's current step "
@@ -201,6 +204,8 @@ class Run:
 
     def _commit(self, data: dict[str, Any]) -> None:
         """Write one history row (the pending data plus ``data``) and advance the step."""
+        if self._step > MAX_STEP:
+            raise values.step_error(self._step)
         now = time.time()
         row = {"_step": self._step, "_runtime": now - self._start + self._runtime_before}
         row["_timestamp"] = now
@@ -314,13 +319,38 @@ class Run:
             if not self._closed:
                 self.record_metadata(git={"error": f"{type(exc).__name__}: {exc}"})
 
-    def save(self) -> None:
-        """Make everything logged so far durable and refresh the run's files (and its name)."""
+    def save(self, glob_str: Any = None, base_path: Any = None, policy: str = "live") -> Any:
+        """``run.save("*.ckpt", policy="now"|"live"|"end")`` copies files into ``files/`` (see
+        :mod:`nbtrack.savefiles`); ``run.save()`` makes everything logged so far durable and
+        refreshes the run's files (and its name)."""
+        if glob_str is not None:
+            from nbtrack import savefiles
+
+            return savefiles.save(self, glob_str, base_path, policy)
         if self._closed:
-            return
+            return None
         with self._lock:
             self._writer.sync()
         self._write_files()
+        return None
+
+    def log_code(
+        self,
+        root: Any = ".",
+        name: str | None = None,
+        include_fn: Any = None,
+        exclude_fn: Any = None,
+    ) -> Any:
+        """Copy the code under ``root`` into ``files/code/`` (see :mod:`nbtrack.savefiles`)."""
+        from nbtrack import savefiles
+
+        return savefiles.log_code(self, root, name, include_fn, exclude_fn)
+
+    def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
+        """Record an alert (see :mod:`nbtrack.alerts`); one per title per ``wait_duration``."""
+        from nbtrack import alerts
+
+        alerts.send(self, title, text, level, wait_duration)
 
     def finish(
         self, exit_code: int = 0, quiet: bool | None = None, reason: str | None = None

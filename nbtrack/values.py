@@ -9,6 +9,7 @@ import orjson
 
 RESERVED_KEYS = frozenset({"_step", "_runtime", "_timestamp"})
 MAX_ROW_BYTES = 1 << 20
+MAX_STEP = 2**63 - 1  # the server stores a step as a signed 64-bit integer
 MAX_DEPTH = 200  # orjson refuses more than 254 levels; a deeper value is almost surely a mistake
 CIRCULAR = "refers to itself (a circular reference); log the plain values it holds instead."
 TOO_DEEP = f"is nested too deeply (over {MAX_DEPTH} levels); flatten it or log a summary of it."
@@ -54,6 +55,13 @@ def check_key(key: Any) -> str:
     if not key:
         raise ValueError("Keys must not be empty strings; name the value, e.g. 'loss'.")
     return key
+
+
+def step_error(step: int) -> ValueError:
+    return ValueError(
+        f"log(): step={step} is beyond the largest step the server can store ({MAX_STEP}, "
+        "2**63 - 1); number steps with a counter (e.g. the batch index), not a huge id."
+    )
 
 
 def check_reserved(data: Mapping[str, Any]) -> None:

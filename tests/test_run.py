@@ -47,6 +47,25 @@ def test_explicit_steps_merge_and_lower_steps_are_dropped() -> None:
     assert [(r["_step"], r.get("a"), r.get("b")) for r in rows] == [(5, 1, 2), (7, 3, None)]
 
 
+def test_steps_the_server_cannot_store_are_refused_at_log() -> None:
+    from nbtrack.server.payloads import INT64_MAX
+
+    top = 2**63 - 1
+    assert top == INT64_MAX  # the server's limit for a history step
+    run = nbtrack.init(project="p")
+    for step in (2**63, 2**70):
+        with pytest.raises(
+            ValueError, match=rf"step={step} .* largest step .* \({top}, 2\*\*63 - 1\)"
+        ):
+            run.log({"a": 1}, step=step)
+    run.log({"a": 1}, step=top, commit=True)
+    with pytest.raises(ValueError, match=rf"step={top + 1} .* largest step"):
+        run.log({"a": 2})  # the step after the last storable one
+    run.finish()
+    rows = list(nbtrack.Api.local().run(run.id).history())
+    assert [(r["_step"], r["a"]) for r in rows] == [(top, 1)]
+
+
 def test_nested_dicts_become_dotted_keys() -> None:
     run = nbtrack.init(project="p")
     run.log({"train": {"loss": 0.5, "acc": {"top1": 0.7}}})
