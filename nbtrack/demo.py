@@ -74,9 +74,10 @@ def _free_port() -> int:
 
 def _start_server(folder: Path, port: int, key: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "nbtrack.cli", "server", "--port", str(port)]
-    command += ["--data-dir", str(folder / "server"), "--admin-key", key]
+    command += ["--data-dir", str(folder / "server")]
+    env = {**os.environ, "NBTRACK_ADMIN_KEY": key}  # not an argument: `ps` shows those to all
     print(f"Starting the nbtrack server on SQLite in {folder / 'server'} ...", flush=True)
-    return subprocess.Popen(command, start_new_session=True)
+    return subprocess.Popen(command, env=env, start_new_session=True)
 
 
 def _wait_healthy(base_url: str, server: subprocess.Popen[bytes]) -> None:
