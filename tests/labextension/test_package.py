@@ -4,6 +4,7 @@ and JupyterLab listing it as enabled in this environment."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,9 +36,16 @@ def run(*command: str, cwd: Path) -> str:
     return done.stdout
 
 
+def require_node() -> None:
+    if shutil.which("node") is not None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("node is missing: install Node.js 18 or newer to test the extension")
+    pytest.skip("node is not installed")
+
+
 def test_typescript_unit_tests_pass() -> None:
-    if shutil.which("node") is None:
-        pytest.skip("node is not installed")
+    require_node()
     if not (LABEXTENSION / "node_modules").is_dir():
         run(jlpm(), "install", cwd=LABEXTENSION)
     out = run(jlpm(), "test", cwd=LABEXTENSION)
@@ -56,11 +64,31 @@ def test_wheel_ships_the_prebuilt_extension(tmp_path: Path) -> None:
     assert not any("node_modules" in n or n.endswith(".ts") for n in names)
 
 
-def test_jupyterlab_lists_the_extension_enabled() -> None:
+def listed_extensions(listing: str) -> dict[str, str]:
+    """``jupyter labextension list`` parsed: extension name -> the rest of its line (colours
+    removed). Folder lines are skipped, so a checkout whose path says "nbtrack" is no match."""
+    found = {}
+    for line in re.sub(r"\x1b\[[0-9;]*m", "", listing).splitlines():
+        match = re.fullmatch(r"\s+(\S+) (v\S+ .*)", line)
+        if match:
+            found[match.group(1)] = match.group(2)
+    return found
+
+
+@pytest.mark.parametrize("folder", ["", "nbtrack"])
+def test_jupyterlab_lists_the_extension_enabled(tmp_path: Path, folder: str) -> None:
+    env = dict(os.environ)
+    if folder:  # another labextensions folder, listed first, whose path mentions nbtrack
+        data = tmp_path / folder
+        (data / "labextensions").mkdir(parents=True)
+        pygments = Path(sys.prefix, "share/jupyter/labextensions/jupyterlab_pygments")
+        (data / "labextensions/jupyterlab_pygments").symlink_to(pygments)
+        env["JUPYTER_PATH"] = str(data)
     jupyter = Path(sys.executable).with_name("jupyter")
     done = subprocess.run(
-        [str(jupyter), "labextension", "list"], capture_output=True, text=True, timeout=60
+        [str(jupyter), "labextension", "list"], capture_output=True, text=True, timeout=60, env=env
     )
     listing = done.stdout + done.stderr
-    line = next((ln for ln in listing.splitlines() if "nbtrack" in ln), "")
-    assert "nbtrack v0.1.0" in line and "enabled" in line and "OK" in line, listing
+    assert str(tmp_path / folder) in listing or not folder, listing  # the path line is there
+    line = listed_extensions(listing).get("nbtrack", "")
+    assert line.startswith("v0.1.0 enabled OK"), listing
