@@ -1,4 +1,4 @@
-"""``nbtrack admin``: manage users, teams, members, API keys and project visibility.
+"""``nbtrack admin``: manage users, teams, members, API keys, project visibility and webhooks.
 
 Works on the database directly (the server may be running or not), with the same ``--data-dir`` /
 ``--database-url`` as ``nbtrack server``. Keys are printed once; only their hashes are stored.
@@ -36,6 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     visibility = sub.add_parser("visibility", help="make a project public or private")
     visibility.add_argument("project", help="ENTITY/PROJECT")
     visibility.add_argument("visibility", choices=("public", "private"))
+    webhook = sub.add_parser("webhook", help="post an entity's run alerts to a URL (Slack-style)")
+    webhook.add_argument("entity")
+    webhook.add_argument("url", nargs="?", default=None, help='http(s) URL receiving {"text"}')
+    webhook.add_argument("--remove", action="store_true", help="stop posting alerts")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -126,6 +130,21 @@ def _visibility(conn: Any, args: argparse.Namespace) -> str:
     return f"Project '{args.project}' is now {args.visibility}."
 
 
+def _webhook(conn: Any, args: argparse.Namespace) -> str:
+    from nbtrack.server import webhooks
+    from nbtrack.server.access import require_entity
+    from nbtrack.server.problems import invalid
+
+    entity = require_entity(conn, args.entity)
+    if args.remove:
+        webhooks.set_url(conn, entity["pk"], None, False)
+        return f"Alerts of '{args.entity}' are no longer posted."
+    if not args.url:
+        raise invalid("Give the webhook URL (or --remove): nbtrack admin webhook ENTITY URL.")
+    webhooks.set_url(conn, entity["pk"], webhooks.check_url(args.url, True), True)
+    return f"Alerts of '{args.entity}' are posted to {args.url}."
+
+
 ACTIONS = {
     "user": _user,
     "team": _team,
@@ -134,4 +153,5 @@ ACTIONS = {
     "keys": _keys,
     "revoke": _revoke,
     "visibility": _visibility,
+    "webhook": _webhook,
 }

@@ -12,10 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from nbtrack import __version__
-from nbtrack.server import api, migrations
+from nbtrack.server import alerts, api, migrations, rewind
 from nbtrack.server.config import ServerConfig
 from nbtrack.server.context import Context
 from nbtrack.server.database import Database
+from nbtrack.server.headers import SecurityHeaders
 from nbtrack.server.limits import BodyLimit
 from nbtrack.server.problems import ApiError, invalid
 from nbtrack.server.wire import error_response
@@ -30,11 +31,13 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
         title="nbtrack server",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # Swagger UI would load from a CDN: the schema alone is served
         redoc_url=None,
     )
     app.state.context = Context(config, db)
     app.include_router(api.router)
+    app.include_router(alerts.router)
+    app.include_router(rewind.router)
     _add_webui(app)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -43,6 +46,7 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
     app.add_exception_handler(OperationalError, _database_busy)
     app.add_exception_handler(Exception, _unexpected)
     app.add_middleware(BodyLimit, max_body=config.max_body, max_file=config.max_file)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
@@ -89,7 +93,8 @@ def _describe(errors: Any) -> str:
         shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
         if len(shown) > 80:
             shown = shown[:77] + "..."
-        parts.append(f"{where}={shown}: {error.get('msg', 'invalid')}")
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}={shown}: {message}")
     return "Invalid request: " + "; ".join(parts) + " (see /api/v1/openapi.json)."
 
 

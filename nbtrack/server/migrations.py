@@ -85,6 +85,36 @@ SESSIONS = (
         created_at {double} NOT NULL, expires_at {double} NOT NULL)""",
 )
 
+ALERTS = (
+    """CREATE TABLE alerts (
+        run_pk BIGINT NOT NULL REFERENCES runs(pk), log_offset BIGINT NOT NULL,
+        title TEXT NOT NULL, body TEXT NOT NULL, level VARCHAR(8) NOT NULL,
+        at {double} NOT NULL, received_at {double} NOT NULL, PRIMARY KEY (run_pk, log_offset))""",
+    """CREATE TABLE webhooks (
+        entity_pk BIGINT PRIMARY KEY REFERENCES entities(pk), url TEXT NOT NULL,
+        private_ok INTEGER NOT NULL DEFAULT 0, updated_at {double} NOT NULL)""",
+)
+
+
+SESSION_KEYS = (
+    "DELETE FROM web_sessions",  # sessions made before cannot be tied to a key: log in again
+    "ALTER TABLE web_sessions ADD COLUMN key_pk BIGINT REFERENCES api_keys(pk)",
+    "CREATE INDEX web_sessions_key ON web_sessions (key_pk)",
+)
+
+
+def _names_regardless_of_case(conn: Connection) -> None:
+    """A unique index on the lower-cased user/team name. Names that already differ only in case
+    are kept (the oldest of each stays in the index, so no new twin of theirs can be made)."""
+    twins = rows(
+        conn,
+        "SELECT e.pk FROM entities e WHERE EXISTS (SELECT 1 FROM entities o "
+        "WHERE lower(o.name) = lower(e.name) AND o.pk < e.pk) ORDER BY e.pk",
+    )
+    kept = ", ".join(str(int(r["pk"])) for r in twins)
+    where = f" WHERE pk NOT IN ({kept})" if kept else ""
+    run(conn, f"CREATE UNIQUE INDEX entities_name_nocase ON entities (lower(name)){where}")
+
 
 def _backfill_buckets(conn: Connection) -> None:
     from nbtrack.server.history import rebuild_buckets
@@ -92,10 +122,35 @@ def _backfill_buckets(conn: Connection) -> None:
     rebuild_buckets(conn)
 
 
+PG_STANDARD_JSON = r"""
+CREATE OR REPLACE FUNCTION nbtrack_jsonb(doc text) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $f$
+BEGIN
+    RETURN CAST(doc AS jsonb);
+EXCEPTION WHEN others THEN
+    BEGIN
+        RETURN CAST(regexp_replace(
+            doc, '([\[:,]\s*)-?(NaN|Infinity)(?=\s*[,\]}])', '\1null', 'g') AS jsonb);
+    EXCEPTION WHEN others THEN
+        RETURN CAST('{}' AS jsonb);
+    END;
+END
+$f$"""
+
+
+def _json_function(conn: Connection) -> None:
+    """Run filters read config and summary as jsonb, NaN and infinities (kept in text) as null."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(PG_STANDARD_JSON)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "initial schema", INITIAL),
     Step(2, "metric buckets for charts", METRIC_BUCKETS, _backfill_buckets),
     Step(3, "web sessions", SESSIONS),
+    Step(4, "run alerts and entity webhooks", ALERTS),
+    Step(5, "JSON reading for run filters", (), _json_function),
+    Step(6, "web sessions end with their API key", SESSION_KEYS),
+    Step(7, "user and team names unique regardless of case", (), _names_regardless_of_case),
 )
 LATEST = STEPS[-1].version
 

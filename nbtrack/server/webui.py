@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, quote, urlparse
+from urllib.parse import parse_qs, quote, urlparse, urlsplit
 
 import jinja2
 from fastapi import APIRouter, Depends, FastAPI
@@ -18,32 +18,29 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from nbtrack.server import access, accounts, api, auth, charts, files, history, pages, runs
+from nbtrack.server import access, accounts, alerts, api, auth, charts, files, history, pages, runs
 from nbtrack.server.access import Viewer
 from nbtrack.server.context import Context, context_of
 from nbtrack.server.problems import ApiError, forbidden, invalid
-from nbtrack.server.wire import JSONResponse, finite, loads
+from nbtrack.server.values import stored_object
+from nbtrack.server.wire import JSONResponse, finite
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "nbtrack_csrf"
 PAGE_SIZE = 50
 CHART_POINTS = 600
 DIFF_LIMIT = 2 * 1024 * 1024
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-    "form-action 'self'"
-)
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
     autoescape=True,
 )
 TEMPLATES.filters.update(
     shown=pages.shown,
+    entry=pages.entry,
     date=pages.date,
     duration=pages.duration,
-    urlquote=lambda s: quote(str(s), safe=""),
-    pathquote=lambda s: quote(str(s), safe="/"),
+    urlquote=lambda s: quote(str(s), safe="", errors="replace"),
+    pathquote=lambda s: quote(str(s), safe="/", errors="replace"),
     filesize=pages.file_size,
 )
 router = APIRouter(include_in_schema=False)
@@ -57,9 +54,11 @@ def mount(app: FastAPI) -> None:
 
 def page_viewer(request: Request, ctx: Ctx) -> Viewer:
     try:
-        return auth.viewer_of(request, ctx.db)
+        viewer = auth.viewer_of(request, ctx.db)
     except ApiError:
-        return access.ANONYMOUS
+        viewer = access.ANONYMOUS
+    request.state.viewer = viewer  # for error_page
+    return viewer
 
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -68,16 +67,8 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
     body = TEMPLATES.get_template(template).render(
         csrf=token, user=viewer.user if viewer else None, path=request.url.path, **values
     )
-    response = HTMLResponse(
-        body,
-        status_code=status,
-        headers={
-            "Content-Security-Policy": CSP,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin",
-            "X-Frame-Options": "DENY",
-        },
-    )
+    body = pages.valid_unicode(body)
+    response = HTMLResponse(body, status_code=status)  # security headers: see headers.py
     if request.cookies.get(CSRF_COOKIE) != token:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
     return response
@@ -87,14 +78,27 @@ PageViewer = Annotated[Viewer, Depends(page_viewer)]
 
 
 def error_page(request: Request, error: ApiError) -> Response:
-    return render(request, "error.html", status=error.status, error=error)
+    """The error as a page; a visitor who is not logged in and finds no project or run (it may
+    be private) is sent to the login form, which brings them back here."""
+    viewer = getattr(request.state, "viewer", None)
+    if isinstance(viewer, Viewer) and viewer.user is None and error.code == "not_found":
+        return login_redirect(request)
+    return render(request, "error.html", status=error.status, error=error, viewer=viewer)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = quote(here, safe="", errors="replace")
+    return RedirectResponse(f"/login?next={target}", status_code=303)
 
 
 async def checked_form(request: Request) -> dict[str, str]:
     """The posted form, once its CSRF token and origin are checked."""
     origin = request.headers.get("origin")
-    if origin and origin != "null" and urlparse(origin).netloc != request.url.netloc:
-        raise forbidden(f"Cross-site form post from {origin} refused.")
+    if origin is not None and urlparse(origin).netloc != request.url.netloc:
+        raise forbidden(
+            f"Form post from origin {origin!r} refused (only this site's own pages may post)."
+        )
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     cookie = request.cookies.get(CSRF_COOKIE)
     if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")):
@@ -103,9 +107,14 @@ async def checked_form(request: Request) -> dict[str, str]:
 
 
 def safe_next(target: str | None) -> str:
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """``target`` if it is a path on this site, else "/" (no open redirects): it starts with one
+    '/', holds no backslash, space or control character, and names no scheme or host."""
+    if not target or len(target) > 4096 or not target.startswith("/") or target.startswith("//"):
         return "/"
-    return target
+    if any(c <= " " or c in "\\\x7f" for c in target):
+        return "/"
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else "/"
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -144,8 +153,7 @@ async def login(request: Request, ctx: Ctx) -> Response:
 
 def _new_session(ctx: Context, key: str) -> str | None:
     with ctx.db.write() as conn:
-        user = accounts.user_by_key(conn, key) if key else None
-        return auth.start_session(conn, user) if user else None
+        return auth.start_session(conn, key) if key else None
 
 
 @router.post("/logout")
@@ -270,6 +278,7 @@ def run_page(
         metric_keys = history.metrics(conn, row["pk"])
         diff = _diff(ctx, conn, row, proj.member)
         run_files = files.listing(conn, row["pk"], proj.member)
+        run_alerts = alerts.listing(conn, row["pk"])
     run = api.run_json(ctx, request, row, proj)
     git = run.get("git") or {}
     return render(
@@ -280,12 +289,13 @@ def run_page(
         run=run,
         metrics=metric_keys,
         files=run_files,
+        alerts=run_alerts,
         files_url=f"/api/v1/runs/{quote(entity)}/{quote(project)}/{quote(run_id)}/files",
         git=git,
         diff=pages.diff_lines(diff) if diff else [],
         remote=pages.remote_link(git.get("remote")),
         command=pages.command(run["metadata"]) if proj.member else None,
-        notebook=pages.notebook_path(run["metadata"]),
+        code=pages.code_path(run["metadata"]),
         colours=pages.STATE_COLOURS,
         live=f"/{quote(entity)}/{quote(project)}/runs/{quote(run_id)}/live",
     )
@@ -294,8 +304,8 @@ def run_page(
 def _diff(ctx: Context, conn: Any, row: dict[str, Any], member: bool) -> str | None:
     if not member:
         return None
-    git = loads(row["git"], "git") if row["git"] else {}
-    if isinstance(git, dict) and isinstance(git.get("diff"), str):
+    git = stored_object(row["git"])
+    if isinstance(git.get("diff"), str):
         return str(git["diff"])
     try:
         files.require(conn, row["pk"], "diff.patch", member)
