@@ -10,16 +10,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nbtrack import errors, registry
+from nbtrack import errors, registry, util
 from nbtrack._run import Run
-from nbtrack.errors import NotInitialized
+from nbtrack.console import termerror, termlog, termwarn
+from nbtrack.errors import Error, NotInitialized
+from nbtrack.features import require
 from nbtrack.launch import init
-from nbtrack.runconfig import Config, Summary
+from nbtrack.runconfig import Config
 from nbtrack.settings import Settings
+from nbtrack.summary import Summary
 
 if TYPE_CHECKING:
     from nbtrack.account import login, logout
+    from nbtrack.alerts import AlertLevel
     from nbtrack.api import Api
+    from nbtrack.metrics import Metric
     from nbtrack.syncing import SyncReport, sync
 
 __version__ = "0.1.0"
@@ -44,6 +49,30 @@ def finish(exit_code: int = 0, quiet: bool | None = None) -> None:
         run.finish(exit_code=exit_code, quiet=quiet)
 
 
+def save(glob_str: Any = None, base_path: Any = None, policy: str = "live") -> Any:
+    """Copy files into the current run's ``files/`` and upload them: see :meth:`Run.save`."""
+    return _current("save").save(glob_str, base_path, policy)
+
+
+def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
+    """Send an alert from the current run: see :meth:`Run.alert`."""
+    _current("alert").alert(title, text, level, wait_duration)
+
+
+def define_metric(
+    name: str,
+    step_metric: Any = None,
+    step_sync: bool | None = None,
+    hidden: bool | None = None,
+    summary: str | None = None,
+    goal: str | None = None,
+    overwrite: bool | None = None,
+) -> Metric:
+    """Define a metric of the current run: see :meth:`Run.define_metric`."""
+    run = _current("define_metric")
+    return run.define_metric(name, step_metric, step_sync, hidden, summary, goal, overwrite)
+
+
 class _Proxy:
     """``nbtrack.config`` / ``nbtrack.summary``: the current run's, looked up at each use."""
 
@@ -64,6 +93,9 @@ class _Proxy:
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._target()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._target()[key]
 
     def __contains__(self, key: object) -> bool:
         return key in self._target()
@@ -96,6 +128,10 @@ def __getattr__(name: str) -> Any:
         from nbtrack import syncing
 
         return getattr(syncing, name)
+    if name == "AlertLevel":
+        from nbtrack.alerts import AlertLevel
+
+        return AlertLevel
     if name in ("login", "logout"):
         from nbtrack import account
 
@@ -117,14 +153,18 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 __all__ = [
+    "AlertLevel",
     "Api",
     "Config",
+    "Error",
     "Run",
     "Settings",
     "Summary",
     "SyncReport",
     "__version__",
+    "alert",
     "config",
+    "define_metric",
     "errors",
     "finish",
     "init",
@@ -132,8 +172,14 @@ __all__ = [
     "log",
     "login",
     "logout",
+    "require",
     "run",
+    "save",
     "summary",
     "sync",
+    "termerror",
+    "termlog",
+    "termwarn",
     "unload_ipython_extension",
+    "util",
 ]

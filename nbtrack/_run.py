@@ -12,14 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from nbtrack import console, gitstate, registry, rundir, runlog, values
+from nbtrack import arrays, console, gitstate, registry, rundir, runlog, values
 from nbtrack.errors import RunFinished
-from nbtrack.runconfig import Config, Summary
+from nbtrack.runcompat import RunLinks
+from nbtrack.runconfig import Config, string_keys
 from nbtrack.settings import Settings
+from nbtrack.summary import Summary
 from nbtrack.worker import Worker
 
 if TYPE_CHECKING:
-    from nbtrack.uploader import BackgroundUpload
+    from nbtrack.background import BackgroundUpload
+    from nbtrack.metrics import Metric, Metrics
 
 MAX_CODE_BYTES = 1 << 20
 MAX_STEP = values.MAX_STEP
@@ -30,7 +33,7 @@ class StepWarning(UserWarning):
     """A log() call whose step was lower than the run's current step."""
 
 
-class Run:
+class Run(RunLinks):
     """A run: ``run.log({...})``, ``run.config``, ``run.summary``, ``run.finish()``.
 
     Create runs with :func:`nbtrack.init`, not directly.
@@ -49,6 +52,8 @@ class Run:
         runtime: float = 0.0,
         history_count: int = 0,
         writer: runlog.Writer | None = None,
+        metrics: Metrics | None = None,
+        resumed: bool = False,
     ) -> None:
         self.settings = settings
         self.id: str = info["id"]
@@ -57,7 +62,8 @@ class Run:
         self.mode: str = settings.mode
         self.url: str | None = None
         self.dir = str(path)
-        self.path = path
+        self._folder = path
+        self.resumed = resumed
         self.state = "running"
         self.exit_code: int | None = None
         self.finish_reason: str | None = None
@@ -76,8 +82,15 @@ class Run:
         self._finish_callbacks: list[Callable[[Run], None]] = []
         self._before_finish_callbacks: list[Callable[[Run], None]] = []
         self._writer = writer or runlog.Writer(path / runlog.LOG_NAME)
-        self._config = Config(config, record=self._record_config)
-        self._summary = Summary(summary, record=self._record_summary)
+        allow_changes = settings.allow_val_change
+        if allow_changes is None:
+            from nbtrack.environment import in_ipython
+
+            allow_changes = in_ipython()
+        self._config = Config(config, self._record_config, allow_changes)
+        self._summary = Summary(summary, self._record_summary, self._record_unset)
+        self._metrics = metrics
+        self._arrays = arrays.Converter()
         self._worker = Worker(self.id, self._tick)
         self._git_thread: threading.Thread | None = None
         self._upload: BackgroundUpload | None = None
@@ -215,19 +228,35 @@ class Run:
         if "_step" in data or "_runtime" in data or "_timestamp" in data:
             values.check_reserved(data)
         row.update(data)
+        metrics = self._metrics
+        if metrics is not None:
+            metrics.before_write(row)
+        converter = self._arrays
         try:
-            line = b'["h",' + orjson.dumps(row, option=_NUMPY) + b"]\n"
+            line = b'["h",' + orjson.dumps(row, default=converter, option=_NUMPY) + b"]\n"
         except (TypeError, orjson.JSONEncodeError) as exc:
-            raise values.explain(data, exc) from None
-        if b"null" in line or len(line) > values.MAX_ROW_BYTES:
-            line = runlog.encode("h", row)
+            raise values.explain(arrays.converted(data) or data, exc) from None
+        if b"null" in line or converter.used or line.find(b"[", 5) > 0:
+            row, line = self._plain_row(row, line)
+        if len(line) > values.MAX_ROW_BYTES:
             values.check_size(line, data)
         self._writer.append(line)
         self._summary._data.update(row)
+        if metrics is not None:
+            metrics.summarize(row, self._summary._data)
         self._last_row = row
         self._summary_dirty = True
         self._rows += 1
         self._step += 1
+
+    def _plain_row(self, row: dict[str, Any], line: bytes) -> tuple[dict[str, Any], bytes]:
+        """Rows with NaN, arrays or tensors: values made plain (see :mod:`nbtrack.arrays`)."""
+        self._arrays.used = False
+        plain = arrays.converted({k: v for k, v in row.items() if arrays.library(v)})
+        if plain is None and b"null" not in line:
+            return row, line
+        row = {**row, **plain} if plain else row
+        return row, runlog.encode("h", row)
 
     # -- records other than history ---------------------------------------------------------------
     def _record(self, kind: str, payload: Any) -> None:
@@ -242,12 +271,46 @@ class Run:
             self._writer.append(line)
 
     def _record_config(self, changes: dict[str, Any]) -> None:
-        self._record("config", changes)
-        self._write_json("config.json", {**self._config._data, **changes})
+        self._record("config", string_keys(changes))
+        self._write_json("config.json", string_keys({**self._config._data, **changes}))
 
     def _record_summary(self, changes: dict[str, Any]) -> None:
         self._record("summary", changes)
         self._summary_dirty = True
+
+    def _record_unset(self, keys: list[str]) -> None:
+        self._record("unset", keys)
+        self._summary_dirty = True
+
+    def define_metric(
+        self,
+        name: str,
+        step_metric: str | Metric | None = None,
+        step_sync: bool | None = None,
+        hidden: bool | None = None,
+        summary: str | None = None,
+        goal: str | None = None,
+        overwrite: bool | None = None,
+    ) -> Metric:
+        """wandb's ``define_metric``: x-axis, summary aggregation, visibility (see
+        :mod:`nbtrack.metrics`); answers the definition as merged with earlier ones."""
+        from nbtrack import metrics
+
+        metric = metrics.define(name, step_metric, step_sync, hidden, summary, goal, overwrite)
+        if self._closed:
+            raise RunFinished(self.id, "define metrics")
+        with self._lock:
+            if self._metrics is None:
+                self._metrics = metrics.Metrics()
+            merged = self._metrics.define(metric, overwrite)
+        self._record("metric", merged.record())
+        return merged
+
+    def mark_preempting(self) -> None:
+        """Record that the run is about to be preempted; it shows as ``preempting`` until it ends."""
+        self._record("preempting", {"at": time.time()})
+        self.state = "preempting"
+        self._write_run_json()
 
     def _update_info(self, **fields: Any) -> None:
         self._record("run", fields)
@@ -262,8 +325,8 @@ class Run:
 
     def save_file(self, name: str, content: bytes | str) -> Path:
         """Store a file under the run's ``files/`` folder (e.g. ``diff.patch``)."""
-        target = (self.path / "files" / name).resolve()
-        if not target.is_relative_to((self.path / "files").resolve()):
+        target = (self._folder / "files" / name).resolve()
+        if not target.is_relative_to((self._folder / "files").resolve()):
             raise ValueError(f"File name {name!r} leaves the run's files folder; use a plain name.")
         target.parent.mkdir(parents=True, exist_ok=True)
         data = content.encode() if isinstance(content, str) else content
@@ -278,7 +341,7 @@ class Run:
             self._record("nbtrack", header)
         self._record("run", self._info)
         if self._config._data:
-            self._record("config", self._config._data)
+            self._record("config", string_keys(self._config._data))
         self._record("meta", self.metadata)
         self._write_files()
         self._worker.start()
@@ -387,6 +450,8 @@ class Run:
         if self._git_thread is not None:
             self._git_thread.join(gitstate.GIT_TIMEOUT + 5)
         self._worker.stop()
+        if self._metrics is not None:
+            self._record_final_summary(self._metrics)
         exit_record = {"state": state, "exit_code": exit_code, "runtime": self.runtime}
         exit_record.update(at=time.time(), reason=reason)
         self._record("exit", exit_record)
@@ -398,11 +463,26 @@ class Run:
         if self._upload is not None:
             self._flush_upload(quiet)
 
+    def _record_final_summary(self, metrics: Metrics) -> None:
+        """The aggregated summaries once more, for readers that replay only explicit summaries."""
+        with self._lock:
+            chosen, dropped = metrics.final(self._summary._data)
+        if chosen:
+            self._record("summary", chosen)
+        if dropped:
+            self._record("unset", dropped)
+
     def _flush_upload(self, quiet: bool) -> None:
         assert self._upload is not None
         left = self._upload.finish(self.settings.finish_timeout)
         if self._upload.uploader.url:
             self.url = self._upload.uploader.url
+        if skipped := self._upload.uploader.skipped:
+            console.say(
+                f"{len(skipped)} records of run {self.name} ({self.id}) could not be uploaded "
+                f"and were skipped (the rest was sent): {'; '.join(map(str, skipped[:5]))}",
+                quiet,
+            )
         if left:
             reason = self._upload.uploader.error or "the server did not answer in time"
             console.say(
@@ -426,7 +506,7 @@ class Run:
         if self._upload is None:
             from nbtrack.uploader import Progress
 
-            progress = Progress.load(self.path) if self.dir else Progress()
+            progress = Progress.load(self._folder) if self.dir else Progress()
             uploaded = progress.offset
             state = "synced" if uploaded and uploaded >= total else "offline"
             if state == "synced" and progress.base_url and self.url is None:  # synced later on
@@ -480,7 +560,7 @@ class Run:
             self._summary_dirty = False
             summary = dict(self._summary._data)
         self._write_json("summary.json", summary)
-        self._write_json("config.json", self._config._data)
+        self._write_json("config.json", string_keys(self._config._data))
         self._write_json("metadata.json", self.metadata)
         self._write_run_json(exit_record)
 
@@ -493,7 +573,7 @@ class Run:
         self._write_json("run.json", info)
 
     def _write_json(self, name: str, data: Any) -> None:
-        rundir.write_json(self.path / name, data)
+        rundir.write_json(self._folder / name, data)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
         """The run as a widget in Jupyter, with a text/HTML fallback everywhere else."""

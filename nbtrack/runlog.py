@@ -14,11 +14,26 @@ run         run fields, merged in order: ``id name project entity tags notes gro
 config      config keys set or changed (merged in order)
 h           one history row: ``_step``, ``_runtime``, ``_timestamp`` and the logged keys
 summary     summary keys set explicitly (merged in order; later ``h`` rows also update it)
+unset       summary keys removed (``del run.summary[k]``, ``pop``): a list of keys
+metric      ``define_metric``, merged with earlier calls for the name (each replaces the last for
+            its name): ``{"name", "step_metric", "step_sync", "hidden", "summary", "goal"}``,
+            ``summary`` a list of ``min max mean last first best none`` or null. Readers that
+            know it aggregate later rows' values into the summary (``{"min": 0.3}``); the run
+            also writes the aggregated values as a ``summary`` (and ``unset``) record as it ends
+preempting  ``run.mark_preempting()``: ``{"at"}``; the run reads as ``preempting`` until it ends
 meta        run metadata merged in order (``program``, ``host``, ``python``, ``git``, ...)
 file        a file stored under ``files/``: ``{"name", "size"}``
 resume      the run was resumed: ``{"at", "pid", "host"}``
+alert       ``run.alert()``: ``{"title", "text", "level", "at"}``, level ``INFO``/``WARN``/``ERROR``
 exit        the run ended: ``{"state", "exit_code", "runtime", "at"}``
 ==========  ====================================================================================
+
+Readers skip kinds they do not know, so a kind can be added within a format (``alert``,
+``metric``, ``unset`` and ``preempting`` were); the format number goes up only when an existing
+kind changes meaning, and then old readers refuse the log instead of misreading it. What an older
+reader misses: without ``metric``, a live run's summary shows last values rather than aggregates
+(the final ``summary`` record corrects it as the run ends); without ``unset``, deleted summary keys
+stay; without ``preempting``, a preempting run reads as running.
 
 Crash safety: each record is handed to the kernel with one ``write`` before ``log()`` returns, so a
 killed process loses nothing that was accepted; the writer fsyncs every second and at the end. A

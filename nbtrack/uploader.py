@@ -15,16 +15,16 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import os
-import random
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nbtrack import rundir, runlog
+import orjson
+
+from nbtrack import rundir, runfiles, runlog
 from nbtrack.errors import CommError, ServerError
-from nbtrack.worker import Worker
+from nbtrack.values import MAX_STEP
 
 if TYPE_CHECKING:
     from nbtrack.transport import Transport
@@ -51,6 +51,7 @@ class Progress:
     project: str | None = None
     crash_reported: bool = False
     finished: bool = False
+    rewind: int | None = None  # resume_from cut the log here: the server drops what follows first
 
     @classmethod
     def load(cls, path: Path) -> Progress:
@@ -74,7 +75,24 @@ class Chunk:
     summary: dict[str, Any] = dataclasses.field(default_factory=dict)
     history: list[bytes] = dataclasses.field(default_factory=list)
     files: list[str] = dataclasses.field(default_factory=list)
+    alerts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     exit: dict[str, Any] | None = None
+    skipped: list[Skipped] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Skipped:
+    """A record left out of the upload: where it is in the run log, and why."""
+
+    offset: int | None  # the record's line in the run log (None: a file)
+    byte: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        if self.offset is None:
+            return self.reason
+        where = f"record {self.offset}" + (f" at byte {self.byte}" if self.byte is not None else "")
+        return f"{where}: {self.reason}"
 
 
 class UploadLock:
@@ -107,6 +125,7 @@ class Uploader:
         self.state = "pending"
         self.error: str | None = None
         self.url: str | None = None
+        self.skipped: list[Skipped] = []  # records and files left out, for the report
         self._run_id = rundir.parse_name(path.name)[2]
 
     # -- what is left ------------------------------------------------------------------------------
@@ -126,10 +145,19 @@ class Uploader:
     def step(self) -> int:
         """Send the next chunk of the log; returns how many records it covered (0: none left)."""
         self._ensure_entity()
+        if self.progress.rewind is not None:
+            body = {"offset": self.progress.rewind}
+            self.transport.call("POST", f"{self._run_path()}/rewind", body)
+            self.progress.rewind = None
+            self._save_progress()
         chunk = self._read_chunk()
         if chunk is None:
             return 0
+        saved = Progress(**dataclasses.asdict(self.progress))  # BROKEN: saved before the answer
+        saved.byte, saved.offset = chunk.end_byte, chunk.end_offset
+        saved.save(self.path)
         self._send(chunk)
+        self.skipped += chunk.skipped
         covered = chunk.end_offset - self.progress.offset
         self.progress.byte, self.progress.offset = chunk.end_byte, chunk.end_offset
         self.progress.finished = self.progress.finished or chunk.exit is not None
@@ -211,37 +239,81 @@ class Uploader:
         if chunk.fields or self.url is None:
             self._put(chunk.fields)
         if chunk.history:
-            body = b'{"records":[' + b",".join(chunk.history) + b"]}"
-            self.transport.call("POST", f"{self._run_path()}/history", body)
+            self._send_history(chunk.history, chunk.skipped)
         if chunk.summary:
             self._put({"summary": chunk.summary})
         for name in dict.fromkeys(chunk.files):
-            self._send_file(name)
+            self._send_file(name, chunk.skipped)
+        if chunk.alerts:
+            self.transport.call("POST", f"{self._run_path()}/alerts", {"alerts": chunk.alerts})
         if chunk.exit is not None:
             exit_fields = {k: chunk.exit.get(k) for k in ("state", "exit_code", "runtime")}
             self._put(exit_fields)
 
-    def _send_file(self, name: str) -> None:
+    def _send_history(self, records: list[bytes], skipped: list[Skipped]) -> None:
+        """POST history rows; rows the server refuses (400) are found by halving, and skipped."""
+        body = b'{"records":[' + b",".join(records) + b"]}"
         try:
-            content = (self.path / "files" / name).read_bytes()
-        except OSError:
+            self.transport.call("POST", f"{self._run_path()}/history", body)
+        except ServerError as exc:
+            if exc.status != 400 or exc.code != "invalid":
+                raise
+            if len(records) == 1:
+                offset = int(records[0][10 : records[0].index(b",")])  # {"offset":N,...
+                skipped.append(Skipped(offset, None, f"the server refused it: {exc}"))
+                return
+            half = len(records) // 2
+            self._send_history(records[:half], skipped)
+            self._send_history(records[half:], skipped)
+
+    def _send_file(self, name: str, skipped: list[Skipped]) -> None:
+        try:
+            content = runfiles.read(self.path, name)
+        except FileNotFoundError:
             return  # removed since: nothing to send
+        except (OSError, ValueError) as exc:
+            skipped.append(Skipped(None, None, f"file {name!r} not sent: {exc}"))
+            return
         self.transport.call("PUT", f"{self._run_path()}/files/{name}", data=content, timeout=60)
 
 
 def _add_record(chunk: Chunk, offset: int, line: bytes) -> bool:
     """Add one log line to the chunk; False when the chunk must end after it."""
-    if line.startswith(HISTORY_PREFIX):
-        step = _step_of(line)
+    if line.startswith(HISTORY_PREFIX) and line.endswith(b"}]\n"):
+        step = _checked_step(line)
         if step is not None:  # sent as written: the server keeps the summary from history
             chunk.history.append(b'{"offset":%d,"step":%d,"data":%s}' % (offset, step, line[5:-2]))
             return True
     record = runlog.decode_line(line)
     if record is None:
+        chunk.skipped.append(Skipped(offset, chunk.end_byte, "not a readable record"))
         return True
-    kind, payload = record
+    try:
+        return _add_decoded(chunk, offset, *record)
+    except (TypeError, ValueError, LookupError, AttributeError, orjson.JSONEncodeError):
+        chunk.skipped.append(Skipped(offset, chunk.end_byte, f"not a valid {record[0]!r} record"))
+        return True
+
+
+def _checked_step(line: bytes) -> int | None:
+    """The step of a history line that is sound JSON as the run writes it, else None."""
+    try:
+        item = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None  # e.g. NaN, written as the bare literal: the slow path takes it
+    if type(item) is list and len(item) == 2 and type(item[1]) is dict:
+        step = item[1].get("_step")
+        if type(step) is int and 0 <= step <= MAX_STEP:
+            return step
+    return None
+
+
+def _add_decoded(chunk: Chunk, offset: int, kind: str, payload: Any) -> bool:
+    """Add one decoded record; raises TypeError/ValueError for a payload of the wrong shape."""
     if kind == "h":
-        step = int(payload.get("_step", 0))
+        step = payload.get("_step", 0)
+        if type(step) is not int or not 0 <= step <= MAX_STEP:
+            raise ValueError(f"step {step!r}")
         data = runlog.dumps(payload)
         chunk.history.append(b'{"offset":%d,"step":%d,"data":%s}' % (offset, step, data))
     elif kind == "summary":
@@ -255,20 +327,15 @@ def _add_record(chunk: Chunk, offset: int, line: bytes) -> bool:
     elif kind == "meta":
         _add_metadata(chunk, payload)
     elif kind == "file":
-        chunk.files.append(str(payload.get("name")))
+        chunk.files.append(str(payload["name"]))
+    elif kind == "alert" and isinstance(payload, dict):
+        chunk.alerts.append({"offset": offset, **payload})
     elif kind == "resume":
         chunk.fields["state"] = "running"
         chunk.exit = None
     elif kind == "exit":
-        chunk.exit = payload
+        chunk.exit = dict(payload)
     return True
-
-
-def _step_of(line: bytes) -> int | None:
-    """The step of a history line as the run writes it (``["h",{"_step":12,...``), cheaply."""
-    end = line.find(b",", len(HISTORY_PREFIX))
-    digits = line[len(HISTORY_PREFIX) : end]
-    return int(digits) if end > 0 and digits.isdigit() else None
 
 
 def _add_metadata(chunk: Chunk, payload: dict[str, Any]) -> None:
@@ -277,97 +344,3 @@ def _add_metadata(chunk: Chunk, payload: dict[str, Any]) -> None:
         chunk.fields["git"] = payload["git"]
     if metadata:
         chunk.fields.setdefault("metadata", {}).update(metadata)
-
-
-class Backoff:
-    """Exponential backoff with jitter, for retries that must not hammer a sick server."""
-
-    def __init__(self, base: float = 0.5, cap: float = 30.0) -> None:
-        self.base, self.cap, self.failures = base, cap, 0
-        self.next_attempt = 0.0
-
-    def ready(self) -> bool:
-        return time.monotonic() >= self.next_attempt
-
-    def failed(self) -> float:
-        self.failures += 1
-        delay: float = min(self.cap, self.base * 2.0 ** (self.failures - 1))
-        delay *= random.uniform(0.5, 1.5)
-        self.next_attempt = time.monotonic() + delay
-        return delay
-
-    def succeeded(self) -> None:
-        self.failures, self.next_attempt = 0, 0.0
-
-
-class BackgroundUpload:
-    """The online run's uploader thread: sends what the log gains, retries with backoff."""
-
-    HEARTBEAT_SECONDS = 15.0
-
-    def __init__(self, uploader: Uploader, interval: float = 0.5) -> None:
-        self.uploader = uploader
-        self.backoff = Backoff()
-        self.lock: UploadLock | None = None
-        self.fatal = False
-        self._last_contact = 0.0
-        self._mutex = threading.Lock()
-        self.worker = Worker(f"upload-{uploader._run_id}", self.tick, interval)
-
-    def start(self) -> None:
-        try:
-            self.lock = UploadLock(self.uploader.path)
-        except BlockingIOError:
-            self.uploader.state, self.uploader.error = "error", "another process is uploading it"
-            return
-        self.worker.start()
-
-    def tick(self) -> None:
-        if self.fatal or not self.backoff.ready():
-            return
-        with self._mutex:
-            self._attempt()
-
-    def _attempt(self) -> None:
-        uploader = self.uploader
-        try:
-            if uploader.progress.byte < uploader.log_size():
-                uploader.state = "syncing"
-                while uploader.step():
-                    self._last_contact = time.monotonic()
-            elif time.monotonic() - self._last_contact > self.HEARTBEAT_SECONDS:
-                uploader.heartbeat()
-                self._last_contact = time.monotonic()
-            uploader.state, uploader.error = "synced", None
-            self.backoff.succeeded()
-        except ServerError as exc:
-            self._failed(exc, fatal=exc.status in (401, 403, 404))
-        except CommError as exc:
-            self._failed(exc, fatal=False)
-
-    def _failed(self, exc: Exception, fatal: bool) -> None:
-        self.uploader.state, self.uploader.error = "error", str(exc)
-        if fatal:
-            self.fatal = True  # e.g. the key was revoked: local data stays for `nbtrack sync`
-        else:
-            self.backoff.failed()
-
-    def finish(self, timeout: float) -> int:
-        """Stop the thread, send what is left for up to ``timeout`` s; returns records left."""
-        self.worker.stop(timeout)
-        deadline = time.monotonic() + timeout
-        with self._mutex:
-            while not self.fatal and time.monotonic() < deadline:
-                try:
-                    if self.uploader.drain(deadline):
-                        self.uploader.state, self.uploader.error = "synced", None
-                        break
-                except ServerError as exc:
-                    self._failed(exc, fatal=exc.status in (401, 403, 404))
-                except CommError as exc:
-                    self._failed(exc, fatal=False)
-                    time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
-        if self.lock is not None:
-            self.lock.release()
-        left = self.uploader.total_records() - self.uploader.progress.offset
-        return left

@@ -13,6 +13,8 @@ import os
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from nbtrack import alerts
+
 if TYPE_CHECKING:
     from nbtrack._run import Run
 
@@ -28,6 +30,7 @@ COLOURS = {
     "synced": "#1a7f37",
     "error": "#cf222e",
 }
+ALERT_COLOURS = {"INFO": "#1f6feb", "WARN": "#9a6700", "ERROR": "#cf222e"}
 UPLOAD_LABELS = {"error": "sync error", "pending": "not uploaded"}
 MAX_METRICS = 6
 
@@ -51,6 +54,7 @@ class Card:
     total: int = 0
     upload_error: str = ""
     sync_text: str = ""
+    alerts: tuple[tuple[str, str, str], ...] = ()  # (level, title, text), newest first
 
 
 class RecentMetrics:
@@ -138,6 +142,7 @@ def snapshot(run: Run, metrics: RecentMetrics, sync_text: str = "", uploads: boo
         total=int(upload.get("total") or 0),
         upload_error=str(upload.get("error") or ""),
         sync_text=sync_text,
+        alerts=tuple((a.level, a.title, a.text) for a in alerts.recent(run)),
     )
 
 
@@ -190,6 +195,7 @@ def to_html(card: Card, with_name: bool = True) -> str:
     if card.metrics:
         cells = " · ".join(f"{esc(k)} <b>{esc(v)}</b>" for k, v in card.metrics)
         lines.append(f'<div class="nbtrack-metrics">{cells}</div>')
+    lines.extend(alert_line(level, title, text) for level, title, text in card.alerts)
     if card.reason:
         lines.append(f'<div class="nbtrack-reason">{esc(card.status)}: {esc(card.reason)}</div>')
     if card.upload_error:
@@ -198,6 +204,16 @@ def to_html(card: Card, with_name: bool = True) -> str:
         lines.append(f'<div class="nbtrack-sync">{esc(card.sync_text)}</div>')
     style = "font-size:13px;line-height:1.6;padding:2px 0"
     return f'<div class="nbtrack-run" style="{style}">{"".join(lines)}</div>'
+
+
+def alert_line(level: str, title: str, text: str) -> str:
+    colour = ALERT_COLOURS.get(level, "#6e7781")
+    short = text if len(text) <= 200 else text[:199] + "…"
+    return (
+        f'<div class="nbtrack-alert nbtrack-alert-{html.escape(level.lower())}" '
+        f'style="border-left:3px solid {colour};padding-left:6px">'
+        f"<b>{html.escape(level)}</b> {html.escape(title)}: {html.escape(short)}</div>"
+    )
 
 
 def upload_counts(card: Card) -> str:

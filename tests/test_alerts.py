@@ -1,0 +1,165 @@
+"""run.alert(): recorded in the run log, rate-limited per title, uploaded, posted to a webhook."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+
+import nbtrack
+from nbtrack import runlog
+from nbtrack.jupyter import card as cards
+from tests.liveserver import LiveServer, wait_for
+
+
+def alert_records(run: nbtrack.Run) -> list[dict[str, object]]:
+    return [p for _, k, p in runlog.read(Path(run.dir) / runlog.LOG_NAME) if k == "alert"]
+
+
+class Receiver:
+    """A real HTTP server on a loopback port that keeps every JSON body posted to it."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, object]] = []
+        received = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    yield found
+    found.close()
+
+
+def test_alert_is_recorded_with_its_level() -> None:
+    run = nbtrack.init(project="alerts")
+    nbtrack.alert("Loss is NaN", "at step 12", level=nbtrack.AlertLevel.ERROR)
+    run.alert(title="Done", text="all good")  # default level INFO, as in wandb
+    run.alert("Slow", "epoch took 2h", level="warn")
+    run.finish()
+    found = alert_records(run)
+    assert [(a["title"], a["text"], a["level"]) for a in found] == [
+        ("Loss is NaN", "at step 12", "ERROR"),
+        ("Done", "all good", "INFO"),
+        ("Slow", "epoch took 2h", "WARN"),
+    ]
+    assert nbtrack.AlertLevel.WARN.value == "WARN"
+
+
+def test_wait_duration_limits_per_title() -> None:
+    run = nbtrack.init(project="alerts")
+    for _ in range(5):
+        run.alert("A", "first A wins", wait_duration=timedelta(minutes=5))
+    run.alert("B", "other titles are not held back", wait_duration=300)
+    run.alert("A", "still within the default minute")
+    for _ in range(3):
+        run.alert("C", "no wait", wait_duration=0)
+    run.finish()
+    assert [(a["title"], a["text"]) for a in alert_records(run)] == [
+        ("A", "first A wins"),
+        ("B", "other titles are not held back"),
+        ("C", "no wait"),
+        ("C", "no wait"),
+        ("C", "no wait"),
+    ]
+
+
+def test_bad_alerts_are_named() -> None:
+    run = nbtrack.init(project="alerts")
+    with pytest.raises(ValueError, match="level='LOUD' is not an alert level"):
+        run.alert("t", "x", level="LOUD")
+    with pytest.raises(TypeError, match="wait_duration='soon'"):
+        run.alert("t", "x", wait_duration="soon")
+    with pytest.raises(ValueError, match="0 or more seconds"):
+        run.alert("t", "x", wait_duration=-1)
+    with pytest.raises(TypeError, match="title must be a non-empty string"):
+        run.alert("", "x")
+    run.finish()
+    assert alert_records(run) == []
+    with pytest.raises(nbtrack.errors.NotInitialized, match=r"nbtrack\.alert"):
+        nbtrack.alert("t", "x")
+
+
+def test_widget_card_shows_alerts() -> None:
+    run = nbtrack.init(project="alerts")
+    run.alert("Diverging", "loss <b>up</b>", level=nbtrack.AlertLevel.WARN)
+    html = cards.to_html(cards.snapshot(run, cards.RecentMetrics(), uploads=False))
+    assert 'class="nbtrack-alert nbtrack-alert-warn"' in html
+    assert "Diverging" in html and "loss &lt;b&gt;up&lt;/b&gt;" in html
+    run.finish()
+
+
+def test_alerts_reach_the_run_page_and_the_webhook(
+    target: LiveServer, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    target.api("PUT", "/entities/admin/webhook", json={"url": receiver.url})
+    monkeypatch.setenv("NBTRACK_MODE", "online")
+    run = nbtrack.init(project="alerts-online")
+    run.log({"loss": float("nan")})
+    run.alert("Loss is NaN", "step 0", level=nbtrack.AlertLevel.ERROR)
+    run.finish()
+    path = f"/runs/admin/alerts-online/{run.id}"
+    stored = target.api("GET", f"{path}/alerts")["alerts"]
+    assert [(a["title"], a["text"], a["level"]) for a in stored] == [
+        ("Loss is NaN", "step 0", "ERROR")
+    ]
+    wait_for(lambda: receiver.bodies, 10, "the webhook post")
+    text = str(receiver.bodies[0]["text"])
+    assert text.startswith("[ERROR] Loss is NaN\nstep 0\n")
+    assert f"/admin/alerts-online/runs/{run.id}" in text
+    page = requests.get(f"{target.url}/admin/alerts-online/runs/{run.id}", cookies=login(target))
+    assert 'id="alerts"' in page.text and "Loss is NaN" in page.text
+    nbtrack.sync(paths=[str(Path(run.dir))], include_synced=True)  # a re-send posts nothing twice
+    assert len(target.api("GET", f"{path}/alerts")["alerts"]) == 1
+    assert len(receiver.bodies) == 1
+    target.api("DELETE", "/entities/admin/webhook")
+
+
+def login(target: LiveServer) -> dict[str, str]:
+    session = requests.Session()
+    form = session.get(f"{target.url}/login").text
+    found = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert found is not None
+    answer = session.post(
+        f"{target.url}/login",
+        data={"api_key": target.admin_key, "csrf": found.group(1)},
+        allow_redirects=False,
+    )
+    assert answer.status_code in (302, 303), answer.text
+    return dict(session.cookies)
+
+
+def test_admin_cli_sets_the_webhook(tmp_path: Path) -> None:
+    from nbtrack.cli import main
+
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert main(["admin", *data, "user", "ada"]) == 0
+    assert main(["admin", *data, "webhook", "ada", "http://127.0.0.1:9/x"]) == 0
+    assert main(["admin", *data, "webhook", "ada", "ftp://x"]) == 1
+    assert main(["admin", *data, "webhook", "ada", "--remove"]) == 0
