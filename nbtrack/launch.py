@@ -10,11 +10,25 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import orjson
 
-from nbtrack import console, environment, names, registry, rundir, runlog, runstate, values
+from nbtrack import (
+    console,
+    environment,
+    fork,
+    names,
+    registry,
+    runconfig,
+    rundir,
+    runlog,
+    runstate,
+    unsupported,
+    values,
+    wandbsettings,
+)
 from nbtrack import settings as settings_module
 from nbtrack._run import Run
 from nbtrack.disabled import DisabledRun
@@ -50,15 +64,29 @@ def init(
     resume: bool | str | None = None,
     save_code: bool | None = None,
     settings: Settings | Mapping[str, Any] | None = None,
+    resume_from: str | None = None,
+    fork_from: str | None = None,
+    allow_val_change: bool | None = None,
+    config_exclude_keys: Any = None,
+    config_include_keys: Any = None,
+    anonymous: Any = None,
+    force: bool | None = None,
+    sync_tensorboard: bool | None = None,
+    monitor_gym: bool | None = None,
 ) -> Run:
-    """Start a run (or return/finish the current one, as ``reinit`` says) and return it."""
+    """Start a run (or return/finish the current one, as ``reinit`` says) and return it.
+
+    ``anonymous`` and ``force`` are accepted for wandb's sake and change nothing (see the README).
+    """
+    branch = fork.parse(resume_from, fork_from, resume)
     arguments = dict(project=project, entity=entity, name=name, run_id=id, tags=tags, notes=notes)
     arguments.update(group=group, job_type=job_type, mode=mode, dir=dir, save_code=save_code)
-    arguments.update(resume=_resume_policy(resume))
+    arguments.update(resume=_resume_policy(resume), allow_val_change=allow_val_change)
     overrides = _settings_overrides(settings)
     overrides.update({k: v for k, v in arguments.items() if v is not None})
     resolved = settings_module.resolve(overrides)
-    config_data = _config_dict(config)
+    config_data = _config_dict(config, config_include_keys, config_exclude_keys)
+    unsupported.warn_init(sync_tensorboard=sync_tensorboard, monitor_gym=monitor_gym)
     policy = _reinit_policy(reinit)
     quiet = resolved.silent or environment.in_jupyter_kernel()  # the widget shows it there
     previous = registry.current()
@@ -77,20 +105,24 @@ def init(
                 "before starting a new one.",
                 quiet,
             )
-    run = _start(resolved, config_data)
+    run = _start(resolved, config_data, branch)
     registry.add(run, make_current=policy != "create_new")
     _install_exit_hooks()
     _attach_jupyter(run)
+    if run.url is not None:  # in Jupyter the widget shows the link
+        console.say(f"Run {run.name}: {run.url}", quiet)
     return run
 
 
-def _config_dict(config: Any) -> dict[str, Any]:
-    """The config as a dict, checked before anything is written (a bad value leaves no run)."""
-    if config is None:
-        return {}
-    data = values.as_dict(config, "config")
+def _config_dict(config: Any, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    """The config as a dict (with the ``CONFIG_PATHS`` files under it), checked before anything
+    is written (a bad value leaves no run)."""
+    paths = wandbsettings.getenv("NBTRACK_CONFIG_PATHS")
+    data = runconfig.parse(wandbsettings.config_files(paths)) if paths else {}
+    if config is not None:
+        data.update(runconfig.parse(config, include, exclude))
     try:
-        runlog.dumps({values.check_key(k): v for k, v in data.items()})
+        runlog.dumps(runconfig.string_keys(data))
     except (TypeError, orjson.JSONEncodeError) as exc:
         raise values.explain(data, exc, "config") from None
     return data
@@ -134,13 +166,24 @@ def _resume_policy(resume: bool | str | None) -> str | None:
     raise ValueError(f"resume={resume!r} is not valid; use 'allow', 'must', 'never' or 'auto'.")
 
 
-def _start(settings: Settings, config: dict[str, Any]) -> Run:
+def _start(settings: Settings, config: dict[str, Any], branch: fork.Branch | None = None) -> Run:
     if settings.mode == "disabled":
         return DisabledRun.create(settings, config)
+    if branch is not None:
+        return _branch(settings, config, branch)
     existing = _existing_run(settings)
     if existing is not None:
         return _resume(settings, existing, config)
     return _new(settings, config)
+
+
+def _branch(settings: Settings, config: dict[str, Any], branch: fork.Branch) -> Run:
+    """resume_from= rewinds a run and resumes it; fork_from= starts a new run from another."""
+    if branch.kind == "rewind":
+        settings = dataclasses.replace(settings, run_id=branch.run_id, resume="allow")
+        return _resume(settings, fork.rewind(settings, branch), config)
+    seed = fork.Fork(settings, branch)
+    return _new(settings, {**seed.seed.config, **config}, seed)
 
 
 def _existing_run(settings: Settings) -> Any:
@@ -171,7 +214,7 @@ def _crashed_latest(root: Any) -> Any:
     return path if runstate.state_of(path) == "crashed" else None
 
 
-def _new(settings: Settings, config: dict[str, Any]) -> Run:
+def _new(settings: Settings, config: dict[str, Any], seed: fork.Fork | None = None) -> Run:
     run_id = settings.run_id or names.generate_id()
     started = time.time()
     name = settings.name or names.generate_name(settings.project)
@@ -181,9 +224,12 @@ def _new(settings: Settings, config: dict[str, Any]) -> Run:
         path = rundir.create(settings.root, run_id, settings.mode == "offline", started)
     except FileExistsError:
         raise ResumeError(f"A run with id {run_id!r} is being created already.") from None
-    run = Run(settings, path, info, environment.describe(), config=config)
+    branched = seed.run_arguments() if seed is not None else {}
+    run = Run(settings, path, info, environment.describe(), config=config, **branched)
     _go_online(run, connection)
     run.start({"format": FORMAT_VERSION, "run_id": run_id, "created_at": started})
+    if seed is not None:
+        seed.copy_into(run)
     return run
 
 
@@ -199,10 +245,11 @@ def _connect(settings: Settings, info: dict[str, Any]) -> Any:
 def _go_online(run: Run, connection: Any) -> None:
     if connection is None:
         return
-    from nbtrack.uploader import BackgroundUpload, Uploader
+    from nbtrack.background import BackgroundUpload
+    from nbtrack.uploader import Uploader
 
     run.entity = run.entity or connection.entity
-    uploader = Uploader(run.path, connection.transport, run.entity, run.project)
+    uploader = Uploader(Path(run.dir), connection.transport, run.entity, run.project)
     uploader.url = connection.url
     run.attach_upload(BackgroundUpload(uploader), connection.url)
 
@@ -226,12 +273,14 @@ def _resume(settings: Settings, path: Any, config: dict[str, Any]) -> Run:
         next_step=state.next_step,
         runtime=state.runtime,
         history_count=state.history_count,
+        metrics=state.metrics,
+        resumed=True,
     )
     _go_online(run, connection)
     run.start({})
     run._record("resume", {"at": time.time(), "pid": fresh["pid"], "host": fresh["host"]})
     if config:
-        run.config.update(config)
+        run.config.update(config, allow_val_change=True)  # as wandb: init's config wins
     return run
 
 
