@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import nbtrack
 from nbtrack import credentials, errors
-from tests.liveserver import FaultProxy, LiveServer, free_port, wait_for
+from tests.liveserver import (
+    FaultProxy,
+    LiveServer,
+    ReplyFault,
+    first_offset,
+    free_port,
+    history_offsets,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -21,11 +31,11 @@ def online(target: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
 
 def server_rows(run: nbtrack.Run | str, base_url: str, key: str) -> list[dict[str, object]]:
     path = run if isinstance(run, str) else f"{run.entity}/{run.project}/{run.id}"
-    return list(nbtrack.Api(base_url, key).run(path).history())
+    return list(nbtrack.Api(base_url, key).run(path).scan_history())
 
 
 def local_rows(run_id: str) -> list[dict[str, object]]:
-    return list(nbtrack.Api.local().run(run_id).history())
+    return list(nbtrack.Api.local().run(run_id).scan_history())
 
 
 def test_online_run_uploads_everything(online: LiveServer) -> None:
@@ -38,7 +48,7 @@ def test_online_run_uploads_everything(online: LiveServer) -> None:
     assert run.upload_status()["state"] == "synced"
     remote = nbtrack.Api(online.url, online.admin_key).run(f"admin/online/{run.id}")
     local = nbtrack.Api.local().run(run.id)
-    assert list(remote.history()) == list(local.history())
+    assert list(remote.scan_history()) == list(local.scan_history())
     assert (remote.config, remote.summary, remote.state) == (
         local.config,
         local.summary,
@@ -66,9 +76,9 @@ def test_remote_api_pages_long_histories(
         run.log({"i": i})
     run.finish()
     api = nbtrack.Api(online.url, online.admin_key)
-    rows = list(api.run(f"paged/{run.id}").history())
+    rows = list(api.run(f"paged/{run.id}").scan_history())
     assert [r["i"] for r in rows] == list(range(2500))
-    assert [r["i"] for r in api.run(f"admin/paged/{run.id}").history(min_step=2400)] == list(
+    assert [r["i"] for r in api.run(f"admin/paged/{run.id}").scan_history(min_step=2400)] == list(
         range(2400, 2500)
     )
     assert [r.id for r in api.runs("paged")] == [run.id]
@@ -120,6 +130,21 @@ def test_the_key_used_decides_the_entity(
     assert [view.id for view in nbtrack.Api().runs("mine")] == [run.id]  # alice's, read back
     monkeypatch.delenv("NBTRACK_API_KEY")  # the stored key (admin's) and its entity again
     assert nbtrack.init(project="mine", reinit="create_new").entity == "admin"
+
+
+SCRIPT = "import nbtrack\nrun = nbtrack.init(project='script')\nprint(run.name, run.url)\n"
+
+
+@pytest.mark.parametrize("silent", ["false", "true"])
+def test_a_script_says_where_its_run_is(online: LiveServer, silent: str) -> None:
+    env = {**os.environ, "NBTRACK_SILENT": silent}
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, check=True
+    )
+    name, url = done.stdout.split()
+    assert url.startswith(f"{online.url}/admin/script/runs/")
+    expected = [] if silent == "true" else [f"nbtrack: Run {name}: {url}"]
+    assert done.stderr.splitlines() == expected
 
 
 def test_unreachable_server_logs_locally_then_catches_up(
@@ -191,6 +216,40 @@ def test_faulty_network_loses_and_doubles_nothing(
         run.finish()
         rows = server_rows(f"admin/fault-{fault}/{run.id}", online.url, online.admin_key)
         assert [r["i"] for r in rows] == list(range(2000))
+        assert rows == local_rows(run.id)
+    finally:
+        proxy.close()
+
+
+def all_uploaded(run: nbtrack.Run) -> bool:
+    status = run.upload_status()
+    return bool(status["uploaded"] == status["total"])
+
+
+@pytest.mark.parametrize("how", ["lose", "late"])
+def test_lost_acknowledgement_is_sent_again_and_stored_once(
+    online: LiveServer, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server stores a history batch but its answer is lost (or comes after the client's
+    timeout): the uploader sends the batch again and the server keeps every step once."""
+    proxy = FaultProxy(online.port)
+    fault = proxy.fault_replies(ReplyFault("/history", skip=1, count=2, how=how))
+    try:
+        settings = {"base_url": proxy.url, "finish_timeout": 60.0}
+        run = nbtrack.init(project=f"lost-ack-{how}", settings=settings)
+        run._upload.uploader.transport.timeout = 2.0  # type: ignore[union-attr]
+        for i in range(3000):
+            run.log({"i": i})
+            if i % 1000 == 999:  # three batches, each sent on its own
+                wait_for(lambda: all_uploaded(run), 60, "the batch to be acknowledged")
+        wait_for(lambda: len(fault.faulted) == 2, 30, "two answers withheld")
+        run.finish()
+        assert run.upload_status()["state"] == "synced"
+        sent = history_offsets(proxy)
+        for lost in map(first_offset, fault.faulted):
+            assert sent.count(lost) >= 2, (lost, sent)  # stored, then sent again
+        rows = server_rows(f"admin/lost-ack-{how}/{run.id}", online.url, online.admin_key)
+        assert [r["i"] for r in rows] == list(range(3000))
         assert rows == local_rows(run.id)
     finally:
         proxy.close()
