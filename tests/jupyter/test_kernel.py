@@ -14,7 +14,6 @@ from nbclient.exceptions import DeadKernelError
 from nbtrack import runstate
 from nbtrack.jupyter.hooks import REEXECUTED
 from tests.conftest import git, make_repo
-from tests.liveserver import LiveServer
 from tests.jupyter.conftest import (
     WIDGET_VIEW,
     button_id,
@@ -28,6 +27,7 @@ from tests.jupyter.conftest import (
     view_ids,
     widget_states,
 )
+from tests.liveserver import LiveServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
