@@ -22,6 +22,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from nbtrack import console
+from nbtrack.errors import RunFinished
 
 if TYPE_CHECKING:
     from nbtrack._run import Run
@@ -34,6 +35,8 @@ PathFilter = Callable[..., bool]
 
 def save(run: Run, glob_str: Any, base_path: Any = None, policy: str = "live") -> list[str]:
     """Copy the files matching ``glob_str`` into ``files/``; answer their paths there."""
+    if run.finished:
+        raise RunFinished(run.id, "save files")
     pattern, base = _pattern(glob_str, base_path, policy)
     saver = saver_of(run)
     saved = []
@@ -208,6 +211,8 @@ def log_code(
 ) -> CodeSnapshot | None:
     """Copy the code files under ``root`` into ``files/code/``; None when none matched."""
     include_fn = include_fn or is_code
+    if run.finished:
+        raise RunFinished(run.id, "log code")
     top = Path(os.path.abspath(root if root is not None else "."))
     if not top.is_dir():
         raise ValueError(f"log_code(root={root!r}): not a folder; pass the folder of your code.")

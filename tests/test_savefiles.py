@@ -60,6 +60,10 @@ def test_bad_arguments_are_named(tmp_path: Path) -> None:
         run.save(42)
     assert run.save() is None  # no argument: persist, as before
     run.finish()
+    with pytest.raises(nbtrack.errors.RunFinished, match="cannot save files"):
+        run.save("a.txt")
+    with pytest.raises(nbtrack.errors.NotInitialized, match=r"nbtrack\.save"):
+        nbtrack.save("a.txt")
 
 
 def test_symlinked_folder_in_files_cannot_lead_outside(tmp_path: Path) -> None:

@@ -31,13 +31,17 @@ log = logging.getLogger("nbtrack.server.webhooks")
 
 def check_url(url: str, private_ok: bool) -> str:
     """The URL if it may be used, else a 400 that says why."""
-    parts = urlsplit(url)
-    if len(url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:  # e.g. a bad port or bracketed host
+        host = port = None
+    if len(url) > MAX_URL or not host or not url.startswith(("http://", "https://")):
         raise invalid(
             f"Webhook URL {url!r} is not an http(s) URL; use e.g. https://hooks.example/x."
         )
     if not private_ok:
-        bad = private_address(parts.hostname, parts.port)
+        bad = private_address(host, port)
         if bad:
             raise invalid(
                 f"Webhook URL {url!r} points at {bad}, a private or local address; only a server "
@@ -94,7 +98,7 @@ def _post(url: str, private_ok: bool, text: str) -> None:
     import requests
 
     try:
-        if not private_ok:
+        if not private_ok:  # checked again: what the name resolves to may have changed
             parts = urlsplit(url)
             bad = private_address(parts.hostname or "", parts.port)
             if bad:

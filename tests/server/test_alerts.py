@@ -106,7 +106,7 @@ def test_who_may_set_a_webhook(server: Server, uid: str, receiver: Receiver) -> 
     assert local.status_code == 400
     assert "private or local address" in local.json()["error"]["message"]
     assert "127.0.0.1" in local.json()["error"]["message"]
-    for bad in ("ftp://example.com/x", "not a url", "http://"):
+    for bad in ("ftp://example.com/x", "not a url", "http://", "http://[::1", "http://h:99999/"):
         answer = server.request("PUT", f"/entities/{user}/webhook", key, json={"url": bad})
         assert answer.status_code == 400 and "not an http(s) URL" in answer.text
     assert (
