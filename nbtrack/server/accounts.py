@@ -47,12 +47,26 @@ def entity(conn: Connection, name: str) -> dict[str, Any] | None:
     return one(conn, "SELECT pk, name, kind FROM entities WHERE name = :n", {"n": name})
 
 
+def name_taken(conn: Connection, name: str) -> str | None:
+    """The user or team name equal to ``name`` regardless of case, if there is one."""
+    found: str | None = scalar(
+        conn,
+        "SELECT name FROM entities WHERE lower(name) = lower(:n) ORDER BY pk LIMIT 1",
+        {"n": name},
+    )
+    return found
+
+
 def _new_entity(conn: Connection, name: str, kind: str) -> int:
     valid_name("entity", name)
     if name.lower() in RESERVED:
         raise invalid(f"The name '{name}' is reserved by the server; choose another.")
-    if entity(conn, name) is not None:
-        raise conflict(f"The name '{name}' is already taken by a user or team; choose another.")
+    taken = name_taken(conn, name)
+    if taken is not None:
+        raise conflict(
+            f"The name '{name}' is already taken by a user or team ('{taken}'; names are "
+            "case-insensitive); choose another."
+        )
     pk: int = scalar(
         conn,
         "INSERT INTO entities (name, kind, created_at) VALUES (:n, :k, :t) RETURNING pk",
@@ -98,11 +112,23 @@ def require_user(conn: Connection, name: str) -> User:
     return user
 
 
+KEY_USER_SQL = (
+    "SELECT k.pk AS key_pk, u.pk, e.name, u.entity_pk, u.is_admin FROM api_keys k "
+    "JOIN users u ON u.pk = k.user_pk JOIN entities e ON e.pk = u.entity_pk "
+    "WHERE k.key_hash = :h AND k.revoked_at IS NULL"
+)
+
+
 def user_by_key(conn: Connection, key: str) -> User | None:
-    sql = USER_SQL + (
-        "JOIN api_keys k ON k.user_pk = u.pk WHERE k.key_hash = :h AND k.revoked_at IS NULL"
-    )
-    return _user(one(conn, sql, {"h": hash_key(key)}))
+    found = key_user(conn, key)
+    return found[1] if found else None
+
+
+def key_user(conn: Connection, key: str) -> tuple[int, User] | None:
+    """(the key's id, its user) for an active key, else None."""
+    row = one(conn, KEY_USER_SQL, {"h": hash_key(key)})
+    user = _user(row)
+    return (int(row["key_pk"]), user) if row and user else None
 
 
 def user_by_pk(conn: Connection, pk: int) -> User | None:
@@ -212,6 +238,7 @@ def revoke_key(conn: Connection, key_id: int) -> None:
     )
     if not result.rowcount and key_owner(conn, key_id) is None:
         raise not_found(f"API key {key_id} does not exist; list keys with nbtrack admin keys.")
+    run(conn, "DELETE FROM web_sessions WHERE key_pk = :k", {"k": key_id})  # its web logins end
 
 
 def ensure_key(conn: Connection, user: User, key: str) -> None:

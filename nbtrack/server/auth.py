@@ -1,7 +1,9 @@
 """Who is asking: an API key in ``Authorization: Bearer``, or a web session cookie (reads only).
 
 A header with an unknown or revoked key is refused (401), never treated as anonymous. Session
-tokens are random, stored hashed, and end at logout or after ``SESSION_SECONDS``.
+tokens are random, stored hashed, and end at logout, after ``SESSION_SECONDS``, or when the API
+key they were made with is revoked (checked on every request). Team roles are read per request,
+so a user removed from a team loses it in every session at once.
 """
 
 from __future__ import annotations
@@ -45,15 +47,26 @@ def _key_user(db: Database, header: str) -> accounts.User:
     return user
 
 
-def start_session(conn: Connection, user: accounts.User) -> str:
+def start_session(conn: Connection, key: str) -> str | None:
+    """A new session token for the owner of an active API key (None for any other key)."""
+    found = accounts.key_user(conn, key)
+    if found is None:
+        return None
+    key_pk, user = found
     token = secrets.token_urlsafe(32)
     now = time.time()
     run(conn, "DELETE FROM web_sessions WHERE expires_at < :t", {"t": now})
     run(
         conn,
-        "INSERT INTO web_sessions (token_hash, user_pk, created_at, expires_at) "
-        "VALUES (:h, :u, :t, :e)",
-        {"h": accounts.hash_key(token), "u": user.pk, "t": now, "e": now + SESSION_SECONDS},
+        "INSERT INTO web_sessions (token_hash, user_pk, key_pk, created_at, expires_at) "
+        "VALUES (:h, :u, :k, :t, :e)",
+        {
+            "h": accounts.hash_key(token),
+            "u": user.pk,
+            "k": key_pk,
+            "t": now,
+            "e": now + SESSION_SECONDS,
+        },
     )
     return token
 
@@ -61,7 +74,8 @@ def start_session(conn: Connection, user: accounts.User) -> str:
 def session_user(conn: Connection, token: str) -> accounts.User | None:
     found = one(
         conn,
-        "SELECT user_pk FROM web_sessions WHERE token_hash = :h AND expires_at > :t",
+        "SELECT s.user_pk FROM web_sessions s JOIN api_keys k ON k.pk = s.key_pk "
+        "WHERE s.token_hash = :h AND s.expires_at > :t AND k.revoked_at IS NULL",
         {"h": accounts.hash_key(token), "t": time.time()},
     )
     return accounts.user_by_pk(conn, int(found["user_pk"])) if found else None

@@ -35,7 +35,7 @@ def test_a_unique_clash_between_concurrent_requests_is_a_409(
 ) -> None:
     _, client, headers = app_and_client
     assert client.post("/api/v1/admin/users", json={"username": "ann"}, headers=headers).is_success
-    monkeypatch.setattr(accounts, "entity", lambda conn, name: None)  # as if not yet committed
+    monkeypatch.setattr(accounts, "name_taken", lambda conn, name: None)  # as if not committed yet
     answer = client.post("/api/v1/admin/users", json={"username": "ann"}, headers=headers)
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "conflict"
 
