@@ -1,6 +1,6 @@
 """The web UI in headless Chromium against a real uvicorn: log in, open a run page, see the run's
-name (escaped) and a chart drawn from its data, watch a point arrive live; screenshot saved under
-test-artifacts/.
+name (escaped) and a chart drawn from its data, watch a point arrive live, with no Content-Security-
+Policy violation on the way; screenshot saved under test-artifacts/.
 """
 
 from __future__ import annotations
@@ -16,6 +16,13 @@ from tests.server.support import REPO, free_port, server_command, start_process,
 
 ARTIFACTS = REPO / "test-artifacts"
 EVIL = "<script>alert(1)</script>"
+# runs before any page script (CDP, not subject to the page's CSP): records every violation
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI);
+});
+"""
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -33,8 +40,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 
 @pytest.fixture
 def browser_page() -> Iterator[object]:
+    """A page that fails its test on any Content-Security-Policy violation."""
     with chromium() as browser:
-        yield browser.new_page(viewport={"width": 1280, "height": 1000})
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.add_init_script(RECORD_VIOLATIONS)
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
+        yield page
+        assert not [m for m in console if "Content Security Policy" in m], console
+        assert page.evaluate("window.__cspViolations") == []
 
 
 def test_run_page_shows_the_run_and_a_live_chart(
