@@ -164,13 +164,15 @@ def test_git_and_command_are_shown_to_members_only(server: Server, uid: str) -> 
         assert 'href="https://github.com/me/repo"' in page and "uncommitted" in page
 
 
-def test_private_run_pages_answer_anonymous_users_404(server: Server, uid: str) -> None:
+def test_private_run_pages_send_anonymous_users_to_log_in(server: Server, uid: str) -> None:
     name, key = server.new_user()
     server.ok("PUT", f"/runs/{name}/p{uid}/r", key, json={"name": "hidden"})
     with server.new_client() as anonymous:
-        page = anonymous.get(f"/{name}/p{uid}/runs/r")
-        assert page.status_code == 404 and "hidden" not in page.text
-        assert "text/html" in page.headers["content-type"]
+        page = anonymous.get(f"/{name}/p{uid}/runs/r", follow_redirects=False)
+        assert page.status_code == 303 and "hidden" not in page.text
+        assert page.headers["location"].startswith("/login?next=")
+        ghost = anonymous.get(f"/ghost{uid}/p/runs/r", follow_redirects=False)
+        assert ghost.status_code == 404 and "text/html" in ghost.headers["content-type"]
 
 
 def test_entity_page_lists_visible_projects_and_own_teams(server: Server, uid: str) -> None:
