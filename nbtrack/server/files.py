@@ -1,7 +1,9 @@
 """Run files: bytes on disk under ``<data dir>/files/<run pk>/<name>``, listed in the database.
 
 Names are relative paths that stay inside the run's folder: no ``..`` or ``.`` segments, no
-absolute paths, backslashes, NUL or control characters. Files under ``git/`` and ``diff.patch``
+absolute paths, backslashes, NUL or control characters, and none of the invisible characters that
+make a name read differently from what it is (bidirectional-text controls such as the
+right-to-left override, line and paragraph separators). Files under ``git/`` and ``diff.patch``
 hold git state and are shown to members only.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,9 @@ from sqlalchemy import Connection
 from nbtrack.server.database import one, rows, run
 from nbtrack.server.problems import invalid, not_found
 
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 MEMBER_ONLY = ("diff.patch",)
 MEMBER_ONLY_FOLDERS = ("git/",)
 TEXT_SUFFIXES = (
@@ -46,15 +52,20 @@ def safe_name(name: str) -> str:
         or len(name) > 1024
         or name.startswith("/")
         or "\\" in name
-        or any(ord(c) < 32 or c == "\x7f" for c in name)
+        or any(_invisible(c) for c in name)
         or any(p in ("", ".", "..") or len(p) > 255 for p in parts)
     )
     if bad:
         raise invalid(
             f"File name {name!r} is not allowed: use a relative path of plain names separated by "
-            "'/', without '..', '.', empty parts, backslashes or control characters."
+            "'/', without '..', '.', empty parts, backslashes, control characters or "
+            "bidirectional-text controls."
         )
     return name
+
+
+def _invisible(char: str) -> bool:
+    return char in BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Zl", "Zp")
 
 
 def member_only(name: str) -> bool:
