@@ -1,9 +1,11 @@
 """Every exception nbtrack raises on purpose, each with a message that says the fix.
 
-    NbtrackError
+    NbtrackError (also nbtrack.Error and nbtrack.errors.Error, wandb's name for it)
     ├── UsageError            (also a ValueError: bad argument or call order)
     │   ├── NotInitialized    (module-level call before nbtrack.init())
-    │   └── RunFinished       (log/save on a finished run)
+    │   ├── RunFinished       (log/save on a finished run)
+    │   ├── ConfigError       (a config value changed without allow_val_change=True)
+    │   └── UnsupportedError  (nbtrack.require() with a feature nbtrack does not know)
     ├── ResumeError           (resume="must" with no such run, resume="never" with an existing one)
     ├── RunLogError           (a run log that cannot be read: newer format, not a run directory)
     ├── CommError             (the server could not be reached or answered garbage)
@@ -25,6 +27,17 @@ class NbtrackError(Exception):
 
 class UsageError(NbtrackError, ValueError):
     """An argument or a call order nbtrack cannot accept."""
+
+
+Error = NbtrackError
+
+
+class ConfigError(UsageError):
+    """A config key's value changed without ``allow_val_change=True``."""
+
+
+class UnsupportedError(UsageError):
+    """A wandb feature flag (``nbtrack.require``) nbtrack does not know."""
 
 
 class NotInitialized(UsageError):
@@ -56,11 +69,19 @@ class CommError(NbtrackError):
 
 
 class ServerError(CommError):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"{message} (HTTP {status}, {code})")
         self.status = status
         self.code = code
         self.server_message = message
+        self.retry_after = retry_after  # seconds the server asked us to wait (Retry-After)
+
+    @property
+    def retryable(self) -> bool:
+        """True when sending the same request later may succeed (timeouts, overload, 5xx)."""
+        return self.status >= 500 or self.status in (408, 409, 429)
 
 
 class LaunchError(NbtrackError):
@@ -85,7 +106,9 @@ class PermissionDenied(LaunchError):
 
 __all__ = [
     "CommError",
+    "ConfigError",
     "EntityNotFound",
+    "Error",
     "LaunchError",
     "NbtrackError",
     "NotInitialized",
@@ -95,5 +118,6 @@ __all__ = [
     "RunFinished",
     "RunLogError",
     "ServerError",
+    "UnsupportedError",
     "UsageError",
 ]

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from nbtrack import credentials, rundir, runstate
-from nbtrack.errors import CommError, ServerError
+from nbtrack import console, credentials, rundir, runstate
+from nbtrack.backoff import Backoff
+from nbtrack.errors import CommError, ServerError, UsageError
 from nbtrack.settings import resolve
 from nbtrack.transport import Transport
-from nbtrack.uploader import Backoff, Progress, Uploader, UploadLock
+from nbtrack.uploader import Progress, Skipped, Uploader, UploadLock
 
 SyncProgress = Callable[[str, int, int], None]
 RETRIES = 6
@@ -38,11 +38,13 @@ class RunSync:
     error: str | None = None
     url: str | None = None
     complete: bool = False
+    left_out: list[Skipped] = dataclasses.field(default_factory=list)  # bad lines, files
 
 
 @dataclasses.dataclass
 class SyncReport:
     results: list[RunSync] = dataclasses.field(default_factory=list)
+    deleted: list[str] = dataclasses.field(default_factory=list)  # by clean=True
 
     @property
     def synced(self) -> int:
@@ -87,17 +89,37 @@ def sync(
             result = target.sync_one(path, include_synced, dry_run, progress)
             if result is not None:
                 report.results.append(result)
-                if clean and result.complete and not dry_run:
-                    shutil.rmtree(path, ignore_errors=True)
+            if clean and not dry_run and held_by(path, transport.base_url):
+                _delete(path, report)
     finally:
         transport.close()
     return report
+
+
+def held_by(path: Path, base_url: str) -> bool:
+    """True when the server at ``base_url`` has every record of the run (synced now or before)."""
+    synced_to = Progress.load(path).base_url
+    return _fully_uploaded(path) and synced_to in credentials.twins(base_url)
+
+
+def _delete(path: Path, report: SyncReport) -> None:
+    try:
+        rundir.remove(path)
+    except OSError as exc:
+        console.say(f"could not delete {path}: {exc}")
+    else:
+        report.deleted.append(str(path))
 
 
 def find_runs(paths: Iterable[str | Path] | None, root: Path) -> list[Path]:
     """Run directories named, or found inside the folders named (default: the run root)."""
     found: list[Path] = []
     for item in [Path(p) for p in paths] if paths is not None else [root]:
+        if paths is not None and not item.exists():
+            raise UsageError(
+                f"{item} does not exist: name a run directory or a folder holding runs "
+                "(default: ./nbtrack)."
+            )
         if rundir.is_run_dir(item):
             found.append(item)
         elif (item / "nbtrack").is_dir() and not rundir.list_all(item):
@@ -179,24 +201,24 @@ class _Target:
                 progress(result.path, sent, total)
 
         for attempt in range(RETRIES):
+            wait: float | None = None  # what the server asked for (Retry-After)
             try:
                 uploader.drain(None, report)
                 if state.state == "crashed":
                     uploader.report_crash()
                 break
             except ServerError as exc:
-                if exc.status < 500 and exc.status not in (408, 429):
-                    result.error = str(exc)
+                result.error, wait = str(exc), exc.retry_after
+                if not exc.retryable:
                     break
-                result.error = str(exc)
             except CommError as exc:
                 result.error = str(exc)
             if attempt < RETRIES - 1:
-                time.sleep(backoff.failed())
+                time.sleep(backoff.failed(wait))
         else:
-            result.sent = uploader.progress.offset - start
+            result.sent, result.left_out = uploader.progress.offset - start, uploader.skipped
             return
-        result.sent = uploader.progress.offset - start
+        result.sent, result.left_out = uploader.progress.offset - start, uploader.skipped
         result.url = uploader.url
         result.complete = uploader.done()
         result.ok = result.error is None or uploader.progress.byte >= uploader.log_size()
@@ -215,18 +237,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nbtrack.progressbars import ProgressBars
+
     if args.clean and not args.dry_run and not args.yes and not _confirm():
         print("Nothing deleted; nothing synced.")
         return 1
-    report = sync(
-        args.paths or None,
-        project=args.project,
-        entity=args.entity,
-        include_synced=args.include_synced,
-        dry_run=args.dry_run,
-        clean=args.clean,
-        progress=_print_progress,
-    )
+    with ProgressBars() as bars:
+        report = sync(
+            args.paths or None,
+            project=args.project,
+            entity=args.entity,
+            include_synced=args.include_synced,
+            dry_run=args.dry_run,
+            clean=args.clean,
+            progress=bars,
+        )
     return _print_report(report, args.dry_run)
 
 
@@ -237,37 +262,44 @@ def _confirm() -> bool:
     return input("Delete local runs once fully synced? [y/N] ").strip().lower() in ("y", "yes")
 
 
-def _print_progress(path: str, sent: int, total: int) -> None:
-    width = 30
-    filled = width * sent // total if total else width
-    name = Path(path).name
-    print(
-        f"\r{name}  [{'#' * filled}{'.' * (width - filled)}] {sent}/{total}",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
+def count(number: int, noun: str) -> str:
+    """``1 run``, ``2 runs``, ``0 records``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _print_left_out(result: RunSync, most: int = 10) -> None:
+    """The records and files of a run that could not be sent, and where they are."""
+    if result.left_out:
+        print(f"  skipped {len(result.left_out)} it could not send (the rest was sent):")
+        for item in result.left_out[:most]:
+            print(f"    {item}")
+        if len(result.left_out) > most:
+            print(f"    ... and {len(result.left_out) - most} more")
 
 
 def _print_report(report: SyncReport, dry_run: bool) -> int:
-    print(file=sys.stderr)
     for result in report.results:
         name = Path(result.path).name
         if dry_run:
-            print(f"would sync {name}: {result.total} records")
+            print(f"would sync {name}: {count(result.total, 'record')}")
         elif result.skipped:
             print(f"skipped {name}: {result.error}")
         elif result.ok:
             where = f" -> {result.url}" if result.url else ""
             more = "" if result.complete else " (still running: sync again later)"
-            print(f"synced {name}: {result.sent} records{where}{more}")
+            print(f"synced {name}: {count(result.sent, 'record')}{where}{more}")
+            _print_left_out(result)
         else:
             print(f"FAILED {name}: {result.error}")
+    for path in report.deleted:
+        print(f"deleted {path}")
     if not report.results:
         print("Nothing to sync.")
     elif not dry_run:
         print(
-            f"{report.synced} runs synced, {report.records_sent} records sent, "
+            f"{count(report.synced, 'run')} synced, {count(report.records_sent, 'record')} sent, "
             f"{len(report.failures)} failed."
         )
+    if report.deleted:
+        print(f"{count(len(report.deleted), 'run')} deleted: the server holds them completely.")
     return 0 if report.ok else 1

@@ -11,6 +11,7 @@ from typing import Any
 import requests
 
 from nbtrack import credentials, runlog
+from nbtrack.backoff import retry_after
 from nbtrack.errors import (
     CommError,
     EntityNotFound,
@@ -90,7 +91,8 @@ def _error(response: requests.Response) -> ServerError:
         code, message = str(detail.get("code", "error")), str(detail.get("message", ""))
     except (ValueError, AttributeError):
         code, message = "error", response.text[:200]
-    return ServerError(response.status_code, code, message or response.reason or "error")
+    wait = retry_after(response.headers.get("Retry-After"))
+    return ServerError(response.status_code, code, message or response.reason or "error", wait)
 
 
 def launch_error(error: ServerError) -> LaunchError | None:

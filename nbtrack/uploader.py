@@ -153,9 +153,6 @@ class Uploader:
         chunk = self._read_chunk()
         if chunk is None:
             return 0
-        saved = Progress(**dataclasses.asdict(self.progress))  # BROKEN: saved before the answer
-        saved.byte, saved.offset = chunk.end_byte, chunk.end_offset
-        saved.save(self.path)
         self._send(chunk)
         self.skipped += chunk.skipped
         covered = chunk.end_offset - self.progress.offset
