@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import re
 import secrets
 import signal
 import socket
@@ -97,6 +99,8 @@ class FaultProxy:
 
     ``mode``: ``pass`` forwards; ``drop`` closes new connections at once; ``stall`` accepts and
     never answers; ``http500`` / ``http503`` answer every request with that status.
+    While forwarding, ``fault_replies`` makes chosen requests reach the server and then withholds
+    their answers (a lost acknowledgement), or holds the requests themselves back.
     """
 
     def __init__(self, upstream_port: int) -> None:
@@ -108,7 +112,26 @@ class FaultProxy:
         self.closed = False
         self.connections = 0
         self.live: list[socket.socket] = []
+        self.faults: list[ReplyFault] = []
+        self.seen: list[bytearray] = []  # each request's first 4 kB (head and body), in order
+        self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
+
+    def fault_replies(self, fault: ReplyFault) -> ReplyFault:
+        """Apply ``fault`` to the matching requests that follow (see ``ReplyFault``)."""
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def _fault_for(self, link: _Link) -> ReplyFault | None:
+        """The fault for the request that ``link`` just started, if any."""
+        line = link.head.split(b"\r\n", 1)[0].decode("latin-1")
+        with self._lock:
+            self.seen.append(link.head)
+            for fault in self.faults:
+                if fault.claims(line):
+                    return fault
+        return None
 
     def set(self, mode: str) -> None:
         """Switch behaviour; connections already open are cut, as in a real outage."""
@@ -156,8 +179,29 @@ class FaultProxy:
             client.close()
             return
         self.live += [client, upstream]
-        for source, target in ((client, upstream), (upstream, client)):
-            threading.Thread(target=_pump, args=(source, target), daemon=True).start()
+        link = _Link(client, upstream)
+        threading.Thread(target=self._requests, args=(link,), daemon=True).start()
+        threading.Thread(target=_replies, args=(link,), daemon=True).start()
+
+    def _requests(self, link: _Link) -> None:
+        """Client to server: note each request's fault before the server can answer it."""
+        try:
+            while data := link.client.recv(65536):
+                if _starts_request(data):
+                    link.head = bytearray(data[:HEAD])
+                    link.fault = self._fault_for(link)
+                elif len(link.head) < HEAD:
+                    link.head += data[: HEAD - len(link.head)]
+                if link.fault is not None and link.fault.where == "request":
+                    if _has_body_start(link.head):  # held back: never forwarded
+                        link.fault.happen(link.head)
+                        break
+                    continue
+                link.upstream.sendall(data)
+        except OSError:
+            pass
+        link.client_gone.set()
+        link.cut()
 
     def close(self) -> None:
         self.closed = True
@@ -165,14 +209,95 @@ class FaultProxy:
         self.listener.close()
 
 
-def _pump(source: socket.socket, target: socket.socket) -> None:
-    try:
-        while data := source.recv(65536):
-            target.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for sock in (source, target):
+HEAD = 4096
+METHODS = (b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"HEAD")
+
+
+def _has_body_start(head: bytearray) -> bool:
+    end = head.find(b"\r\n\r\n")
+    return end >= 0 and (len(head) >= end + 100 or len(head) >= HEAD)
+
+
+def _starts_request(data: bytes) -> bool:
+    return data[:8].split(b" ")[0] in METHODS
+
+
+@dataclasses.dataclass
+class ReplyFault:
+    """What to do to the requests whose request line contains ``path``.
+
+    The first ``skip`` matches pass; the next ``count`` are faulted, then all pass again.
+    ``where``: ``reply`` lets the request reach the server, waits for its whole answer to begin,
+    then ``how`` decides: ``lose`` cuts the connection (the answer never arrives), ``late`` holds
+    the answer until the client gave up waiting (its read timeout) and closed the connection.
+    ``request`` withholds the request itself and cuts the connection. ``then`` runs at the moment
+    of the fault (the answer or request held), e.g. to kill the client right there.
+    """
+
+    path: str
+    skip: int = 0
+    count: int = 1
+    where: str = "reply"
+    how: str = "lose"
+    then: Callable[[], None] | None = None
+    matched: int = 0
+    faulted: list[bytes] = dataclasses.field(default_factory=list)  # their first 4 kB
+
+    def claims(self, line: str) -> bool:
+        if self.path not in line:
+            return False
+        self.matched += 1
+        return self.skip < self.matched <= self.skip + self.count
+
+    def happen(self, head: bytearray) -> None:
+        self.faulted.append(bytes(head))
+        if self.then is not None:
+            self.then()
+
+
+class _Link:
+    """One client connection and its upstream connection."""
+
+    def __init__(self, client: socket.socket, upstream: socket.socket) -> None:
+        self.client, self.upstream = client, upstream
+        self.fault: ReplyFault | None = None
+        self.head = bytearray()
+        self.client_gone = threading.Event()
+
+    def cut(self) -> None:
+        with contextlib.suppress(OSError):
+            self.client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+        for sock in (self.client, self.upstream):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
+
+
+def _replies(link: _Link) -> None:
+    """Server to client, unless the request being answered carries a fault."""
+    try:
+        while data := link.upstream.recv(65536):
+            fault, link.fault = link.fault, None
+            if fault is None:
+                link.client.sendall(data)
+                continue
+            fault.happen(link.head)
+            if fault.how == "late":
+                link.client_gone.wait(120)
+                link.client.sendall(data)  # too late: the client closed, this fails
+            break
+    except OSError:
+        pass
+    link.cut()
+
+
+def first_offset(request: bytes) -> int:
+    """The log offset of the first record in a history request, as the proxy saw it."""
+    found = re.search(rb'"records":\[\{"offset":(\d+)', request)
+    assert found is not None, request[:300]
+    return int(found.group(1))
+
+
+def history_offsets(proxy: FaultProxy) -> list[int]:
+    """The first offset of every history request that went through ``proxy``, in order."""
+    return [first_offset(bytes(r)) for r in proxy.seen if b"/history " in r[:300]]

@@ -7,8 +7,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,7 +47,7 @@ def test_sigkill_loses_no_acknowledged_step() -> None:
     acknowledged = max([acknowledged, *rest])
     assert acknowledged >= 20_000
     view = nbtrack.Api.local().run(str(run_dir))
-    values = [row["step_value"] for row in view.history()]
+    values = [row["step_value"] for row in view.scan_history()]
     assert values[: acknowledged + 1] == list(range(acknowledged + 1))
     assert values == list(range(len(values)))  # nothing out of order, nothing twice
     assert view.state == "crashed"
@@ -63,7 +66,7 @@ def test_torn_tail_is_skipped_and_hides_nothing() -> None:
     log = path / runlog.LOG_NAME
     with open(log, "ab") as stream:
         stream.write(b'["h",{"_step":5,"i":')
-    rows = list(nbtrack.Api.local().run(str(path)).history())
+    rows = list(nbtrack.Api.local().run(str(path)).scan_history())
     assert [r["i"] for r in rows] == [0, 1, 2, 3, 4]
 
 
@@ -71,7 +74,7 @@ def test_garbage_tail_from_power_loss_is_skipped() -> None:
     path = _run_with_rows(3)
     with open(path / runlog.LOG_NAME, "ab") as stream:
         stream.write(b"\0" * 4096 + b"\n")
-    assert [r["i"] for r in nbtrack.Api.local().run(str(path)).history()] == [0, 1, 2]
+    assert [r["i"] for r in nbtrack.Api.local().run(str(path)).scan_history()] == [0, 1, 2]
 
 
 def test_resume_cuts_the_torn_tail_before_appending() -> None:
@@ -85,7 +88,7 @@ def test_resume_cuts_the_torn_tail_before_appending() -> None:
     again.finish()
     lines = (Path(run.dir) / runlog.LOG_NAME).read_bytes().splitlines()
     assert all(runlog.decode_line(line + b"\n") for line in lines)
-    assert [r["i"] for r in nbtrack.Api.local().run("torn0001").history()] == [0, 1]
+    assert [r["i"] for r in nbtrack.Api.local().run("torn0001").scan_history()] == [0, 1]
 
 
 def test_newer_format_is_refused_clearly(tmp_path: Path) -> None:
@@ -145,5 +148,57 @@ def test_state_without_replaying_the_log() -> None:
     assert runstate.state_of(Path(live.dir)) == "failed"
     code = "import nbtrack, os\nr = nbtrack.init(project='p')\nr.log({'a': 1})\nos._exit(9)\n"
     subprocess.run([sys.executable, "-c", code], check=False, env=os.environ.copy())
-    crashed = Path(nbtrack.Api.local().runs("p")[0].dir or "")
+    crashed = Path(nbtrack.Api.local().runs("p", order="-created_at")[0].dir or "")
     assert runstate.state_of(crashed) == "crashed" == runstate.replay(crashed).state
+
+
+class SyncWatch:
+    """Records fdatasync/fsync calls on one descriptor (the real call still happens)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.fd = -1
+        self.times: list[float] = []
+        self.seen = threading.Event()
+        self.last_write = 0.0
+        for name in ("fdatasync", "fsync"):
+            monkeypatch.setattr(os, name, self._wrap(getattr(os, name)))
+        monkeypatch.setattr(os, "write", self._watch_write(os.write))
+
+    def _watch_write(self, real: Callable[[int, Any], int]) -> Callable[[int, Any], int]:
+        def call(fd: int, data: Any) -> int:
+            written = real(fd, data)
+            if fd == self.fd:
+                self.last_write = time.monotonic()
+            return written
+
+        return call
+
+    def _wrap(self, real: Callable[[int], None]) -> Callable[[int], None]:
+        def call(fd: int) -> None:
+            real(fd)
+            if fd == self.fd:
+                self.times.append(time.monotonic())
+                self.seen.set()
+
+        return call
+
+    def wait(self, timeout: float) -> float:
+        """Seconds until the next sync of the descriptor (``timeout`` if none came)."""
+        self.seen.clear()
+        started = time.monotonic()
+        self.seen.wait(timeout)
+        return time.monotonic() - started
+
+
+def test_the_log_is_fsynced_within_a_second_and_at_finish(monkeypatch: pytest.MonkeyPatch) -> None:
+    watch = SyncWatch(monkeypatch)
+    run = nbtrack.init(project="durable")
+    watch.fd = run._writer.fd
+    delays = []
+    for i in range(3):
+        run.log({"i": i})  # then wait: the background thread makes it durable on its own
+        delays.append(watch.wait(10))
+    assert max(delays) < 2.5, delays  # every second (slack for a busy machine), not never
+    run.log({"i": 3})
+    run.finish()
+    assert watch.times[-1] >= watch.last_write  # finish() syncs the log's last bytes

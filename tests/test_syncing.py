@@ -12,8 +12,15 @@ from pathlib import Path
 import pytest
 
 import nbtrack
-from nbtrack import credentials, uploader
-from tests.liveserver import LiveServer, wait_for
+from nbtrack import credentials, syncing, uploader
+from nbtrack.transport import Transport
+from tests.liveserver import (
+    FaultProxy,
+    LiveServer,
+    ReplyFault,
+    first_offset,
+    history_offsets,
+)
 
 
 def offline_run(project: str, steps: int, **init: object) -> nbtrack.Run:
@@ -30,7 +37,7 @@ def remote(server: LiveServer, path: str) -> nbtrack.api.RunView:
 def assert_same(server: LiveServer, path: str, run_id: str) -> None:
     there = remote(server, path)
     here = nbtrack.Api.local().run(run_id)
-    assert list(there.history()) == list(here.history())
+    assert list(there.scan_history()) == list(here.scan_history())
     assert (there.config, there.summary, there.name) == (here.config, here.summary, here.name)
 
 
@@ -60,7 +67,9 @@ def test_offline_run_syncs_exactly_once(target: LiveServer) -> None:
     assert again.results == []  # nothing left to send
     forced = nbtrack.sync(include_synced=True)
     assert forced.ok and forced.synced == 1
-    assert [r["i"] for r in remote(target, f"offline-sync/{run.id}").history()] == list(range(1000))
+    assert [r["i"] for r in remote(target, f"offline-sync/{run.id}").scan_history()] == list(
+        range(1000)
+    )
 
 
 def test_cli_sync_dry_run_redirect_and_clean(target: LiveServer) -> None:
@@ -70,7 +79,7 @@ def test_cli_sync_dry_run_redirect_and_clean(target: LiveServer) -> None:
     assert "would sync" in dry.stdout and run.id in dry.stdout
     assert uploader.Progress.load(Path(run.dir)).offset == 0
     done = cli("sync", "--project", "elsewhere", run.dir)
-    assert "1 runs synced" in done.stdout and f"/admin/elsewhere/runs/{run.id}" in done.stdout
+    assert "1 run synced, " in done.stdout and f"/admin/elsewhere/runs/{run.id}" in done.stdout
     assert_same(target, f"elsewhere/{run.id}", run.id)
     refused = cli("sync", "--clean", check=False)
     assert refused.returncode == 1 and "--yes" in refused.stderr and Path(run.dir).exists()
@@ -113,7 +122,7 @@ def test_crashed_run_is_synced_and_shown_crashed(target: LiveServer) -> None:
     assert crashed.state == "crashed"
     assert nbtrack.sync().synced == 1
     there = remote(target, f"crashed/{crashed.id}")
-    assert there.state == "crashed" and len(list(there.history())) == 300
+    assert there.state == "crashed" and len(list(there.scan_history())) == 300
 
 
 CHILD = """
@@ -122,32 +131,82 @@ run = nbtrack.init(project="killed-upload")
 print(run.id, flush=True)
 for i in range(60000):
     run.log({"i": i, "a": i * 0.5, "b": -i})
-print("logged", flush=True)
 threading.Event().wait()  # alive, uploading, until killed
 """
 
 
+@pytest.mark.parametrize("where", ["request", "reply"])
 def test_client_killed_mid_upload_then_sync(
-    target: LiveServer, monkeypatch: pytest.MonkeyPatch
+    target: LiveServer, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
+    """The uploading process is killed at its second history request: before the request
+    reaches the server, or after the server stored it but before the answer came back."""
+    proxy = FaultProxy(target.port)
     monkeypatch.setenv("NBTRACK_MODE", "online")
-    with subprocess.Popen(
-        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
-    ) as child:
-        assert child.stdout is not None
-        run_id = child.stdout.readline().strip()
-        assert child.stdout.readline().strip() == "logged"
-        path = nbtrack.Api.local().run(run_id).dir
-        assert path is not None
-        wait_for(lambda: uploader.Progress.load(Path(path)).offset > 0, 30, "a first upload")
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    acknowledged = uploader.Progress.load(Path(path)).offset
-    assert 0 < acknowledged < 60_000  # killed in the middle of the upload
-    report = nbtrack.sync()
+    monkeypatch.setenv("NBTRACK_BASE_URL", proxy.url)
+    try:
+        with subprocess.Popen(
+            [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+        ) as child:
+            kill = ReplyFault("/history", skip=1, where=where, then=child.kill)
+            proxy.fault_replies(kill)
+            assert child.stdout is not None
+            run_id = child.stdout.readline().strip()
+            assert child.wait(120) == -signal.SIGKILL
+        (killed_at,) = map(first_offset, kill.faulted)
+        path = Path(nbtrack.Api.local().run(run_id).dir or "")
+        acknowledged = uploader.Progress.load(path).offset
+        assert 0 < acknowledged <= killed_at < 60_000  # the killed batch was never acknowledged
+        before = len(history_offsets(proxy))
+        report = nbtrack.sync()
+        resent = history_offsets(proxy)[before:]
+    finally:
+        proxy.close()
     assert report.ok and report.synced == 1
+    assert resent[0] == killed_at  # resumed at the batch the kill interrupted
     assert_same(target, f"killed-upload/{run_id}", run_id)
     assert remote(target, f"killed-upload/{run_id}").state == "crashed"
+
+
+@pytest.mark.parametrize("how", ["lose", "late"])
+def test_sync_after_a_lost_acknowledgement_stores_each_step_once(
+    target: LiveServer, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server stores a batch, its answer is lost (or comes after the client's timeout):
+    ``nbtrack.sync()`` sends the batch again and the server keeps every step once."""
+    monkeypatch.setattr(uploader, "BATCH_RECORDS", 1000)
+    monkeypatch.setattr(syncing, "Transport", lambda url, key, timeout: Transport(url, key, 2.0))
+    run = offline_run(f"sync-lost-{how}", 3000)
+    run.finish()
+    proxy = FaultProxy(target.port)
+    fault = proxy.fault_replies(ReplyFault("/history", skip=1, how=how))
+    monkeypatch.setenv("NBTRACK_BASE_URL", proxy.url)
+    try:
+        report = nbtrack.sync()
+    finally:
+        proxy.close()
+    assert report.ok and report.synced == 1, report
+    (lost,) = map(first_offset, fault.faulted)
+    assert history_offsets(proxy).count(lost) == 2  # stored, answer lost, sent again
+    assert_same(target, f"sync-lost-{how}/{run.id}", run.id)
+
+
+def test_sync_command_after_a_lost_acknowledgement_stores_each_step_once(
+    target: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = offline_run("cli-lost-ack", 25_000)  # three batches of at most 10k records
+    run.finish()
+    proxy = FaultProxy(target.port)
+    fault = proxy.fault_replies(ReplyFault("/history", skip=1))
+    monkeypatch.setenv("NBTRACK_BASE_URL", proxy.url)
+    try:
+        done = cli("sync")
+    finally:
+        proxy.close()
+    assert "synced" in done.stdout and "0 failed." in done.stdout
+    (lost,) = map(first_offset, fault.faulted)
+    assert history_offsets(proxy).count(lost) == 2
+    assert_same(target, f"cli-lost-ack/{run.id}", run.id)
 
 
 def test_two_sync_processes_at_once(target: LiveServer) -> None:
@@ -168,13 +227,31 @@ def test_two_sync_processes_at_once(target: LiveServer) -> None:
     assert nbtrack.sync().results == []
 
 
-def test_progress_file_is_written_only_after_acknowledgement(target: LiveServer) -> None:
+def test_progress_file_is_written_only_after_acknowledgement(
+    target: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(uploader, "BATCH_RECORDS", 10)
     run = offline_run("progress", 20)
     run.finish()
+    path = Path(run.dir)
+    saved_while_held: list[int] = []
+    proxy = FaultProxy(target.port)
+    held = ReplyFault(
+        "/history",
+        skip=1,
+        then=lambda: saved_while_held.append(uploader.Progress.load(path).offset),
+    )
+    proxy.fault_replies(held)  # the server stores the 2nd batch; its answer never comes
+    monkeypatch.setenv("NBTRACK_BASE_URL", proxy.url)
     calls: list[tuple[int, int]] = []
-    nbtrack.sync(progress=lambda path, sent, total: calls.append((sent, total)))
-    assert calls and calls[-1][0] == calls[-1][1]
-    saved = json.loads((Path(run.dir) / uploader.PROGRESS_FILE).read_text())
+    try:
+        nbtrack.sync(progress=lambda path, sent, total: calls.append((sent, total)))
+    finally:
+        proxy.close()
+    (stored_unanswered,) = map(first_offset, held.faulted)
+    assert saved_while_held == [calls[0][0]] and calls[0][0] <= stored_unanswered
+    assert calls[-1][0] == calls[-1][1]
+    saved = json.loads((path / uploader.PROGRESS_FILE).read_text())
     assert saved["offset"] == calls[-1][1] and saved["finished"] is True
 
 
@@ -199,7 +276,7 @@ def test_summary_on_the_server_matches_the_local_one(
         k: v for k, v in here.summary.items() if k != "nan"
     }
     assert str(there.summary["nan"]) == "nan"
-    assert list(there.history())[-1]["eval"] == 0.6
+    assert list(there.scan_history())[-1]["eval"] == 0.6
 
 
 def test_a_synced_offline_run_learns_its_page(target: LiveServer) -> None:
@@ -228,7 +305,7 @@ def test_online_and_synced_offline_runs_read_back_alike(target: LiveServer) -> N
 
     def readable(run_id: str) -> dict[str, object]:
         view = remote(target, f"alike/{run_id}")
-        rows = [{k: repr(v) for k, v in r.items() if k not in clock} for r in view.history()]
+        rows = [{k: repr(v) for k, v in r.items() if k not in clock} for r in view.scan_history()]
         summary = {k: repr(v) for k, v in view.summary.items() if k not in clock}
         return {
             "rows": rows,
@@ -252,4 +329,58 @@ def test_sync_takes_the_entity_from_the_key_used(
     run.finish()
     done = cli("sync")
     assert f"/{alice}/keyed/runs/{run.id}" in done.stdout
-    assert len(list(remote(target, f"{alice}/keyed/{run.id}").history())) == 5
+    assert len(list(remote(target, f"{alice}/keyed/{run.id}").scan_history())) == 5
+
+
+def test_clean_deletes_every_run_the_server_holds_and_relinks_latest(target: LiveServer) -> None:
+    live = offline_run("clean", 3)  # still running: never deleted
+    earlier = offline_run("clean", 5)
+    earlier.finish()
+    cli("sync")  # synced before the clean
+    now = offline_run("clean", 5)
+    now.finish()
+    latest = Path.cwd() / "nbtrack" / "latest-run"
+    assert latest.resolve() == Path(now.dir)
+    done = cli("sync", "--clean", "--yes")
+    assert f"deleted {earlier.dir}\n" in done.stdout and f"deleted {now.dir}\n" in done.stdout
+    assert "2 runs deleted" in done.stdout
+    assert not Path(earlier.dir).exists() and not Path(now.dir).exists()
+    assert latest.resolve() == Path(live.dir)  # the newest run left, not a dangling link
+    live.finish()
+    done = cli("sync", "--clean", "--yes")
+    assert f"deleted {live.dir}\n" in done.stdout and "1 run deleted" in done.stdout
+    assert not latest.is_symlink() and not list((Path.cwd() / "nbtrack").iterdir())
+
+
+def test_clean_keeps_runs_another_server_holds(target: LiveServer) -> None:
+    run = offline_run("elsewhere-held", 3)
+    run.finish()
+    cli("sync")
+    progress = uploader.Progress.load(Path(run.dir))
+    progress.base_url = "http://127.0.0.1:9"  # as if synced to another server
+    progress.save(Path(run.dir))
+    done = cli("sync", "--clean", "--yes")
+    assert Path(run.dir).exists() and "deleted" not in done.stdout
+
+
+def test_a_path_that_does_not_exist_is_an_error(target: LiveServer) -> None:
+    done = cli("sync", "/does/not/exist", check=False)
+    assert done.returncode == 2
+    assert "nbtrack sync: /does/not/exist does not exist" in done.stderr
+    assert "Nothing to sync" not in done.stdout
+
+
+def test_each_run_has_its_own_progress_bar(target: LiveServer) -> None:
+    runs = [offline_run("bars", steps) for steps in (30, 40)]
+    for run in runs:
+        run.finish()
+    command = [sys.executable, "-m", "nbtrack.cli", "sync"]
+    done = subprocess.run(command, capture_output=True, check=True)  # bytes: "\r" kept
+    stderr, stdout = done.stderr.decode(), done.stdout.decode()
+    shown = [line.split("\r")[-1] for line in stderr.split("\n")]  # what stays on screen
+    for run in runs:
+        bars = [line for line in shown if Path(run.dir).name in line]
+        assert len(bars) == 1, stderr
+        total = uploader.Progress.load(Path(run.dir)).offset
+        assert "100%" in bars[0] and f"{total}/{total}" in bars[0], stderr
+    assert "2 runs synced, " in stdout and " records sent, 0 failed." in stdout
