@@ -13,7 +13,7 @@ from nbtrack.server.database import run
 from tests.server.support import Server, json_values
 
 
-def test_a_running_run_without_heartbeat_shows_crashed(server: Server, uid: str) -> None:
+def test_a_running_run_without_heartbeat_shows_crashed() -> None:
     row = {"state": "running", "heartbeat_at": 1000.0}
     assert runs.shown_state(row, timeout=120, now=1100.0) == "running"
     assert runs.shown_state(row, timeout=120, now=1121.0) == "crashed"
