@@ -15,11 +15,11 @@ from sqlalchemy import Connection
 
 from nbtrack.server.access import Project
 from nbtrack.server.database import Dialect, one, rows, run, scalar
+from nbtrack.server.disclosure import public_metadata
 from nbtrack.server.problems import conflict, invalid, not_found
 from nbtrack.server.wire import dumps, loads
 
 STATES = ("running", "finished", "failed", "crashed", "killed")
-MEMBER_ONLY_METADATA = ("command", "args", "git", "program", "codePath")
 SORTABLE = {
     "created_at": "created_at",
     "updated_at": "updated_at",
@@ -135,7 +135,7 @@ def shown_state(row: dict[str, Any], timeout: float, now: float | None = None) -
 
 
 def present(row: dict[str, Any], project: Project, base_url: str, timeout: float) -> dict[str, Any]:
-    """The run as the API shows it to this viewer (git and command only for members)."""
+    """The run as the API shows it to this viewer (git state and machine details: members only)."""
     metadata = loads(row["metadata"], "metadata")
     body: dict[str, Any] = {
         "id": row["run_id"],
@@ -163,7 +163,7 @@ def present(row: dict[str, Any], project: Project, base_url: str, timeout: float
     if project.member:
         body["git"] = loads(row["git"], "git") if row["git"] else None
     else:
-        body["metadata"] = {k: v for k, v in metadata.items() if k not in MEMBER_ONLY_METADATA}
+        body["metadata"] = public_metadata(metadata)
     return body
 
 
