@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,18 @@ def link_latest(root: Path, path: Path) -> None:
         os.replace(temp, root / LATEST)
     except OSError:
         temp.unlink(missing_ok=True)  # e.g. a file system without links: the run still works
+
+
+def remove(path: Path) -> None:
+    """Delete a run directory; ``latest-run`` then links the newest run left, or goes."""
+    shutil.rmtree(path)
+    root, latest = path.parent, path.parent / LATEST
+    if latest.is_symlink() and not latest.exists():
+        runs = list_all(root)
+        if runs:
+            link_latest(root, runs[-1])
+        else:
+            latest.unlink(missing_ok=True)
 
 
 def write_json(path: Path, data: Any) -> None:

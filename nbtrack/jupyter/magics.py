@@ -211,9 +211,11 @@ def finish(every: bool) -> None:
 def sync_text() -> str:
     from nbtrack import syncing
     from nbtrack.jupyter.syncjob import summary
+    from nbtrack.progressbars import ProgressBars
 
     try:
-        report = syncing.sync()
+        with ProgressBars() as bars:  # a bar per run: widgets in a notebook
+            report = syncing.sync(progress=bars)
     except ValueError as exc:  # bad settings
         raise UsageError(str(exc)) from None
     return f"nbtrack: {summary(report)}"

@@ -10,6 +10,7 @@ import pytest
 
 import nbtrack
 from tests.jupyter.conftest import (
+    WIDGET_VIEW,
     button_id,
     click,
     client_for,
@@ -111,3 +112,20 @@ def test_track_refused_by_the_server_is_a_usage_error(
     assert output["output_type"] == "stream" and output["text"].startswith("UsageError: ")
     assert "nbtrack login" in output["text"]
     assert runs_on_disk(isolated) == []
+
+
+def test_nbtrack_sync_magic_shows_a_progress_bar_widget(target: LiveServer, isolated: Path) -> None:
+    nb = notebook(
+        "import nbtrack\nrun = nbtrack.init(project='magic-sync', mode='offline')\n"
+        "for i in range(30):\n    run.log({'i': i})\nrun.finish()",
+        "%nbtrack sync",
+    )
+    client = client_for(nb, isolated)
+    client.execute()
+    (local,) = runs_on_disk(isolated)
+    printed = "".join(o.get("text", "") for o in nb.cells[1].outputs)
+    assert printed == f"nbtrack: synced 1 run, {local.records} records sent\n"
+    assert any(WIDGET_VIEW in o.get("data", {}) for o in nb.cells[1].outputs)  # the bar
+    states = widget_states(client).values()
+    (bar,) = [s for s in states if s.get("_model_name") == "FloatProgressModel"]
+    assert bar["value"] == bar["max"] == local.records
