@@ -94,8 +94,9 @@ def job(root: Path) -> SyncJob:
 
 def summary(report: Any) -> str:
     """``synced 3 runs, 1204 records sent; 1 failed: <run>: <reason>``."""
-    runs = "run" if report.synced == 1 else "runs"
-    text = f"synced {report.synced} {runs}, {report.records_sent} records sent"
+    from nbtrack.syncing import count
+
+    text = f"synced {count(report.synced, 'run')}, {count(report.records_sent, 'record')} sent"
     failures = list(report.failures)
     if not failures and not report.results:
         return "nothing to sync: every run is uploaded"

@@ -129,3 +129,13 @@ def test_nbtrack_sync_magic_shows_a_progress_bar_widget(target: LiveServer, isol
     states = widget_states(client).values()
     (bar,) = [s for s in states if s.get("_model_name") == "FloatProgressModel"]
     assert bar["value"] == bar["max"] == local.records
+
+
+def test_the_summary_counts_in_words() -> None:
+    from nbtrack.jupyter.syncjob import summary
+    from nbtrack.syncing import RunSync, SyncReport
+
+    one = RunSync("nbtrack/run-x", "x", sent=1, ok=True, complete=True)
+    assert summary(SyncReport([one])) == "synced 1 run, 1 record sent"
+    two = [RunSync(f"nbtrack/run-{i}", str(i), sent=5, ok=True, complete=True) for i in (1, 2)]
+    assert summary(SyncReport(two)) == "synced 2 runs, 10 records sent"
