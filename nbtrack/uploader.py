@@ -223,9 +223,14 @@ class Uploader:
         chunk = Chunk(self.progress.byte, self.progress.offset)
         position = 0
         more = True
+        plain = data.isascii()  # else each line is checked to be UTF-8 before it is sent
         while more and position < end and chunk.end_offset - self.progress.offset < BATCH_RECORDS:
             line_end = data.index(b"\n", position) + 1
-            more = _add_record(chunk, chunk.end_offset, data[position:line_end])
+            line = data[position:line_end]
+            if plain or _is_utf8(line):
+                more = _add_record(chunk, chunk.end_offset, line)
+            else:
+                chunk.skipped.append(Skipped(chunk.end_offset, chunk.end_byte, "not UTF-8 text"))
             chunk.end_offset += 1
             chunk.end_byte += line_end - position
             position = line_end
@@ -257,11 +262,22 @@ class Uploader:
                 raise
             if len(records) == 1:
                 offset = int(records[0][10 : records[0].index(b",")])  # {"offset":N,...
-                skipped.append(Skipped(offset, None, f"the server refused it: {exc}"))
+                reason = f"the server refused it: {exc}"
+                skipped.append(Skipped(offset, self._byte_of(offset), reason))
                 return
             half = len(records) // 2
             self._send_history(records[:half], skipped)
             self._send_history(records[half:], skipped)
+
+    def _byte_of(self, offset: int) -> int:
+        """Where the record at ``offset`` starts in the log (it is in the chunk being sent)."""
+        with open(self.path / runlog.LOG_NAME, "rb") as stream:
+            stream.seek(self.progress.byte)
+            data = stream.read(CHUNK_BYTES)
+        position = 0
+        for _ in range(offset - self.progress.offset):
+            position = data.index(b"\n", position) + 1
+        return self.progress.byte + position
 
     def _send_file(self, name: str, skipped: list[Skipped]) -> None:
         try:
@@ -277,7 +293,7 @@ class Uploader:
 def _add_record(chunk: Chunk, offset: int, line: bytes) -> bool:
     """Add one log line to the chunk; False when the chunk must end after it."""
     if line.startswith(HISTORY_PREFIX) and line.endswith(b"}]\n"):
-        step = _checked_step(line)
+        step = _step_of(line)
         if step is not None:  # sent as written: the server keeps the summary from history
             chunk.history.append(b'{"offset":%d,"step":%d,"data":%s}' % (offset, step, line[5:-2]))
             return True
@@ -292,17 +308,24 @@ def _add_record(chunk: Chunk, offset: int, line: bytes) -> bool:
         return True
 
 
-def _checked_step(line: bytes) -> int | None:
-    """The step of a history line that is sound JSON as the run writes it, else None."""
+def _step_of(line: bytes) -> int | None:
+    """The step of a history line as the run writes it (``["h",{"_step":12,...``), cheaply.
+
+    The rest of the line is sent as it is: the server parses it, and a row it refuses is found
+    by halving the batch (``Uploader._send_history``) and skipped.
+    """
+    end = line.find(b",", len(HISTORY_PREFIX))
+    digits = line[len(HISTORY_PREFIX) : end]
+    step = int(digits) if end > 0 and digits.isdigit() and len(digits) <= 19 else None
+    return step if step is not None and step <= MAX_STEP else None
+
+
+def _is_utf8(line: bytes) -> bool:
     try:
-        item = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None  # e.g. NaN, written as the bare literal: the slow path takes it
-    if type(item) is list and len(item) == 2 and type(item[1]) is dict:
-        step = item[1].get("_step")
-        if type(step) is int and 0 <= step <= MAX_STEP:
-            return step
-    return None
+        line.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _add_decoded(chunk: Chunk, offset: int, kind: str, payload: Any) -> bool:

@@ -191,6 +191,9 @@ def test_bad_lines_are_skipped_reported_and_the_rest_sent(target: LiveServer) ->
     assert report.ok and report.synced == 1, report
     (result,) = report.results
     assert sorted(s.offset for s in result.left_out if s.offset is not None) == bad
+    lines = (path / runlog.LOG_NAME).read_bytes().splitlines(keepends=True)
+    starts = {n: sum(map(len, lines[:n])) for n in bad}
+    assert {s.offset: s.byte for s in result.left_out} == starts
     run_id = path.name.rsplit("-", 1)[1]
     rows = nbtrack.Api(target.url, target.admin_key).run(f"admin/damaged/{run_id}").scan_history()
     assert [r["i"] for r in rows] == [i for i in range(20) if i not in (5, 7, 9, 11)]
