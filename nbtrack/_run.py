@@ -307,7 +307,7 @@ class Run(RunLinks):
         return merged
 
     def mark_preempting(self) -> None:
-        """Record that the run is about to be preempted; it shows as ``preempting`` until it ends."""
+        """Record that the run is about to be preempted: ``preempting`` until it ends."""
         self._record("preempting", {"at": time.time()})
         self.state = "preempting"
         self._write_run_json()

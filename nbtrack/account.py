@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import Any
 
 from nbtrack import credentials
 from nbtrack.errors import CommError, NotLoggedIn, ServerError, UsageError
@@ -12,7 +13,40 @@ from nbtrack.settings import resolve
 from nbtrack.transport import Transport
 
 
-def login(key: str | None = None, host: str | None = None, verify: bool = True) -> str:
+def login(
+    key: str | None = None,
+    relogin: bool | None = None,
+    host: str | None = None,
+    anonymous: Any = None,
+    verify: bool = False,
+    timeout: float | None = None,
+) -> bool:
+    """wandb's ``login()``: True when a key is configured for ``host`` (default: ``base_url``).
+
+    ``key`` is stored (checked against the server first with ``verify=True``, which raises
+    :class:`~nbtrack.errors.NotLoggedIn` for a key the server refuses). Without ``key``, a stored
+    key or ``NBTRACK_API_KEY`` counts, unless ``relogin``; else it is asked for when a terminal is
+    attached. Offline, disabled, or with a run already started, it does nothing and answers False.
+    ``anonymous`` and ``timeout`` are accepted for wandb's sake.
+    """
+    from nbtrack import console, registry
+
+    settings = resolve()
+    if settings.mode != "online" or registry.current() is not None:
+        why = "a run is already started" if settings.mode == "online" else f"{settings.mode} mode"
+        console.say(f"login() does nothing here ({why}).", settings.silent)
+        return False
+    base_url = credentials.normalize_host(host or settings.base_url)
+    found = None if relogin else credentials.key_and_entity(base_url, settings.api_key)[0]
+    if key is None and found:
+        if verify:
+            _whoami(base_url, found)
+        return True
+    store(key, base_url, verify)
+    return True
+
+
+def store(key: str | None = None, host: str | None = None, verify: bool = True) -> str:
     """Store ``key`` for ``host`` (default: the ``base_url`` setting); returns the key's entity.
 
     Without ``key``, asks for it when a terminal is attached. The key is checked against the
@@ -73,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         print("Logged out." if removed else "No key was stored for that server.")
         return 0
     try:
-        entity = login(args.key, args.host, verify=not args.no_verify)
+        entity = store(args.key, args.host, verify=not args.no_verify)
     except (UsageError, NotLoggedIn, CommError) as exc:
         print(f"nbtrack login: {exc}", file=sys.stderr)
         return 1

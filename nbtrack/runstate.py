@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbtrack import rundir, runlog
+
+if TYPE_CHECKING:
+    from nbtrack.metrics import Metrics
+
+LIVE_STATES = (None, "running", "preempting")
 
 
 @dataclasses.dataclass
@@ -25,13 +30,18 @@ class RunState:
     runtime: float = 0.0
     history_count: int = 0
     records: int = 0
+    metrics: Metrics | None = None
+    preempting: bool = False
 
     @property
     def state(self) -> str:
-        """finished / failed / killed from the exit record; else running or crashed."""
+        """finished / failed / killed from the exit record; else running (or preempting) or
+        crashed."""
         if self.exit is not None:
             return str(self.exit.get("state", "finished"))
-        return "running" if runlog.is_locked(self.path / runlog.LOG_NAME) else "crashed"
+        if not runlog.is_locked(self.path / runlog.LOG_NAME):
+            return "crashed"
+        return "preempting" if self.preempting else "running"
 
 
 def replay(path: Path) -> RunState:
@@ -46,16 +56,34 @@ def replay(path: Path) -> RunState:
 def apply(state: RunState, kind: str, payload: Any) -> None:
     if kind == "h":
         state.summary.update(payload)
+        if state.metrics is not None:
+            state.metrics.before_write(payload)
+            state.metrics.summarize(payload, state.summary)
         state.next_step = int(payload.get("_step", state.next_step)) + 1
         state.runtime = float(payload.get("_runtime", state.runtime))
         state.history_count += 1
     elif kind in MERGED:
         getattr(state, MERGED[kind]).update(payload)
+    elif kind == "unset" and isinstance(payload, list):
+        for key in payload:
+            state.summary.pop(key, None)
+    elif kind == "metric":
+        _define(state, payload)
+    elif kind == "preempting":
+        state.preempting = True
     elif kind == "resume":
-        state.exit = None
+        state.exit, state.preempting = None, False
     elif kind == "exit":
         state.exit = payload
         state.runtime = float(payload.get("runtime", state.runtime))
+
+
+def _define(state: RunState, payload: Any) -> None:
+    from nbtrack.metrics import Metric, Metrics
+
+    if isinstance(payload, dict) and isinstance(payload.get("name"), str):
+        state.metrics = state.metrics or Metrics()
+        state.metrics.define(Metric.from_record(payload), overwrite=True)
 
 
 MERGED = {"run": "info", "config": "config", "summary": "summary", "meta": "metadata"}
@@ -64,11 +92,12 @@ MERGED = {"run": "info", "config": "config", "summary": "summary", "meta": "meta
 def state_of(path: Path) -> str:
     """The run's state without replaying its log: run.json, the writer's lock, the last record."""
     info = rundir.read_json(path / "run.json")
-    if isinstance(info, dict) and info.get("state") not in (None, "running"):
+    if isinstance(info, dict) and info.get("state") not in LIVE_STATES:
         return str(info["state"])
     log = path / runlog.LOG_NAME
     if runlog.is_locked(log):
-        return "running"
+        preempting = isinstance(info, dict) and info.get("state") == "preempting"
+        return "preempting" if preempting else "running"
     last = runlog.last_record(log)
     if last is not None and last[0] == "exit" and isinstance(last[1], dict):
         return str(last[1].get("state", "finished"))
@@ -78,7 +107,7 @@ def state_of(path: Path) -> str:
 def quick(path: Path) -> RunState:
     """The state from the human-readable files of a finished run, else a full replay."""
     info = rundir.read_json(path / "run.json")
-    if isinstance(info, dict) and info.get("state") not in (None, "running"):
+    if isinstance(info, dict) and info.get("state") not in LIVE_STATES:
         return RunState(
             path=path,
             info=info,

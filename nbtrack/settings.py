@@ -4,6 +4,8 @@ Precedence, highest first: ``init()`` arguments (and ``settings=``), ``NBTRACK_*
 variables, the settings file ``./nbtrack/settings``, the settings file in the user's config
 directory, defaults. Settings files are INI files with a ``[default]`` section whose keys are
 the field names below (``project = mnist``, ``mode = offline``, ``base_url = http://...``).
+wandb's names are accepted too (see :mod:`nbtrack.wandbsettings`), in ``Settings(...)`` and in the
+environment (``WANDB_PROJECT`` where ``NBTRACK_PROJECT`` is unset).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from nbtrack.wandbsettings import getenv, translate
+
 DEFAULT_BASE_URL = "http://127.0.0.1:8642"
 DEFAULT_PROJECT = "uncategorized"
 MODES = ("online", "offline", "disabled")
@@ -25,9 +29,12 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(init=False)
 class Settings:
-    """Everything that decides where a run goes and how it behaves."""
+    """Everything that decides where a run goes and how it behaves.
+
+    ``Settings(project="p", mode="offline")``; wandb's field names are accepted as well.
+    """
 
     mode: str = "online"
     project: str = DEFAULT_PROJECT
@@ -48,6 +55,12 @@ class Settings:
     save_code: bool = True
     init_timeout: float = 5.0
     finish_timeout: float = 10.0
+    allow_val_change: bool | None = None
+
+    def __init__(self, **fields: Any) -> None:
+        given = translate(fields, {f.name for f in dataclasses.fields(self)})
+        for field in dataclasses.fields(self):
+            setattr(self, field.name, given.get(field.name, field.default))
 
     @property
     def root(self) -> Path:
@@ -94,11 +107,24 @@ def resolve(overrides: Mapping[str, Any] | None = None) -> Settings:
     for path in (config_dir() / "settings", Path("nbtrack") / "settings"):
         values.update(_read_file(path))
     for env_name, field in ENV_NAMES.items():
-        raw = os.environ.get(env_name)
+        raw = getenv(env_name)
         if raw is not None and (raw != "" or field in ("tags", "notes")):
             values[field] = raw
+    values.update(_switches())
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return _build(values)
+
+
+def _switches() -> dict[str, Any]:
+    """``NBTRACK_DISABLED`` (mode disabled) and ``NBTRACK_DISABLE_CODE`` (no code saved)."""
+    found: dict[str, Any] = {}
+    disabled = getenv("NBTRACK_DISABLED")
+    if disabled and parse_bool("NBTRACK_DISABLED", disabled):
+        found["mode"] = "disabled"
+    no_code = getenv("NBTRACK_DISABLE_CODE")
+    if no_code and getenv("NBTRACK_SAVE_CODE") is None:
+        found["save_code"] = not parse_bool("NBTRACK_DISABLE_CODE", no_code)
+    return found
 
 
 def _read_file(path: Path) -> dict[str, str]:
@@ -120,6 +146,7 @@ def _read_file(path: Path) -> dict[str, str]:
 
 
 def _build(values: dict[str, Any]) -> Settings:
+    values = translate(values, FIELDS)
     converted = {key: _convert(key, value) for key, value in values.items() if key in FIELDS}
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
@@ -141,7 +168,7 @@ def _convert(key: str, value: Any) -> Any:
     kind = FIELDS[key].type
     if key == "tags":
         return parse_tags(value)
-    if kind == "bool":
+    if kind in ("bool", "bool | None"):
         return parse_bool(key, value) if isinstance(value, str) else _typed(key, value, bool)
     if kind == "float":
         return _seconds(key, value)
@@ -194,6 +221,8 @@ def normalize_mode(mode: str) -> str:
     word = str(mode).strip().lower()
     if word == "dryrun":
         return "offline"
+    if word == "run":  # wandb's old name for online
+        return "online"
     if word not in MODES:
         raise ValueError(
             f"mode={mode!r} is not a mode nbtrack knows; use one of "

@@ -278,13 +278,12 @@ def test_revoked_key_mid_run_keeps_local_data(
 
 
 def test_login_verifies_and_stores_the_key(online: LiveServer) -> None:
-    entity = nbtrack.login(online.admin_key, host=online.url)
-    assert entity == "admin"
+    assert nbtrack.login(online.admin_key, host=online.url, verify=True) is True
     path = credentials.credentials_path()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert credentials.load(online.url) == {"api_key": online.admin_key, "entity": "admin"}
     with pytest.raises(errors.NotLoggedIn, match="does not accept this API key"):
-        nbtrack.login("nbt_bad", host=online.url)
+        nbtrack.login("nbt_bad", host=online.url, verify=True)
     assert nbtrack.logout(online.url) is True
     assert credentials.load(online.url) is None
 

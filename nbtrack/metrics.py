@@ -1,0 +1,353 @@
+"""``define_metric``: a metric's x-axis (step metric), its summary aggregation, and visibility.
+
+Semantics follow wandb: a name may end with ``*`` (a glob on the key's prefix, ``"val/*"``);
+``summary`` is a comma-separated choice of ``min max mean last first best none`` (``best`` with
+``goal="minimize"|"maximize"``); with a summary aggregation, ``run.summary[key]`` reads e.g.
+``{"min": 0.3}``, and ``none`` keeps the key out of the summary. ``step_sync`` (on by default with a
+``step_metric``) copies the step metric's latest value into rows that lack it. A new definition of
+the same name is merged into the previous one unless ``overwrite=True``.
+
+Each definition, merged, is one ``metric`` record in the run log (see :mod:`nbtrack.runlog`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from typing import Any
+
+from nbtrack.errors import UsageError
+
+SUMMARY_OPS = frozenset({"min", "max", "mean", "last", "first", "best", "none", "copy"})
+GOALS = {"min": "minimize", "max": "maximize"}
+_MISSING = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    """One ``define_metric`` definition (what ``define_metric`` returns)."""
+
+    name: str
+    step_metric: str | None = None
+    step_sync: bool = False
+    hidden: bool = False
+    summary: tuple[str, ...] | None = None
+    goal: str | None = None
+
+    def merged_into(self, previous: Metric | None) -> Metric:
+        """wandb's merge: flags are or-ed, summaries added, given fields replace earlier ones."""
+        if previous is None:
+            return self
+        summary = self.summary
+        if previous.summary and summary is not None:
+            kept = () if "none" in summary else tuple(s for s in previous.summary if s != "none")
+            summary = tuple(dict.fromkeys(kept + summary))
+        return Metric(
+            self.name,
+            self.step_metric or previous.step_metric,
+            self.step_sync or previous.step_sync,
+            self.hidden or previous.hidden,
+            summary if summary is not None else previous.summary,
+            self.goal or previous.goal,
+        )
+
+    def record(self) -> dict[str, Any]:
+        fields = dataclasses.asdict(self)
+        fields["summary"] = list(self.summary) if self.summary is not None else None
+        return fields
+
+    @classmethod
+    def from_record(cls, payload: dict[str, Any]) -> Metric:
+        summary = payload.get("summary")
+        return cls(
+            name=str(payload["name"]),
+            step_metric=payload.get("step_metric"),
+            step_sync=bool(payload.get("step_sync")),
+            hidden=bool(payload.get("hidden")),
+            summary=tuple(summary) if summary is not None else None,
+            goal=payload.get("goal"),
+        )
+
+    def matches(self, key: str) -> bool:
+        if self.name.endswith("*"):
+            return key.startswith(self.name[:-1]) and not key.startswith("_")
+        return key == self.name
+
+
+def define(
+    name: Any,
+    step_metric: Any = None,
+    step_sync: Any = None,
+    hidden: Any = None,
+    summary: Any = None,
+    goal: Any = None,
+    overwrite: Any = None,
+) -> Metric:
+    """A checked :class:`Metric` from ``define_metric``'s arguments (wandb's rules)."""
+    if isinstance(step_metric, Metric):
+        step_metric = step_metric.name
+    _check_types(name, step_metric, step_sync, hidden, summary, goal, overwrite)
+    if not name:
+        raise UsageError("define_metric() needs a metric name, e.g. define_metric('val/loss').")
+    if "*" in name[:-1]:
+        raise UsageError(
+            f"define_metric({name!r}): '*' may only end the name (a prefix glob, e.g. 'val/*')."
+        )
+    ops = _summary_ops(summary)
+    cleaned_goal = _goal(goal)
+    if ops and "best" in ops and cleaned_goal is None:
+        raise UsageError(
+            f"define_metric({name!r}, summary='best') needs goal='minimize' or 'maximize' "
+            "(or use summary='min' / 'max')."
+        )
+    sync = step_sync if step_sync is not None else step_metric is not None
+    return Metric(name, step_metric, sync, bool(hidden), ops, cleaned_goal)
+
+
+def _check_types(name: Any, step_metric: Any, *flags_and_text: Any) -> None:
+    step_sync, hidden, summary, goal, overwrite = flags_and_text
+    expected = (
+        ("name", name, str),
+        ("step_metric", step_metric, str),
+        ("step_sync", step_sync, bool),
+        ("hidden", hidden, bool),
+        ("summary", summary, str),
+        ("goal", goal, str),
+        ("overwrite", overwrite, bool),
+    )
+    for argument, value, kind in expected:
+        if value is not None and not isinstance(value, kind):
+            raise UsageError(
+                f"define_metric(): {argument} must be a {kind.__name__}, not "
+                f"{type(value).__name__} ({value!r})."
+            )
+
+
+def _summary_ops(summary: str | None) -> tuple[str, ...] | None:
+    if not summary:
+        return None
+    ops = tuple(dict.fromkeys(s.strip().lower() for s in summary.split(",")))
+    unknown = [s for s in ops if s not in SUMMARY_OPS]
+    if unknown:
+        raise UsageError(
+            f"define_metric(): summary {unknown[0]!r} is not an aggregation; use any of "
+            "min, max, mean, last, first, best, none (comma-separated)."
+        )
+    return ops
+
+
+def _goal(goal: str | None) -> str | None:
+    if goal is None:
+        return None
+    cleaned = GOALS.get(goal[:3].lower())
+    if cleaned is None:
+        raise UsageError(f"define_metric(): goal={goal!r} must be 'minimize' or 'maximize'.")
+    return cleaned
+
+
+class Stats:
+    """One key's summary under a definition with ``summary=``, kept current in ``out``
+    (``{"min": 0.3}``, ``{"max": 0.9, "mean": 0.5}``...) as values arrive."""
+
+    __slots__ = (
+        "best",
+        "count",
+        "drop",
+        "first",
+        "last",
+        "maximum",
+        "minimum",
+        "ops",
+        "out",
+        "total",
+    )
+
+    def __init__(self, metric: Metric) -> None:
+        ops = frozenset(metric.summary or ())
+        self.drop = "none" in ops
+        self.best = None if "best" not in ops else metric.goal == "minimize"  # True: lowest
+        self.ops = ops
+        self.out: dict[str, Any] = {}
+        self.first: Any = _MISSING
+        self.last: Any = None
+        self.count = 0
+        self.total = 0.0
+        self.minimum: Any = None
+        self.maximum: Any = None
+
+    @property
+    def seen(self) -> bool:
+        return self.first is not _MISSING
+
+    def add(self, value: Any) -> None:
+        out, ops = self.out, self.ops
+        if self.first is _MISSING:
+            self.first = value
+            if "first" in ops:
+                out["first"] = value
+        self.last = value
+        if "last" in ops:
+            out["last"] = value
+        kind = type(value)
+        if kind is float:
+            number = value if value == value else None  # NaN is left out
+        elif kind is int:
+            number = value
+        else:
+            number = _number(value)
+        if number is not None:
+            self._add_number(number, out, ops)
+
+    def rebuild(self) -> None:
+        """``out`` from the values seen so far (after the definition changed)."""
+        ops, out = self.ops, {}
+        if self.seen:
+            out.update({k: v for k, v in (("first", self.first), ("last", self.last)) if k in ops})
+        if self.count:
+            found = {"min": self.minimum, "max": self.maximum, "mean": self.total / self.count}
+            out.update({k: v for k, v in found.items() if k in ops})
+            if self.best is not None:
+                out["best"] = self.minimum if self.best else self.maximum
+        self.out = out
+
+    def _add_number(self, number: Any, out: dict[str, Any], ops: frozenset[str]) -> None:
+        first = self.count == 0
+        if first or number < self.minimum:
+            self.minimum = number
+            if "min" in ops:
+                out["min"] = number
+            if self.best:
+                out["best"] = number
+        if first or number > self.maximum:
+            self.maximum = number
+            if "max" in ops:
+                out["max"] = number
+            if self.best is False:
+                out["best"] = number
+        self.count += 1
+        self.total += number
+        if "mean" in ops:
+            out["mean"] = self.total / self.count
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+class Metrics:
+    """A run's metric definitions and the summary state they need (one per run, under its lock)."""
+
+    def __init__(self) -> None:
+        self.exact: dict[str, Metric] = {}
+        self.globs: dict[str, Metric] = {}
+        self.step_values: dict[str, Any] = {}
+        self._seen: set[str] = set()
+        self._ruled: dict[str, Stats] = {}  # keys whose definition has summary=
+        self._syncing: list[tuple[str, str]] = []
+
+    def define(self, metric: Metric, overwrite: bool | None = None) -> Metric:
+        """Add a definition; answer the merged one, as the run log records it."""
+        table = self.globs if metric.name.endswith("*") else self.exact
+        merged = metric if overwrite else metric.merged_into(table.get(metric.name))
+        table[merged.name] = merged
+        if merged.step_metric:
+            self.step_values.setdefault(merged.step_metric, 0)
+        self._relearn()
+        return merged
+
+    def rule(self, key: str) -> Metric | None:
+        """The definition that applies to ``key``: its own, else the first matching glob."""
+        found = self.exact.get(key)
+        if found is not None:
+            return found
+        return next((m for m in self.globs.values() if m.matches(key)), None)
+
+    def _relearn(self) -> None:
+        seen, self._seen = self._seen, set()
+        old, self._ruled, self._syncing = self._ruled, {}, []
+        self._learn(seen, old)
+
+    def _learn(self, keys: Any, old: dict[str, Stats] | None = None) -> None:
+        for key in keys:
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            metric = self.rule(key)
+            if metric is None:
+                continue
+            if metric.summary:
+                self._ruled[key] = _carry(Stats(metric), (old or {}).get(key))
+            if metric.step_sync and metric.step_metric:
+                self._syncing.append((key, metric.step_metric))
+
+    def before_write(self, row: dict[str, Any]) -> None:
+        """Remember step metrics' values; fill them into rows that lack them (step_sync)."""
+        if not self._seen.issuperset(row):
+            self._learn(row)
+        steps = self.step_values
+        for name in steps:
+            value = row.get(name, _MISSING)
+            if value is not _MISSING:
+                steps[name] = value
+        for key, step_metric in self._syncing:
+            if key in row and step_metric not in row:
+                row[step_metric] = steps[step_metric]
+
+    def summarize(self, row: dict[str, Any], summary: dict[str, Any]) -> None:
+        """Replace the last values just written into ``summary`` by their aggregations (after
+        :meth:`before_write` saw the row)."""
+        for key, stats in self._ruled.items():
+            value = row.get(key, _MISSING)
+            if value is _MISSING:
+                continue
+            stats.add(value)
+            if stats.drop:
+                del summary[key]
+            else:
+                summary[key] = stats.out
+
+    def final(self, summary: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """The aggregated summary values, and the keys ``none`` keeps out of the summary."""
+        chosen: dict[str, Any] = {}
+        dropped: list[str] = []
+        for key, stats in self._ruled.items():
+            if stats.drop and stats.seen:
+                dropped.append(key)
+            elif key in summary and stats.seen:
+                chosen[key] = summary[key]
+        return chosen, dropped
+
+
+def _carry(fresh: Stats, old: Stats | None) -> Stats:
+    """A redefined metric keeps the values seen so far."""
+    if old is not None:
+        fresh.first, fresh.last, fresh.count, fresh.total = (
+            old.first,
+            old.last,
+            old.count,
+            old.total,
+        )
+        fresh.minimum, fresh.maximum = old.minimum, old.maximum
+        fresh.rebuild()
+    return fresh
+
+
+def chart_axes(definitions: Any, keys: list[str]) -> tuple[dict[str, str], list[str]]:
+    """From stored definitions: each key's x-axis (its step metric) and the hidden keys."""
+    metrics = Metrics()
+    for payload in definitions.values() if isinstance(definitions, dict) else ():
+        if isinstance(payload, dict) and isinstance(payload.get("name"), str):
+            metrics.define(Metric.from_record(payload), overwrite=True)
+    axes: dict[str, str] = {}
+    hidden: list[str] = []
+    for key in keys:
+        rule = metrics.rule(key)
+        if rule is not None and rule.step_metric and rule.step_metric != key:
+            axes[key] = rule.step_metric
+        if rule is not None and rule.hidden:
+            hidden.append(key)
+    return axes, hidden
