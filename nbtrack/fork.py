@@ -8,8 +8,9 @@ run's metadata says ``fork_from: {"run_id", "step"}``.
 
 Resume from (wandb's "rewind"): the *same* run goes back to step N and continues at N+1. The run
 log is cut before the first row above N, after a copy of the whole log is kept next to it as
-``run.nbtrack.rewound-<time>``; the run's final config and fields are appended again (config is
-preserved, as in wandb), and the summary is what the kept rows and explicit summary values say.
+``run.nbtrack.rewound-<time>-<random>``; the run's final config and fields are appended again
+(config is preserved, as in wandb), and the summary is what the kept rows and explicit summary
+values say.
 If the server already holds records past the cut, the uploader first asks it to drop them
 (``POST .../rewind``), then sends the log on from the cut.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import secrets
 import shutil
 import time
 from collections.abc import Iterator
@@ -261,7 +263,8 @@ def rewind(settings: Settings, branch: Branch) -> Path:
         )
     seed, byte, offset = local_seed(source, branch.step)
     if offset >= 0:
-        shutil.copyfile(log, log.with_name(f"{runlog.LOG_NAME}.rewound-{int(time.time())}"))
+        stamp = f"{time.strftime('%Y%m%d_%H%M%S')}-{secrets.token_hex(3)}"
+        shutil.copyfile(log, log.with_name(f"{runlog.LOG_NAME}.rewound-{stamp}"))
         os.truncate(log, byte)
         _after_cut(source, offset)
     _append(log, seed, branch)
