@@ -39,10 +39,11 @@ def save(run: Run, glob_str: Any, base_path: Any = None, policy: str = "live") -
         raise RunFinished(run.id, "save files")
     pattern, base = _pattern(glob_str, base_path, policy)
     saver = saver_of(run)
+    runs = run.settings.root.resolve()
     saved = []
     for source in sorted(globbing.glob(str(pattern), recursive=True)):
-        if not os.path.isfile(source):
-            continue
+        if not os.path.isfile(source) or Path(source).resolve().is_relative_to(runs):
+            continue  # the run folders' own files (e.g. "**/*.pt" from the project root) stay out
         name = _relative_name(Path(os.path.abspath(source)), base)
         saved.append(saver.add(Path(source), name, policy))
     if not saved and globbing.has_magic(str(pattern)):

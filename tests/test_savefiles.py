@@ -38,6 +38,15 @@ def test_save_now_copies_matches_with_their_folders(tmp_path: Path) -> None:
     assert sorted(file_records(run)) == ["ckpt/a.pt", "ckpt/b.pt"]
 
 
+def test_a_recursive_glob_leaves_the_run_folders_out(tmp_path: Path) -> None:
+    (tmp_path / "a.pt").write_bytes(b"A")
+    run = nbtrack.init(project="files")
+    assert run.save("**/*.pt", policy="now") == [str(Path(run.dir) / "files/a.pt")]
+    assert run.save("**/*.pt", policy="now") == [str(Path(run.dir) / "files/a.pt")]
+    run.finish()
+    assert file_records(run) == ["a.pt", "a.pt"]
+
+
 def test_base_path_and_absolute_paths(tmp_path: Path) -> None:
     (tmp_path / "out/deep").mkdir(parents=True)
     (tmp_path / "out/deep/model.h5").write_bytes(b"h5")
