@@ -240,6 +240,8 @@ class Fork:
         for line in lines:
             with run._lock:
                 run._writer.append(line)
+        if not isinstance(self.source, Path):
+            self.source.transport.close()
         if self.seed.explicit:
             run._record("summary", self.seed.explicit)
         run.record_metadata(fork_from={"run_id": self.branch.run_id, "step": self.branch.step})
@@ -311,6 +313,7 @@ def _fetch(settings: Settings, source: RemoteSource, branch: Branch) -> Path:
         for row in source.rows(branch.step):
             stream.write(runlog.encode("h", row))
     _append(log, seed, branch)
+    source.transport.close()
     entity = source.where.split("/")[0]
     Progress(
         base_url=source.transport.base_url, entity=entity, project=settings.project, rewind=0
