@@ -99,7 +99,7 @@ class BackgroundUpload:
     def _send_rest(self, deadline: float) -> None:
         """Drain until done, refused, past the deadline, or down with nothing ever sent."""
         transport, longest = self.uploader.transport, self.uploader.transport.timeout
-        self.backoff.next_attempt = min(self.backoff.next_attempt, time.monotonic())
+        self.backoff.hurry()
         while not self.fatal:
             wait = self.backoff.pause()
             if time.monotonic() + wait >= deadline:

@@ -21,6 +21,7 @@ class Backoff:
     def __init__(self, base: float = 0.5, cap: float = 30.0) -> None:
         self.base, self.cap, self.failures = base, cap, 0
         self.next_attempt = 0.0
+        self.asked_until = 0.0  # the time the server's last Retry-After points to
 
     def ready(self) -> bool:
         return time.monotonic() >= self.next_attempt
@@ -34,13 +35,19 @@ class Backoff:
         self.failures += 1
         exponent = min(self.failures - 1, MAX_EXPONENT)
         delay = min(self.cap, self.base * 2.0**exponent) * random.uniform(0.5, 1.0)
+        now = time.monotonic()
         if retry_after is not None:
             delay = max(delay, min(retry_after, LONGEST_RETRY_AFTER))
-        self.next_attempt = time.monotonic() + delay
+            self.asked_until = now + min(retry_after, LONGEST_RETRY_AFTER)
+        self.next_attempt = now + delay
         return delay
 
+    def hurry(self) -> None:
+        """Make the next attempt due now, unless the server asked to wait longer."""
+        self.next_attempt = min(self.next_attempt, max(time.monotonic(), self.asked_until))
+
     def succeeded(self) -> None:
-        self.failures, self.next_attempt = 0, 0.0
+        self.failures, self.next_attempt, self.asked_until = 0, 0.0, 0.0
 
 
 def retry_after(header: str | None) -> float | None:

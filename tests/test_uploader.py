@@ -21,7 +21,7 @@ import pytest
 import nbtrack
 from nbtrack import runlog
 from nbtrack.backoff import Backoff, retry_after
-from tests.liveserver import LiveServer, free_port
+from tests.liveserver import LiveServer, free_port, wait_for
 
 
 def test_backoff_is_capped_with_jitter_and_never_overflows() -> None:
@@ -33,6 +33,11 @@ def test_backoff_is_capped_with_jitter_and_never_overflows() -> None:
     assert backoff.failed(retry_after=10**9) <= 600.0  # an absurd Retry-After is bounded
     backoff.succeeded()
     assert backoff.ready() and backoff.failed() <= 0.5
+    backoff.hurry()
+    assert backoff.ready()  # e.g. at finish(): try at once...
+    backoff.failed(retry_after=5.0)
+    backoff.hurry()
+    assert 4.0 < backoff.pause() <= 5.0  # ...unless the server asked to wait
 
 
 def test_retry_after_reads_seconds_and_http_dates() -> None:
@@ -104,6 +109,7 @@ def test_finish_waits_as_retry_after_asks_and_says_what_is_left(
     run = nbtrack.init(project="busy", mode="online", settings=settings)
     for i in range(100):
         run.log({"i": i})
+    wait_for(lambda: handler.history_posts, 10, "the background upload's first try")
     run.finish()
     elapsed = time.monotonic() - started
     posts = handler.history_posts
