@@ -225,30 +225,48 @@ def test_sync_command_reports_skipped_lines(target: LiveServer) -> None:
     assert "skipped 1" in out and f"record {bad} at byte" in out, out
 
 
-def test_files_outside_the_run_are_never_uploaded(target: LiveServer, tmp_path: Path) -> None:
+def _stored_files(target: LiveServer, run_id: str) -> str:
+    return json.dumps(target.api("GET", f"/runs/admin/files/{run_id}/files"))
+
+
+def test_symlinks_out_of_the_files_folder_are_not_followed(
+    target: LiveServer, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"TOP-SECRET")
+    (tmp_path / "inner.txt").write_bytes(b"TOP-SECRET too")
+    run = nbtrack.init(project="files", settings={"disable_git": True, "save_code": False})
+    for name in ("plain.txt", "linked.txt", "sub/inner.txt"):
+        run.save_file(name, "the run's own")
+    run.finish()
+    files = Path(run.dir) / "files"
+    (files / "linked.txt").unlink()
+    (files / "linked.txt").symlink_to(secret)  # a file that is a link out of the run
+    (files / "sub" / "inner.txt").unlink()
+    (files / "sub").rmdir()
+    (files / "sub").symlink_to(tmp_path)  # a folder that is a link out of the run
+    report = nbtrack.sync([run.dir], base_url=target.url, api_key=target.admin_key)
+    stored = _stored_files(target, run.id)
+    assert "plain.txt" in stored and "linked.txt" not in stored and "inner.txt" not in stored
+    assert report.ok, report
+    refused = " ".join(str(s) for s in report.results[0].left_out)
+    assert "'linked.txt'" in refused and "'sub/inner.txt'" in refused, refused
+
+
+def test_file_records_naming_paths_outside_the_run_are_refused(
+    target: LiveServer, tmp_path: Path
+) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_bytes(b"TOP-SECRET")
     run = nbtrack.init(project="files", settings={"disable_git": True, "save_code": False})
     run.save_file("plain.txt", "kept")
-    run.save_file("linked.txt", "replaced by a link")
-    run.save_file("sub/inner.txt", "in a folder replaced by a link")
-    run._record("file", {"name": "../../../secret.txt", "size": 10})
-    run._record("file", {"name": str(secret), "size": 10})
+    names = ["../../../secret.txt", str(secret), "../run.json"]
+    for name in names:
+        run._record("file", {"name": name, "size": 10})
     run.finish()
-    files = Path(run.dir) / "files"
-    (files / "linked.txt").unlink()
-    (files / "linked.txt").symlink_to(secret)
-    (files / "sub" / "inner.txt").unlink()
-    (files / "sub").rmdir()
-    (files / "sub").symlink_to(tmp_path)
-    (tmp_path / "inner.txt").write_bytes(b"TOP-SECRET too")
     report = nbtrack.sync([run.dir], base_url=target.url, api_key=target.admin_key)
     assert report.ok, report
-    (result,) = report.results
-    refused = " ".join(str(s) for s in result.left_out)
-    for name in ("linked.txt", "sub/inner.txt", "../../../secret.txt", str(secret)):
-        assert repr(name) in refused, refused
-    listing = target.api("GET", f"/runs/admin/files/{run.id}/files")
-    stored = json.dumps(listing)
-    assert "plain.txt" in stored and "linked.txt" not in stored and "inner.txt" not in stored
-    assert "secret" not in stored
+    refused = " ".join(str(s) for s in report.results[0].left_out)
+    assert all(repr(name) in refused for name in names), refused
+    stored = _stored_files(target, run.id)
+    assert "plain.txt" in stored and "secret" not in stored and "run.json" not in stored
