@@ -73,6 +73,7 @@ class Chunk:
     end_offset: int
     fields: dict[str, Any] = dataclasses.field(default_factory=dict)
     summary: dict[str, Any] = dataclasses.field(default_factory=dict)
+    unset: list[str] = dataclasses.field(default_factory=list)
     history: list[bytes] = dataclasses.field(default_factory=list)
     files: list[str] = dataclasses.field(default_factory=list)
     alerts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
@@ -244,6 +245,8 @@ class Uploader:
             self._send_history(chunk.history, chunk.skipped)
         if chunk.summary:
             self._put({"summary": chunk.summary})
+        if chunk.unset:
+            self._put({"summary_unset": chunk.unset})
         for name in dict.fromkeys(chunk.files):
             self._send_file(name, chunk.skipped)
         if chunk.alerts:
@@ -339,6 +342,11 @@ def _add_decoded(chunk: Chunk, offset: int, kind: str, payload: Any) -> bool:
     elif kind == "summary":
         chunk.summary.update(payload)
         return False  # later history rows must reach the server after this summary
+    elif kind == "unset":
+        chunk.unset.extend(str(key) for key in payload)
+        return False  # as for a summary: a later row may set the key again
+    elif kind == "metric":
+        chunk.fields.setdefault("metrics", {})[str(payload["name"])] = payload
     elif kind == "run":
         chunk.fields.update({k: payload[k] for k in RUN_FIELDS if k in payload})
         chunk.fields.setdefault("state", "running")

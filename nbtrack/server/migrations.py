@@ -103,6 +103,9 @@ SESSION_KEYS = (
 )
 
 
+RUN_METRICS = ("ALTER TABLE runs ADD COLUMN metrics TEXT NOT NULL DEFAULT '{{}}'",)
+
+
 def _names_regardless_of_case(conn: Connection) -> None:
     """A unique index on the lower-cased user/team name. Names that already differ only in case
     are kept (the oldest of each stays in the index, so no new twin of theirs can be made)."""
@@ -151,6 +154,7 @@ STEPS: tuple[Step, ...] = (
     Step(5, "JSON reading for run filters", (), _json_function),
     Step(6, "web sessions end with their API key", SESSION_KEYS),
     Step(7, "user and team names unique regardless of case", (), _names_regardless_of_case),
+    Step(8, "runs' metric definitions (define_metric)", RUN_METRICS),
 )
 LATEST = STEPS[-1].version
 

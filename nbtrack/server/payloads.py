@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+
+from nbtrack.server import values
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -21,11 +23,20 @@ def clean_text(value: str) -> str:
     return value
 
 
+def storable(value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+    """A JSON object the server can store and show (see ``values``)."""
+    found = values.problem(value, info.field_name or "value")
+    if found is not None:
+        raise ValueError(found)
+    return value
+
+
 Text = Annotated[str, AfterValidator(clean_text), Field(max_length=100_000)]
 ShortText = Annotated[str, AfterValidator(clean_text), Field(max_length=1024)]
 Tag = Annotated[str, AfterValidator(clean_text), Field(min_length=1, max_length=256)]
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
-Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(ge=0, le=values.MAX_TIMESTAMP, allow_inf_nan=False)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(storable)]
 State = Literal["running", "finished", "failed", "crashed", "killed"]
 
 
@@ -34,22 +45,38 @@ class Body(BaseModel):
 
 
 class RunPatch(Body):
-    """Create-or-update a run; every field optional, config and summary merged key by key."""
+    """Create-or-update a run; every field optional, config, summary and metrics merged key by
+    key; ``summary_unset`` removes summary keys (after the merge)."""
 
     name: ShortText | None = None
     display_name: ShortText | None = None
-    config: dict[str, Any] | None = None
-    summary: dict[str, Any] | None = None
+    config: JsonObject | None = None
+    summary: JsonObject | None = None
+    summary_unset: Annotated[list[Text], Field(max_length=100_000)] | None = None
+    metrics: JsonObject | None = None
     tags: Annotated[list[Tag], Field(max_length=1000)] | None = None
     notes: Text | None = None
     group: ShortText | None = None
     job_type: ShortText | None = None
-    git: dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
+    git: JsonObject | None = None
+    metadata: JsonObject | None = None
     state: State | None = None
     exit_code: Int64 | None = None
     created_at: Seconds | None = None
     runtime: Seconds | None = None
+
+
+class RunEdit(Body):
+    """Edit a run after the fact (``run.update()``): config and summary replace the stored ones."""
+
+    name: ShortText | None = None
+    display_name: ShortText | None = None
+    config: JsonObject | None = None
+    summary: JsonObject | None = None
+    tags: Annotated[list[Tag], Field(max_length=1000)] | None = None
+    notes: Text | None = None
+    group: ShortText | None = None
+    job_type: ShortText | None = None
 
 
 class HistoryRecord(Body):

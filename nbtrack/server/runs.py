@@ -7,30 +7,25 @@ A ``running`` run whose last heartbeat (or write) is older than the timeout read
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DataError
 
+from nbtrack import runorder
+from nbtrack.filters import Node
+from nbtrack.runorder import Order
+from nbtrack.server import runfilters
 from nbtrack.server.access import Project
-from nbtrack.server.database import Dialect, one, rows, run, scalar
+from nbtrack.server.database import POSTGRESQL, SQLITE, Dialect, one, rows, run, scalar
 from nbtrack.server.disclosure import public_metadata
 from nbtrack.server.problems import conflict, invalid, not_found
-from nbtrack.server.wire import dumps, loads
+from nbtrack.server.values import stored_list, stored_object
+from nbtrack.server.wire import dumps
 
 STATES = ("running", "finished", "failed", "crashed", "killed")
-SORTABLE = {
-    "created_at": "created_at",
-    "updated_at": "updated_at",
-    "heartbeat_at": "heartbeat_at",
-    "name": "name",
-    "id": "run_id",
-    "state": "state",
-    "runtime": "runtime",
-    "history_count": "history_count",
-}
-MERGED_FIELDS = ("config", "summary")
+MERGED_FIELDS = ("config", "summary", "metrics")
 PLAIN_FIELDS = ("name", "notes", "group", "job_type", "state", "exit_code", "runtime", "created_at")
 COLUMNS = {"group": "group_name"}
 
@@ -43,6 +38,7 @@ class Listing:
     sort: str = "-created_at"
     limit: int = 50
     offset: int = 0
+    filters: Node | None = None
 
 
 def lock(conn: Connection, dialect: Dialect, run_pk: int) -> None:
@@ -99,7 +95,12 @@ def _apply(conn: Connection, current: dict[str, Any], patch: dict[str, Any], now
     values: dict[str, Any] = {"updated_at": now, "heartbeat_at": now}
     for field in MERGED_FIELDS:
         if patch.get(field) is not None:
-            values[field] = dumps(loads(current[field], field) | patch[field])
+            values[field] = dumps(stored_object(current[field]) | patch[field])
+    if patch.get("summary_unset"):
+        summary = stored_object(values.get("summary") or current["summary"])
+        values["summary"] = dumps(
+            {k: v for k, v in summary.items() if k not in patch["summary_unset"]}
+        )
     if patch.get("metadata") is not None:
         values["metadata"] = dumps(patch["metadata"])
     if patch.get("git") is not None:
@@ -111,12 +112,12 @@ def _apply(conn: Connection, current: dict[str, Any], patch: dict[str, Any], now
             values[COLUMNS.get(field, field)] = patch[field]
     if patch.get("tags") is not None:
         values["tags"] = dumps(patch["tags"])
-        _set_tags(conn, current["pk"], patch["tags"])
+        set_tags(conn, current["pk"], patch["tags"])
     assignments = ", ".join(f"{column} = :{column}" for column in values)
     run(conn, f"UPDATE runs SET {assignments} WHERE pk = :pk", values | {"pk": current["pk"]})
 
 
-def _set_tags(conn: Connection, run_pk: int, tags: list[str]) -> None:
+def set_tags(conn: Connection, run_pk: int, tags: list[str]) -> None:
     run(conn, "DELETE FROM run_tags WHERE run_pk = :r", {"r": run_pk})
     unique = sorted(set(tags))
     if unique:
@@ -136,7 +137,7 @@ def shown_state(row: dict[str, Any], timeout: float, now: float | None = None) -
 
 def present(row: dict[str, Any], project: Project, base_url: str, timeout: float) -> dict[str, Any]:
     """The run as the API shows it to this viewer (git state and machine details: members only)."""
-    metadata = loads(row["metadata"], "metadata")
+    metadata = stored_object(row["metadata"])
     body: dict[str, Any] = {
         "id": row["run_id"],
         "entity": project.entity,
@@ -145,9 +146,10 @@ def present(row: dict[str, Any], project: Project, base_url: str, timeout: float
         "display_name": row["name"],
         "state": shown_state(row, timeout),
         "exit_code": row["exit_code"],
-        "config": loads(row["config"], "config"),
-        "summary": loads(row["summary"], "summary"),
-        "tags": json.loads(row["tags"]),
+        "config": stored_object(row["config"]),
+        "summary": stored_object(row["summary"]),
+        "metrics": stored_object(row["metrics"]),
+        "tags": stored_list(row["tags"]),
         "notes": row["notes"],
         "group": row["group_name"],
         "job_type": row["job_type"],
@@ -161,7 +163,7 @@ def present(row: dict[str, Any], project: Project, base_url: str, timeout: float
         "url": f"{base_url}/{project.entity}/{project.name}/runs/{row['run_id']}",
     }
     if project.member:
-        body["git"] = loads(row["git"], "git") if row["git"] else None
+        body["git"] = stored_object(row["git"]) if row["git"] else None
     else:
         body["metadata"] = public_metadata(metadata)
     return body
@@ -171,29 +173,28 @@ def listing(
     conn: Connection, project: Project, query: Listing, timeout: float
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the project's runs and the total that match the filters."""
+    dialect = POSTGRESQL if conn.dialect.name == "postgresql" else SQLITE
     where, params = _filters(project, query, timeout)
-    total = int(scalar(conn, f"SELECT COUNT(*) FROM runs WHERE {where}", params))
-    descending = query.sort.startswith("-")
-    field = query.sort.lstrip("-+")
-    if field.startswith("summary."):
-        pks = _summary_order(conn, where, params, field[8:], descending)[
-            query.offset : query.offset + query.limit
-        ]
-        return _by_pks(conn, pks), total
-    column = SORTABLE.get(field)
-    if column is None:
-        raise invalid(
-            f"sort={query.sort!r} is not sortable; use one of {', '.join(sorted(SORTABLE))} "
-            "or summary.<key>, with '-' in front for descending."
+    sql = runfilters.compile(dialect, query.filters, _order(query.sort))
+    source = f"FROM runs{sql.joins} WHERE {where} AND ({sql.where})"
+    params |= sql.params
+    try:
+        total = int(scalar(conn, f"SELECT COUNT(*) {source}", params))
+        page = rows(
+            conn,
+            f"SELECT runs.* {source} ORDER BY {sql.order} LIMIT :limit OFFSET :offset",
+            params | {"limit": query.limit, "offset": query.offset},
         )
-    order = "DESC" if descending else "ASC"
-    page = rows(
-        conn,
-        f"SELECT * FROM runs WHERE {where} ORDER BY {column} {order}, pk {order} "
-        "LIMIT :limit OFFSET :offset",
-        params | {"limit": query.limit, "offset": query.offset},
-    )
+    except DataError as exc:  # e.g. a $regex PostgreSQL cannot read
+        raise invalid(f"The filter cannot be evaluated: {exc.orig}; check its values.") from None
     return page, total
+
+
+def _order(sort: str) -> Order:
+    try:
+        return runorder.parse(sort)
+    except ValueError as exc:
+        raise invalid(f"sort={sort!r}: {exc}") from None
 
 
 def _filters(project: Project, query: Listing, timeout: float) -> tuple[str, dict[str, Any]]:
@@ -215,28 +216,3 @@ def _filters(project: Project, query: Listing, timeout: float) -> tuple[str, dic
         clauses.append("group_name = :group")
         params["group"] = query.group
     return " AND ".join(clauses), params
-
-
-def _summary_order(
-    conn: Connection, where: str, params: dict[str, Any], key: str, descending: bool
-) -> list[int]:
-    found = rows(conn, f"SELECT pk, summary FROM runs WHERE {where}", params)
-
-    def sort_key(row: dict[str, Any]) -> tuple[int, float, str]:
-        value = loads(row["summary"], "summary").get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-            return (1, 0.0, str(value) if value is not None else "")
-        return (0, -float(value) if descending else float(value), "")
-
-    return [r["pk"] for r in sorted(found, key=sort_key)]
-
-
-def _by_pks(conn: Connection, pks: list[int]) -> list[dict[str, Any]]:
-    if not pks:
-        return []
-    marks = ", ".join(f":p{i}" for i in range(len(pks)))
-    found = rows(
-        conn, f"SELECT * FROM runs WHERE pk IN ({marks})", {f"p{i}": pk for i, pk in enumerate(pks)}
-    )
-    by_pk = {r["pk"]: r for r in found}
-    return [by_pk[pk] for pk in pks]

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from nbtrack.metrics import chart_axes
 from nbtrack.server import access, accounts, alerts, api, auth, charts, files, history, pages, runs
 from nbtrack.server.access import Viewer
 from nbtrack.server.context import Context, context_of
@@ -331,10 +332,14 @@ def live(
         raise invalid(f"points={points} must be between 2 and 10000.")
     with ctx.db.read() as conn:
         _, row = api.readable_run(conn, viewer, entity, project, run_id)
-        series = charts.chart(conn, row["pk"], history.metrics(conn, row["pk"]), points, None, None)
+        keys = history.metrics(conn, row["pk"])
+        series = charts.chart(conn, row["pk"], keys, points, None, None)
+    axes, hidden = chart_axes(stored_object(row["metrics"]), keys)
     body = {
         "state": runs.shown_state(row, ctx.config.heartbeat_timeout),
         "history_count": row["history_count"],
         "series": series,
+        "axes": axes,  # metric -> its step metric (define_metric), the chart's x-axis
+        "hidden": hidden,  # define_metric(hidden=True): no chart of its own
     }
     return JSONResponse(finite(body))
