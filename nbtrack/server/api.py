@@ -15,7 +15,19 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from nbtrack import __version__
-from nbtrack.server import access, accounts, auth, charts, files, history, runs
+from nbtrack.filters import Node
+from nbtrack.filters import parse as parse_filters
+from nbtrack.server import (
+    access,
+    accounts,
+    auth,
+    charts,
+    files,
+    history,
+    runedit,
+    runs,
+    sampling,
+)
 from nbtrack.server.access import Project, Viewer
 from nbtrack.server.context import Context, context_of
 from nbtrack.server.payloads import (
@@ -26,12 +38,13 @@ from nbtrack.server.payloads import (
     NewKey,
     NewTeam,
     NewUser,
+    RunEdit,
     RunPatch,
     Visibility,
     clean_text,
 )
 from nbtrack.server.problems import forbidden, invalid, not_found, too_large
-from nbtrack.server.wire import JSONResponse, dumps
+from nbtrack.server.wire import JSONResponse, dumps, loads
 from nbtrack.settings import check_run_id
 
 
@@ -116,6 +129,38 @@ def writable_run(
     return row
 
 
+@router.patch("/runs/{entity}/{project}/{run_id}")
+def edit_run(
+    entity: str, project: str, run_id: str, body: RunEdit, ctx: Ctx, who: Who, request: Request
+) -> JSONResponse:
+    with ctx.db.write() as conn:
+        proj, row = editable_run(conn, who, entity, project, run_id)
+        runs.lock(conn, ctx.db.dialect, row["pk"])
+        runedit.edit(conn, row, body.model_dump(exclude_unset=True))
+        fresh = runs.find(conn, proj, row["run_id"])
+    return JSONResponse(run_json(ctx, request, fresh, proj))
+
+
+@router.delete("/runs/{entity}/{project}/{run_id}")
+def delete_run(entity: str, project: str, run_id: str, ctx: Ctx, who: Who) -> JSONResponse:
+    with ctx.db.write() as conn:
+        _, row = editable_run(conn, who, entity, project, run_id)
+        runs.lock(conn, ctx.db.dialect, row["pk"])
+        runedit.delete(conn, row["pk"])
+    runedit.delete_files(ctx.config.files_dir, row["pk"])
+    return JSONResponse({"id": run_id, "deleted": True})
+
+
+def editable_run(
+    conn: Connection, who: Viewer, entity: str, project: str, run_id: str
+) -> tuple[Project, dict[str, Any]]:
+    """An existing run the viewer may change (a private project stays hidden from others)."""
+    access.require_user(who)
+    proj, row = readable_run(conn, who, entity, project, run_id)
+    access.writable(conn, who, entity, project)
+    return proj, row
+
+
 @router.post("/runs/{entity}/{project}/{run_id}/history")
 def append_history(
     entity: str, project: str, run_id: str, batch: HistoryBatch, ctx: Ctx, who: Who
@@ -158,6 +203,26 @@ def _keys(keys: str | None) -> list[str] | None:
         return None
     text_param("keys", keys)
     return [k for k in (part.strip() for part in keys.split(",")) if k] or None
+
+
+@router.get("/runs/{entity}/{project}/{run_id}/history/sampled")
+def sampled_history(
+    entity: str,
+    project: str,
+    run_id: str,
+    ctx: Ctx,
+    who: Who,
+    samples: Annotated[int, Query(ge=1, le=100_000)] = 500,
+    keys: str | None = None,
+) -> JSONResponse:
+    chosen = _keys(keys)
+    for key in chosen or []:
+        if '"' in key or "\\" in key:
+            raise invalid(f"History key {key!r} cannot be sampled: it holds a quote or backslash.")
+    with ctx.db.read() as conn:
+        _, row = readable_run(conn, who, entity, project, run_id)
+        found = sampling.sample(conn, ctx.db.dialect, row["pk"], samples, chosen)
+    return JSONResponse({"rows": found})
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/history/keys")
@@ -283,6 +348,8 @@ def list_runs(
     tag: str | None = None,
     group: str | None = None,
     sort: str = "-created_at",
+    order: str | None = None,
+    filters: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> JSONResponse:
@@ -290,14 +357,26 @@ def list_runs(
         text_param("state", state),
         text_param("tag", tag),
         text_param("group", group),
-        text_param("sort", sort) or sort,
+        text_param("order", order) or text_param("sort", sort) or sort,
         limit,
         offset,
+        run_filter(filters),
     )
     with ctx.db.read() as conn:
         proj = access.readable(conn, who, entity, project)
         page, total = runs.listing(conn, proj, query, ctx.config.heartbeat_timeout)
     return JSONResponse({"runs": [run_json(ctx, request, r, proj) for r in page], "total": total})
+
+
+def run_filter(text: str | None) -> Node | None:
+    """The ``filters`` query parameter: wandb's MongoDB-style filter as JSON."""
+    if text is None:
+        return None
+    text_param("filters", text)
+    try:
+        return parse_filters(loads(text, "filters parameter"))
+    except ValueError as exc:
+        raise invalid(f"filters: {exc}") from None
 
 
 # --- administration: users, teams, members, keys ---

@@ -8,6 +8,9 @@ write lock up front (``BEGIN IMMEDIATE``) so concurrent writers queue instead of
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+
+from nbtrack.server.wire import finite
 
 Params = Mapping[str, Any]
 
@@ -130,6 +135,30 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    dbapi_connection.create_function("regexp", 2, _regexp, deterministic=True)
+    dbapi_connection.create_function("nbtrack_json", 1, _standard_json, deterministic=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _regexp(pattern: str | None, value: Any) -> bool:
+    """SQLite's ``value REGEXP pattern`` (run filters' ``$regex``), as Python's ``re.search``."""
+    if pattern is None or not isinstance(value, str):
+        return False
+    return _pattern(pattern).search(value) is not None
+
+
+def _standard_json(text: str | None) -> str | None:
+    """JSON text with NaN and infinities as null, for SQLite's JSON functions (run filters)."""
+    if text is None:
+        return None
+    try:
+        return json.dumps(finite(json.loads(text)))
+    except (ValueError, RecursionError):
+        return "{}"
 
 
 def _sqlite_begin(conn: Connection) -> None:
