@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from nbtrack.server.database import one, rows
 from nbtrack.server.history import SHIFTS, Partial, merge
-from nbtrack.server.wire import loads
+from nbtrack.server.values import stored_object
 
 RAW_READ_FACTOR = 4  # the raw path reads at most this many rows per requested point
 INT64 = (-(2**63), 2**63 - 1)
@@ -118,7 +118,7 @@ def _raw(
     )
     points: list[tuple[int, float | None]] = []
     for r in found[:limit]:
-        value = loads(r["data"], "history").get(key)
+        value = stored_object(r["data"]).get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
             points.append((r["step"], _as_float(value)))
     return points, len(found) <= limit

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from nbtrack.server.database import Dialect, bulk, rows, run
-from nbtrack.server.wire import dumps, loads
+from nbtrack.server.values import encode, stored_object
+from nbtrack.server.wire import dumps
 
 SHIFTS = (4, 8, 12, 16, 20)  # bucket width 2**shift per level
 Record = tuple[int, int, dict[str, Any]]  # offset, step, data
@@ -36,7 +37,7 @@ def append(
         bulk(
             conn,
             "INSERT INTO history_rows (run_pk, log_offset, step, data) VALUES (?, ?, ?, ?)",
-            [(run_pk, o, s, dumps(d)) for o, s, d in fresh],
+            [(run_pk, o, s, encode(d, f"The record at offset {o}: data")) for o, s, d in fresh],
         )
         add_buckets(conn, dialect, run_pk, [(s, d) for _, s, d in fresh])
     max_offset = max([run_row["max_offset"], *(o for o, _, _ in fresh)])
@@ -70,7 +71,7 @@ def _update_run(
     newer = [r for r in fresh if last_step is None or r[1] >= last_step]
     summary_sql = ""
     if newer:
-        summary = loads(run_row["summary"], "summary")
+        summary = stored_object(run_row["summary"])
         for _, _, data in sorted(newer, key=lambda r: (r[1], r[0])):
             summary.update(data)  # the last value of every key, sparse keys included
         values |= {"s": dumps(summary), "ls": max(r[1] for r in newer)}
@@ -196,7 +197,7 @@ def rebuild_buckets(conn: Connection) -> None:
             conn, "SELECT step, data FROM history_rows WHERE run_pk = :r", {"r": found["run_pk"]}
         )
         add_buckets(
-            conn, dialect, found["run_pk"], [(r["step"], loads(r["data"], "history")) for r in data]
+            conn, dialect, found["run_pk"], [(r["step"], stored_object(r["data"])) for r in data]
         )
 
 
@@ -235,7 +236,7 @@ def page(
         return [RawJSON(r["data"]) for r in found], next_step
     picked = []
     for r in found:
-        data = loads(r["data"], "history")
+        data = stored_object(r["data"])
         chosen = {k: data[k] for k in keys if k in data}
         if chosen:
             picked.append({"_step": r["step"], **chosen})

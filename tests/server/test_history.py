@@ -58,7 +58,8 @@ def test_duplicate_offsets_inside_one_batch_count_once(server: Server, uid: str)
     data=st.dictionaries(st.text(), json_values, max_size=6), step=st.integers(-(2**63), 2**63 - 1)
 )
 def test_any_json_row_is_stored_and_read_back(server: Server, data: dict, step: int) -> None:
-    """Arbitrary keys (NUL, lone surrogates) and values, NaN included: stored, never a 500."""
+    """Arbitrary keys (NUL included) and values, NaN included: stored, never a 500; text that is
+    not valid Unicode and integers beyond 64 bits: refused with a 400."""
     name = getattr(server, "_any_user", None)
     if name is None:
         name, key = server.new_user()
@@ -69,6 +70,9 @@ def test_any_json_row_is_stored_and_read_back(server: Server, data: dict, step: 
     answer = server.request(
         "POST", path, key, content=body, headers={"Content-Type": "application/json"}
     )
+    if not storable(data):
+        assert answer.status_code == 400 and "offset 0: data" in answer.text, answer.text
+        return
     assert answer.status_code == 200, answer.text
     rows = server.request("GET", path, key)
     assert rows.status_code == 200
@@ -76,3 +80,16 @@ def test_any_json_row_is_stored_and_read_back(server: Server, data: dict, step: 
     assert json.dumps(stored, sort_keys=True) == json.dumps(data, sort_keys=True)
     for params in ({"samples": 10}, {"samples": 10, "keys": ",".join(k for k in data if k)[:500]}):
         assert server.request("GET", path, key, params=params).status_code < 500
+
+
+def storable(value: object) -> bool:
+    """What the server stores: valid Unicode text and integers of at most 64 bits, at any depth."""
+    if isinstance(value, str):
+        return not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    if isinstance(value, dict):
+        return all(storable(k) and storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(storable(v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**63) <= value < 2**64
+    return True
