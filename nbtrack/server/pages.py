@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 import time
 from collections import Counter
 from typing import Any
+
+from nbtrack.server.values import MAX_TIMESTAMP, timestamp
 
 STATE_COLOURS = {
     "running": "blue",
@@ -17,6 +20,10 @@ STATE_COLOURS = {
     "crashed": "orange",
     "killed": "grey",
 }
+CODE_KEYS = ("notebook_path", "notebookPath", "codePath", "program")
+SHORT = reprlib.Repr()  # lists, dicts, text and numbers abbreviated, at most 3 levels deep
+SHORT.maxlevel, SHORT.maxdict, SHORT.maxlist = 3, 8, 8
+SHORT.maxstring = SHORT.maxlong = SHORT.maxother = 60
 SCP_REMOTE = re.compile(r"^[\w.-]+@([\w.-]+):(.+)$")
 
 
@@ -25,6 +32,10 @@ def duration(run: dict[str, Any]) -> str:
     if seconds is None:
         end = run["heartbeat_at"] if run["state"] == "running" else run["updated_at"]
         seconds = max(0.0, end - run["created_at"])
+    if not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_TIMESTAMP:
+        return ""  # NaN, infinite or absurd: nothing sensible to show
+    if seconds < 1:
+        return f"{int(seconds * 1000)}ms"
     whole = int(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
@@ -33,10 +44,14 @@ def duration(run: dict[str, Any]) -> str:
     return f"{minutes}m {secs}s" if minutes else f"{secs}s"
 
 
-def date(seconds: float | None) -> str:
+def date(seconds: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC date; a value that is no date from 1970 to 9999 is shown as the number it is."""
     if seconds is None:
         return ""
-    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(seconds))
+    valid = timestamp(seconds)
+    if valid is None:
+        return f"{shown(seconds)} (not a date)"
+    return time.strftime(fmt, time.gmtime(valid))
 
 
 def file_size(size: int) -> str:
@@ -49,15 +64,31 @@ def file_size(size: int) -> str:
 
 
 def shown(value: Any) -> str:
-    """A summary or config value as short text."""
+    """A summary or config value as short text (long, large or deep values abbreviated)."""
     if isinstance(value, float):
         return f"{value:.6g}" if math.isfinite(value) else str(value)
     if isinstance(value, str):
         return value
     if value is None:
         return ""
-    text = repr(value)
+    text = SHORT.repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def entry(key: str, value: Any) -> str:
+    """A summary or config entry's value: ``_timestamp`` as a date, the rest as ``shown``."""
+    if key == "_timestamp" and timestamp(value) is not None:
+        return date(value, "%Y-%m-%d %H:%M:%S UTC")
+    return shown(value)
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates (from stored JSON escapes) replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def remote_link(remote: Any) -> str | None:
@@ -103,11 +134,16 @@ def summary_columns(runs: list[dict[str, Any]], chosen: str | None, limit: int =
     return [key for key, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
 
 
-def notebook_path(metadata: dict[str, Any]) -> str | None:
-    for key in ("notebook", "notebook_path", "notebookPath", "codePath", "program"):
-        value = metadata.get(key)
+def code_path(metadata: dict[str, Any]) -> tuple[str, str] | None:
+    """(label, path) of the run's code: its notebook, else the script it ran."""
+    notebook = metadata.get("notebook")
+    if isinstance(notebook, dict):
+        notebook = notebook.get("path")
+    for key, value in (("notebook", notebook), *((k, metadata.get(k)) for k in CODE_KEYS)):
         if isinstance(value, str) and value:
-            return value
+            notebook_key = key in ("notebook", "notebook_path", "notebookPath")
+            label = "Notebook" if notebook_key or value.endswith(".ipynb") else "Script"
+            return label, value
     return None
 
 

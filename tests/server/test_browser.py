@@ -12,6 +12,7 @@ import pytest
 
 from nbtrack.server.accounts import new_key
 from tests.browser import chromium
+from tests.liveserver import wait_for
 from tests.server.support import REPO, free_port, server_command, start_process, stop_process
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -79,6 +80,7 @@ def test_run_page_shows_the_run_and_a_live_chart(
     expect(loss.locator("canvas")).to_have_count(1)
     expect(loss).to_have_attribute("data-last-step", "49")
     assert int(loss.get_attribute("data-points") or 0) == 50
+    assert_charts_fill_their_card(page)
 
     api.post(
         run + "/history",
@@ -98,6 +100,33 @@ def test_run_page_shows_the_run_and_a_live_chart(
     page.screenshot(path=str(ARTIFACTS / "server-run-table.png"), full_page=True)
     assert dialogs == []
     api.close()
+
+
+def assert_charts_fill_their_card(page: object) -> None:
+    """Each row of charts spans the card's width, at a wide and a narrow viewport."""
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    measure = """() => {
+        const root = document.getElementById('charts');
+        const gap = parseFloat(getComputedStyle(root).columnGap) || 0;
+        const rows = new Map();
+        for (const box of root.querySelectorAll('.chart .uplot')) {
+            const rect = box.getBoundingClientRect();
+            const top = Math.round(rect.top);
+            rows.set(top, (rows.has(top) ? rows.get(top) + gap : 0) + rect.width);
+        }
+        return [root.clientWidth, [...rows.values()]];
+    }"""
+    for width, per_row in ((1280, 2), (900, 1)):
+        page.set_viewport_size({"width": width, "height": 1000})
+
+        def filled(per_row: int = per_row) -> bool:
+            space, rows = page.evaluate(measure)
+            return len(rows) == 2 // per_row and all(0.97 * space <= r <= space for r in rows)
+
+        wait_for(filled, timeout=5, what=f"the charts to fill the card at {width}px")
+    page.set_viewport_size({"width": 1280, "height": 1000})
 
 
 def test_logging_out_returns_to_the_login_page(
