@@ -90,8 +90,11 @@ class BackgroundUpload:
         """Stop the thread, send what is left for up to ``timeout`` s; returns records left."""
         deadline = time.monotonic() + timeout
         self.worker.stop(timeout)
-        with self._mutex:
-            self._send_rest(deadline)
+        if self._mutex.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            try:  # else the thread is still waiting for an answer: leave it to sync
+                self._send_rest(deadline)
+            finally:
+                self._mutex.release()
         if self.lock is not None:
             self.lock.release()
         return self.uploader.total_records() - self.uploader.progress.offset

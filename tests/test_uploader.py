@@ -21,7 +21,7 @@ import pytest
 import nbtrack
 from nbtrack import runlog
 from nbtrack.backoff import Backoff, retry_after
-from tests.liveserver import LiveServer, free_port, wait_for
+from tests.liveserver import FaultProxy, LiveServer, free_port, wait_for
 
 
 def test_backoff_is_capped_with_jitter_and_never_overflows() -> None:
@@ -139,6 +139,25 @@ def test_unreachable_server_at_finish_returns_at_once(
     assert report.ok and report.synced == 1
     rows = nbtrack.Api(target.url, target.admin_key).run(f"admin/down/{run.id}").scan_history()
     assert [r["i"] for r in rows] == list(range(1000))
+
+
+def test_a_stalled_server_costs_finish_at_most_its_timeout(
+    target: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = FaultProxy(target.port)
+    proxy.set("stall")  # connections are accepted, never answered
+    try:
+        settings = {"base_url": proxy.url, "init_timeout": 0.5, "finish_timeout": 3.0}
+        run = nbtrack.init(project="stalled", mode="online", settings=settings)
+        for i in range(100):
+            run.log({"i": i})
+        wait_for(lambda: proxy.connections >= 2, 10, "the background upload to be waiting")
+        started = time.monotonic()
+        run.finish()  # the upload thread waits for an answer (up to 30 s) meanwhile
+        assert time.monotonic() - started < 3.0 + 2
+        assert run.upload_status()["uploaded"] == 0
+    finally:
+        proxy.close()
 
 
 def test_a_step_the_server_refuses_does_not_break_finish(
