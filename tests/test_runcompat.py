@@ -41,6 +41,7 @@ def test_mark_preempting_is_recorded_and_shown_until_the_run_ends() -> None:
     run = nbtrack.init(project="p")
     run.mark_preempting()
     assert run.state == "preempting"
+    assert "preempting" in run.to_html() and "#9a6700" in run.to_html()
     path = Path(run.dir)
     assert runstate.state_of(path) == "preempting"
     assert runstate.replay(path).state == "preempting"

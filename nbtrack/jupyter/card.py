@@ -23,6 +23,7 @@ COLOURS = {
     "finished": "#1a7f37",
     "failed": "#cf222e",
     "crashed": "#bc4c00",
+    "preempting": "#9a6700",
     "killed": "#6e7781",
     "offline": "#6e7781",
     "pending": "#6e7781",
