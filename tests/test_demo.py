@@ -54,7 +54,7 @@ def test_demo_logs_a_run_and_prints_its_link(tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: _healthy(base), 60, "the demo's server to come back")
         remote = nbtrack.Api(base, key).run(f"admin/demo/{link.group(3)}")
-        assert remote.state == "finished" and len(list(remote.history())) == 50
+        assert remote.state == "finished" and len(list(remote.scan_history())) == 50
     finally:
         again.terminate()
         again.wait(20)

@@ -74,7 +74,7 @@ def test_resume_allow_continues_steps_and_config() -> None:
     again.log({"x": 10})
     again.finish()
     back = nbtrack.Api.local().run("resume01")
-    assert [r["_step"] for r in back.history()] == [0, 1, 2, 3]
+    assert [r["_step"] for r in back.scan_history()] == [0, 1, 2, 3]
     assert back.config == {"lr": 0.1, "epochs": 2}
     assert back.state == "finished"
 

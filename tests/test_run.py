@@ -28,7 +28,7 @@ def test_each_committed_log_is_one_step() -> None:
     run.log({"c": 3}, commit=False)
     run.log({"d": 4})
     run.finish()
-    rows = list(nbtrack.Api.local().run(run.id).history())
+    rows = list(nbtrack.Api.local().run(run.id).scan_history())
     assert [r["_step"] for r in rows] == [0, 1]
     assert {k: v for k, v in rows[1].items() if not k.startswith("_")} == {"b": 2, "c": 3, "d": 4}
     for row in rows:
@@ -43,7 +43,7 @@ def test_explicit_steps_merge_and_lower_steps_are_dropped() -> None:
     with pytest.warns(StepWarning, match=r"step=6 is lower than the run's current step 7"):
         run.log({"a": 9}, step=6)
     run.finish()
-    rows = list(nbtrack.Api.local().run(run.id).history())
+    rows = list(nbtrack.Api.local().run(run.id).scan_history())
     assert [(r["_step"], r.get("a"), r.get("b")) for r in rows] == [(5, 1, 2), (7, 3, None)]
 
 
@@ -62,7 +62,7 @@ def test_steps_the_server_cannot_store_are_refused_at_log() -> None:
     with pytest.raises(ValueError, match=rf"step={top + 1} .* largest step"):
         run.log({"a": 2})  # the step after the last storable one
     run.finish()
-    rows = list(nbtrack.Api.local().run(run.id).history())
+    rows = list(nbtrack.Api.local().run(run.id).scan_history())
     assert [(r["_step"], r["a"]) for r in rows] == [(top, 1)]
 
 
@@ -70,7 +70,7 @@ def test_nested_dicts_become_dotted_keys() -> None:
     run = nbtrack.init(project="p")
     run.log({"train": {"loss": 0.5, "acc": {"top1": 0.7}}})
     run.finish()
-    row = next(iter(nbtrack.Api.local().run(run.id).history()))
+    row = next(iter(nbtrack.Api.local().run(run.id).scan_history()))
     assert row["train.loss"] == 0.5 and row["train.acc.top1"] == 0.7
 
 
@@ -106,7 +106,7 @@ def test_log_after_finish_is_refused_and_the_run_kept() -> None:
     run.finish()
     with pytest.raises(RunFinished, match="is finished"):
         run.log({"a": 2})
-    assert len(list(nbtrack.Api.local().run(run.id).history())) == 1
+    assert len(list(nbtrack.Api.local().run(run.id).scan_history())) == 1
 
 
 def test_context_manager_marks_failed_and_reraises() -> None:

@@ -18,8 +18,8 @@ def test_reinit_loop_makes_ten_finished_runs() -> None:
     runs = nbtrack.Api.local().runs("runs-from-for-loop")
     assert len(runs) == 10
     assert {r.state for r in runs} == {"finished"}
-    newest = runs[0]
-    rows = list(newest.history())
+    newest = runs[-1]  # oldest first, as in wandb
+    rows = list(newest.scan_history())
     assert [r["metric"] for r in rows] == [9 + y for y in range(100)]
     assert [r["_step"] for r in rows] == list(range(100))
     assert newest.summary["metric"] == 108
@@ -33,7 +33,7 @@ def test_context_manager_finishes_each_run() -> None:
                 run.log({"metric": x + y})
         assert run.state == "finished"
     runs = nbtrack.Api.local().runs("uncategorized")
-    assert [r.summary["metric"] for r in runs] == [101, 100, 99]
+    assert [r.summary["metric"] for r in runs] == [99, 100, 101]
 
 
 def test_readable_run_name() -> None:
@@ -70,4 +70,4 @@ def test_offline_example_with_config() -> None:
     back = nbtrack.Api.local().run("offline-demo", run.id)
     assert back.config == config
     assert back.summary["accuracy"] == 99
-    assert len(list(back.history())) == 100
+    assert len(list(back.scan_history())) == 100

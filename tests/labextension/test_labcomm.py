@@ -85,7 +85,7 @@ def test_sync_sends_offline_runs_to_the_server(
     assert after["pending"] == []
     remote = nbtrack.Api(nbtrack_server.url, nbtrack_server.admin_key)
     view = remote.run(f"admin/labsync/{pending['id']}")
-    assert view.state == "finished" and len(list(view.history())) == 25
+    assert view.state == "finished" and len(list(view.scan_history())) == 25
 
 
 def test_unknown_requests_get_an_error(frontend: Frontend) -> None:

@@ -163,7 +163,7 @@ def test_panel_lists_an_offline_run_and_syncs_it(page: Any, lab: Lab) -> None:
     shot(page, "panel-after-sync")
 
     remote = nbtrack.Api(lab.server.url, lab.server.admin_key).run(f"admin/lab-sync/{view.id}")
-    assert remote.state == "finished" and len(list(remote.history())) == 30
+    assert remote.state == "finished" and len(list(remote.scan_history())) == 30
     assert nbtrack_errors(page) == []
 
 
