@@ -551,14 +551,14 @@ class Run(RunLinks):
                 return
             self._writer.sync()
             dirty, self._summary_dirty = self._summary_dirty, False
-            summary = dict(self._summary._data) if dirty else None
+            summary = self._summary.snapshot() if dirty else None
         if summary is not None:
             self._write_json("summary.json", summary)
 
     def _write_files(self, exit_record: dict[str, Any] | None = None) -> None:
         with self._lock:
             self._summary_dirty = False
-            summary = dict(self._summary._data)
+            summary = self._summary.snapshot()
         self._write_json("summary.json", summary)
         self._write_json("config.json", string_keys(self._config._data))
         self._write_json("metadata.json", self.metadata)

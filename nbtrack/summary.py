@@ -56,7 +56,7 @@ class Summary(RecordedDict):
     def __getitem__(self, key: str) -> Any:
         found = self._data.get(key, _MISSING)
         if found is not _MISSING:
-            return found
+            return dict(found) if type(found) is dict else found  # aggregates keep changing
         prefix = f"{key}."
         below = {k[len(prefix) :]: v for k, v in self._data.items() if k.startswith(prefix)}
         if not below:
@@ -103,7 +103,11 @@ class Summary(RecordedDict):
         return [self[key] for key in self._top()]
 
     def as_dict(self) -> dict[str, Any]:
-        return nest(self._data)
+        return nest(self.snapshot())
+
+    def snapshot(self) -> dict[str, Any]:
+        """The flat summary, dict values copied (define_metric's aggregates change in place)."""
+        return {k: dict(v) if type(v) is dict else v for k, v in self._data.items()}
 
     # writing
     def update(self, data: Any = None, allow_val_change: bool | None = None, **kwargs: Any) -> None:

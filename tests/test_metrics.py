@@ -23,9 +23,12 @@ def test_summary_min_reads_as_in_wandb() -> None:
     for loss in (0.9, 0.3, 0.5):
         run.log({"val/loss": loss})
     assert run.summary["val/loss"] == {"min": 0.3}
+    seen = run.summary["val/loss"]
+    run.log({"val/loss": 0.1})
+    assert seen == {"min": 0.3} and run.summary["val/loss"] == {"min": 0.1}  # a copy was read
     run.finish()
-    assert runstate.replay(Path(run.dir)).summary["val/loss"] == {"min": 0.3}
-    assert nbtrack.Api.local().run(run.id).summary["val/loss"] == {"min": 0.3}
+    assert runstate.replay(Path(run.dir)).summary["val/loss"] == {"min": 0.1}
+    assert nbtrack.Api.local().run(run.id).summary["val/loss"] == {"min": 0.1}
 
 
 def test_every_aggregation_and_comma_separated_lists() -> None:
