@@ -240,11 +240,11 @@ class Uploader:
     def _send(self, chunk: Chunk) -> None:
         """In log order: run fields, history rows, then an explicit summary (which ends a chunk)."""
         if chunk.fields or self.url is None:
-            self._put(chunk.fields)
+            self._put_checked(chunk.fields, chunk.skipped)
         if chunk.history:
             self._send_history(chunk.history, chunk.skipped)
         if chunk.summary:
-            self._put({"summary": chunk.summary})
+            self._put_checked({"summary": chunk.summary}, chunk.skipped)
         if chunk.unset:
             self._put({"summary_unset": chunk.unset})
         for name in dict.fromkeys(chunk.files):
@@ -253,7 +253,22 @@ class Uploader:
             self.transport.call("POST", f"{self._run_path()}/alerts", {"alerts": chunk.alerts})
         if chunk.exit is not None:
             exit_fields = {k: chunk.exit.get(k) for k in ("state", "exit_code", "runtime")}
-            self._put(exit_fields)
+            self._put_checked(exit_fields, chunk.skipped)
+
+    def _put_checked(self, fields: dict[str, Any], skipped: list[Skipped]) -> None:
+        """PUT run fields; if the server refuses them (400), send them one by one, skip the bad."""
+        try:
+            self._put(fields)
+        except ServerError as exc:
+            if not _refused(exc) or not fields:
+                raise
+            for part, name in (p for key, value in fields.items() for p in _parts(key, value)):
+                try:
+                    self._put(part)
+                except ServerError as exc:
+                    if not _refused(exc):
+                        raise
+                    skipped.append(Skipped(None, None, f"{name} not sent: {exc}"))
 
     def _send_history(self, records: list[bytes], skipped: list[Skipped]) -> None:
         """POST history rows; rows the server refuses (400) are found by halving, and skipped."""
@@ -261,7 +276,7 @@ class Uploader:
         try:
             self.transport.call("POST", f"{self._run_path()}/history", body)
         except ServerError as exc:
-            if exc.status != 400 or exc.code != "invalid":
+            if not _refused(exc):
                 raise
             if len(records) == 1:
                 offset = int(records[0][10 : records[0].index(b",")])  # {"offset":N,...
@@ -291,6 +306,18 @@ class Uploader:
             skipped.append(Skipped(None, None, f"file {name!r} not sent: {exc}"))
             return
         self.transport.call("PUT", f"{self._run_path()}/files/{name}", data=content, timeout=60)
+
+
+def _refused(error: ServerError) -> bool:
+    """The server refused what was sent as invalid (sending it again cannot help)."""
+    return error.status == 400 and error.code == "invalid"
+
+
+def _parts(key: str, value: Any) -> list[tuple[dict[str, Any], str]]:
+    """A run field as PUT bodies of one key each (config, summary, metadata: one per entry)."""
+    if key in ("config", "summary", "metadata") and isinstance(value, dict) and len(value) > 1:
+        return [({key: {k: v}}, f"{key} key {k!r}") for k, v in value.items()]
+    return [({key: value}, f"run field {key!r}")]
 
 
 def _add_record(chunk: Chunk, offset: int, line: bytes) -> bool:
@@ -333,11 +360,11 @@ def _is_utf8(line: bytes) -> bool:
 
 def _add_decoded(chunk: Chunk, offset: int, kind: str, payload: Any) -> bool:
     """Add one decoded record; raises TypeError/ValueError for a payload of the wrong shape."""
+    data = runlog.dumps(payload)  # e.g. a lone surrogate or a 400-digit number cannot be sent
     if kind == "h":
         step = payload.get("_step", 0)
         if type(step) is not int or not 0 <= step <= MAX_STEP:
             raise ValueError(f"step {step!r}")
-        data = runlog.dumps(payload)
         chunk.history.append(b'{"offset":%d,"step":%d,"data":%s}' % (offset, step, data))
     elif kind == "summary":
         chunk.summary.update(payload)

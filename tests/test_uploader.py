@@ -289,3 +289,28 @@ def test_file_records_naming_paths_outside_the_run_are_refused(
     assert all(repr(name) in refused for name in names), refused
     stored = _stored_files(target, run.id)
     assert "plain.txt" in stored and "secret" not in stored and "run.json" not in stored
+
+
+def test_damaged_run_fields_are_skipped_and_the_rest_sent(target: LiveServer) -> None:
+    run = nbtrack.init(project="fields", config={"lr": 0.1}, settings={"disable_git": True})
+    run.log({"i": 0})
+    run.summary["best"] = 1
+    run.finish()
+    log = Path(run.dir) / runlog.LOG_NAME
+    with open(log, "ab") as stream:
+        stream.write(b'["config",{"bad":"\\ud800","ok":2}]\n')  # a lone surrogate
+        stream.write(b'["summary",{"huge":' + b"9" * 400 + b"}]\n")  # beyond 64 bits
+        stream.write(b'["config",[1,2]]\n')  # not a dict
+        stream.write(b'["run",{"created_at":1e17}]\n')  # refused by the server
+        stream.write(b'["config",{"batch":32}]\n')  # sound: sent
+    report = nbtrack.sync([run.dir], base_url=target.url, api_key=target.admin_key)
+    assert report.ok, report
+    left_out = report.results[0].left_out
+    kinds = [s.reason for s in left_out if s.offset is not None]
+    assert kinds == [f"not a valid {k!r} record" for k in ("config", "summary", "config")]
+    assert "run field 'created_at' not sent" in str(left_out[-1]), left_out
+    remote = nbtrack.Api(target.url, target.admin_key).run(f"admin/fields/{run.id}")
+    assert remote.config == {"lr": 0.1, "batch": 32}  # the damaged line is left out whole
+    assert remote.summary["best"] == 1 and "huge" not in remote.summary
+    assert [r["i"] for r in remote.scan_history()] == [0]
+    assert nbtrack.sync([run.dir], base_url=target.url, api_key=target.admin_key).results == []
