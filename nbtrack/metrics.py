@@ -155,6 +155,8 @@ class Stats:
         "count",
         "drop",
         "first",
+        "keep_last",
+        "keep_mean",
         "last",
         "maximum",
         "minimum",
@@ -165,9 +167,10 @@ class Stats:
 
     def __init__(self, metric: Metric) -> None:
         ops = frozenset(metric.summary or ())
+        self.ops = ops
         self.drop = "none" in ops
         self.best = None if "best" not in ops else metric.goal == "minimize"  # True: lowest
-        self.ops = ops
+        self.keep_last, self.keep_mean = "last" in ops, "mean" in ops
         self.out: dict[str, Any] = {}
         self.first: Any = _MISSING
         self.last: Any = None
@@ -181,27 +184,46 @@ class Stats:
         return self.first is not _MISSING
 
     def add(self, value: Any) -> None:
-        out, ops = self.out, self.ops
+        """One logged value (the hot path: a few comparisons, ``out`` updated where it changed)."""
         if self.first is _MISSING:
             self.first = value
-            if "first" in ops:
-                out["first"] = value
+            self.rebuild()
         self.last = value
-        if "last" in ops:
-            out["last"] = value
+        if self.keep_last:
+            self.out["last"] = value
         kind = type(value)
-        if kind is float:
-            number = value if value == value else None  # NaN is left out
-        elif kind is int:
-            number = value
-        else:
-            number = _number(value)
-        if number is not None:
-            self._add_number(number, out, ops)
+        if kind is not float and kind is not int:
+            value = _number(value)
+            if value is None:
+                return
+        elif value != value:  # NaN is left out
+            return
+        if not self.count:
+            self.minimum = self.maximum = self.total = value
+            self.count = 1
+            self.rebuild()
+            return
+        if value < self.minimum:
+            self.minimum = value
+            self._extreme("min", value, True)
+        elif value > self.maximum:
+            self.maximum = value
+            self._extreme("max", value, False)
+        self.count += 1
+        self.total += value
+        if self.keep_mean:
+            self.out["mean"] = self.total / self.count
+
+    def _extreme(self, name: str, value: Any, lowest: bool) -> None:
+        if name in self.ops:
+            self.out[name] = value
+        if self.best is lowest:
+            self.out["best"] = value
 
     def rebuild(self) -> None:
-        """``out`` from the values seen so far (after the definition changed)."""
-        ops, out = self.ops, {}
+        """``out`` from the values seen so far (the first value, or a changed definition)."""
+        ops, out = self.ops, self.out
+        out.clear()
         if self.seen:
             out.update({k: v for k, v in (("first", self.first), ("last", self.last)) if k in ops})
         if self.count:
@@ -209,26 +231,6 @@ class Stats:
             out.update({k: v for k, v in found.items() if k in ops})
             if self.best is not None:
                 out["best"] = self.minimum if self.best else self.maximum
-        self.out = out
-
-    def _add_number(self, number: Any, out: dict[str, Any], ops: frozenset[str]) -> None:
-        first = self.count == 0
-        if first or number < self.minimum:
-            self.minimum = number
-            if "min" in ops:
-                out["min"] = number
-            if self.best:
-                out["best"] = number
-        if first or number > self.maximum:
-            self.maximum = number
-            if "max" in ops:
-                out["max"] = number
-            if self.best is False:
-                out["best"] = number
-        self.count += 1
-        self.total += number
-        if "mean" in ops:
-            out["mean"] = self.total / self.count
 
 
 def _number(value: Any) -> Any:
