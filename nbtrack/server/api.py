@@ -27,6 +27,7 @@ from nbtrack.server import (
     runedit,
     runs,
     sampling,
+    seriesquery,
 )
 from nbtrack.server.access import Project, Viewer
 from nbtrack.server.context import Context, context_of
@@ -366,6 +367,21 @@ def list_runs(
         proj = access.readable(conn, who, entity, project)
         page, total = runs.listing(conn, proj, query, ctx.config.heartbeat_timeout)
     return JSONResponse({"runs": [run_json(ctx, request, r, proj) for r in page], "total": total})
+
+
+@router.post("/projects/{entity}/{project}/series")
+def project_series(
+    entity: str, project: str, body: seriesquery.SeriesQuery, ctx: Ctx, who: Who
+) -> JSONResponse:
+    """Many runs' downsampled metrics in one answer (see ``seriesquery``)."""
+    timeout = ctx.config.heartbeat_timeout
+    with ctx.db.read() as conn:
+        if ctx.db.dialect.name == "postgresql":  # one snapshot: cursors match the points
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        proj = access.readable(conn, who, entity, project)
+        chosen, missing = seriesquery.chosen_runs(conn, proj, body, timeout)
+        found = seriesquery.answer(conn, body, chosen, timeout)
+    return JSONResponse({"runs": found, "missing": missing})
 
 
 def run_filter(text: str | None) -> Node | None:
