@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from nbtrack.server.database import Dialect, bulk, rows, run
-from nbtrack.server.values import encode, stored_object
+from nbtrack.server.problems import ApiError
+from nbtrack.server.values import check, encode, stored_object
 from nbtrack.server.wire import dumps
 
 SHIFTS = (4, 8, 12, 16, 20)  # bucket width 2**shift per level
@@ -37,12 +38,23 @@ def append(
         bulk(
             conn,
             "INSERT INTO history_rows (run_pk, log_offset, step, data) VALUES (?, ?, ?, ?)",
-            [(run_pk, o, s, encode(d, f"The record at offset {o}: data")) for o, s, d in fresh],
+            _rows(run_pk, fresh),
         )
         add_buckets(conn, dialect, run_pk, [(s, d) for _, s, d in fresh])
     max_offset = max([run_row["max_offset"], *(o for o, _, _ in fresh)])
     _update_run(conn, run_row, fresh, max_offset, now)
     return len(fresh), max_offset
+
+
+def _rows(run_pk: int, records: list[Record]) -> list[tuple[int, int, int, str]]:
+    """(run, offset, step, stored JSON text); a 400 names the first record that cannot be stored
+    (looked for only then: the hot path encodes each record once)."""
+    try:
+        return [(run_pk, o, s, encode(d, "data")) for o, s, d in records]
+    except ApiError:
+        for offset, _, data in records:
+            check(data, f"The record at offset {offset}: data")
+        raise
 
 
 def _new_records(conn: Connection, run_pk: int, records: Sequence[Record]) -> list[Record]:
