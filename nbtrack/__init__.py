@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from nbtrack.account import login, logout
     from nbtrack.alerts import AlertLevel
     from nbtrack.api import Api
+    from nbtrack.media import Audio, Histogram, Html, Image, Object3D, Table, Video
     from nbtrack.metrics import Metric
     from nbtrack.syncing import SyncReport, sync
 
@@ -117,6 +118,9 @@ config: Config = _Proxy("config")  # type: ignore[assignment]
 summary: Summary = _Proxy("summary")  # type: ignore[assignment]
 
 
+_MEDIA = frozenset({"Audio", "Histogram", "Html", "Image", "Object3D", "Table", "Video"})
+
+
 def __getattr__(name: str) -> Any:
     if name == "run":
         return registry.current()
@@ -128,6 +132,14 @@ def __getattr__(name: str) -> Any:
         from nbtrack import syncing
 
         return getattr(syncing, name)
+    if name in _MEDIA:
+        from nbtrack import media
+
+        return getattr(media, name)
+    if name == "plot":
+        import nbtrack.plot
+
+        return nbtrack.plot
     if name == "AlertLevel":
         from nbtrack.alerts import AlertLevel
 
@@ -155,12 +167,19 @@ def unload_ipython_extension(ipython: Any) -> None:
 __all__ = [
     "AlertLevel",
     "Api",
+    "Audio",
     "Config",
     "Error",
+    "Histogram",
+    "Html",
+    "Image",
+    "Object3D",
     "Run",
     "Settings",
     "Summary",
     "SyncReport",
+    "Table",
+    "Video",
     "__version__",
     "alert",
     "config",
@@ -172,6 +191,7 @@ __all__ = [
     "log",
     "login",
     "logout",
+    "plot",
     "require",
     "run",
     "save",

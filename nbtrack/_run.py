@@ -22,11 +22,13 @@ from nbtrack.worker import Worker
 
 if TYPE_CHECKING:
     from nbtrack.background import BackgroundUpload
+    from nbtrack.media.store import MediaStore
     from nbtrack.metrics import Metric, Metrics
 
 MAX_CODE_BYTES = 1 << 20
 MAX_STEP = values.MAX_STEP
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
+_SCALARS = frozenset({float, int, str, bool, type(None)})
 
 
 class StepWarning(UserWarning):
@@ -94,6 +96,7 @@ class Run(RunLinks):
         self._worker = Worker(self.id, self._tick)
         self._git_thread: threading.Thread | None = None
         self._upload: BackgroundUpload | None = None
+        self._media: MediaStore | None = None
 
     # -- properties users read and set ------------------------------------------------------------
     @property
@@ -182,15 +185,36 @@ class Run(RunLinks):
             raise RunFinished(self.id, "log more data")
         if type(data) is not dict:
             data = values.as_dict(data)
+        jobs = None
         for value in data.values():
-            if isinstance(value, dict):
-                data = values.flatten(data)
+            if type(value) not in _SCALARS:
+                data, jobs = self._shape(data)
                 break
         with self._lock:
             if step is None and commit is not False and not self._pending:
                 self._commit(data)
             else:
                 self._log_slow(data, step, commit)
+        if jobs:
+            self._media_files().put(jobs)
+
+    def _shape(self, data: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+        """Rows with more than plain scalars: nested dicts flattened, media made references."""
+        for value in data.values():
+            if isinstance(value, dict):
+                data = values.flatten(data)
+                break
+        from nbtrack.media import rows
+
+        return rows.convert(data)
+
+    def _media_files(self) -> MediaStore:
+        if self._media is None:
+            from nbtrack.media.store import MediaStore
+
+            folder = self._folder / "files" if self.dir else None
+            self._media = MediaStore(folder, self._record, self.id)
+        return self._media
 
     def _log_slow(self, data: dict[str, Any], step: int | None, commit: bool | None) -> None:
         if step is not None:
@@ -449,6 +473,8 @@ class Run(RunLinks):
                 self._commit({})
         if self._git_thread is not None:
             self._git_thread.join(gitstate.GIT_TIMEOUT + 5)
+        if self._media is not None:
+            self._media.wait()  # every media file written and recorded before the exit record
         self._worker.stop()
         if self._metrics is not None:
             self._record_final_summary(self._metrics)

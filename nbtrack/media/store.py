@@ -1,0 +1,85 @@
+"""A run's ``files/media/``: files written once each, off the caller's thread, then recorded.
+
+The history row referring to a file is written at ``log()`` time; its file is encoded and written
+here, to a temporary name then renamed, and only then does the run log gain the ``file`` record
+that makes the uploader send it. ``wait()`` (called by ``finish()``) lets pending files finish.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from nbtrack import console
+from nbtrack.media.base import FileJob
+
+Recorder = Callable[[str, dict[str, Any]], None]
+
+
+class MediaStore:
+    """Writes media files of one run directory (none at all when ``folder`` is None)."""
+
+    def __init__(self, folder: Path | None, record: Recorder, name: str = "run") -> None:
+        self._folder = folder
+        self._record = record
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+        self._futures: list[Future[None]] = []
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"nbtrack-media-{name}")
+
+    def put(self, jobs: Iterable[FileJob]) -> None:
+        """Write the files not written yet, in the background."""
+        if self._folder is None:
+            return
+        with self._lock:
+            fresh = [job for job in jobs if job.name not in self._seen]
+            self._seen.update(job.name for job in fresh)
+            self._futures = [f for f in self._futures if not f.done()]
+            self._futures += [self._pool.submit(self._write, job) for job in fresh]
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(not f.done() for f in self._futures)
+
+    def wait(self) -> None:
+        """Let every pending file be written and recorded; say which failed."""
+        with self._lock:
+            futures, self._futures = self._futures, []
+        for future in futures:
+            try:
+                future.result()
+            except Exception as exc:
+                console.say(f"a media file could not be written: {exc!r}")
+        self._pool.shutdown(wait=True)
+
+    def _write(self, job: FileJob) -> None:
+        assert self._folder is not None
+        target = self._folder / job.name
+        if target.is_file():
+            data = target.read_bytes()
+        else:
+            data = job.content()
+            _write_atomic(target, data)
+        self._record("file", {"name": job.name, "size": len(data), "sha256": _sha(data)})
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
