@@ -178,16 +178,19 @@ def listing(
     sql = runfilters.compile(dialect, query.filters, _order(query.sort))
     source = f"FROM runs{sql.joins} WHERE {where} AND ({sql.where})"
     params |= sql.params
+    counted = query.filters is not None  # one pass over the matches: count them as they sort
+    columns = "runs.*, COUNT(*) OVER () AS matching" if counted else "runs.*"
     try:
-        total = int(scalar(conn, f"SELECT COUNT(*) {source}", params))
         page = rows(
             conn,
-            f"SELECT runs.* {source} ORDER BY {sql.order} LIMIT :limit OFFSET :offset",
+            f"SELECT {columns} {source} ORDER BY {sql.order} LIMIT :limit OFFSET :offset",
             params | {"limit": query.limit, "offset": query.offset},
         )
+        if page and counted:
+            return page, int(page[0]["matching"])
+        return page, int(scalar(conn, f"SELECT COUNT(*) {source}", params))
     except DataError as exc:  # e.g. a $regex PostgreSQL cannot read
         raise invalid(f"The filter cannot be evaluated: {exc.orig}; check its values.") from None
-    return page, total
 
 
 def _order(sort: str) -> Order:
