@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -25,16 +23,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import provenance
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 WORKER = BENCH / "worker.py"
 RESULTS = BENCH / "RESULTS.md"
-RAW = BENCH / "out/core-results.json"
 SECTION = "## Core client"
 INTRO = (
     "# nbtrack benchmarks\n\nMeasured figures, one section per component; see bench/README.md.\n"
 )
-MEASURES = ("import", "init", "log", "reinit", "rss")
+MEASURES = ("import", "init", "log", "first_logs", "reinit", "rss", "fsyncs", "durable_log")
+WORKER_MEASURE = {"fsyncs": "log", "durable_log": "log"}  # same worker code, other settings
+SYNC_CALLS = "fsync,fdatasync,msync,sync_file_range"
 CLEARED_ENV_PREFIXES = ("NBTRACK_", "WANDB_", "TRACKIO_", "MLFLOW_", "HF_", "PYTHON")
 CLEARED_ENV = ("VIRTUAL_ENV",)
 
@@ -55,9 +57,19 @@ class Plan:
     reinit_budget: float = 30.0
     rss_steps: int = 1_000_000
     rss_budget: float = 60.0
+    first_logs: int = 20_000
+    first_logs_repeats: int = 3
+    fsync_batches: int = 4
+    fsync_batch: int = 1000
+    durable: bool = False  # also time nbtrack's log() with a fsync after every record
 
     def quick(self) -> Plan:
         return Plan(
+            first_logs=self.first_logs // 10,
+            first_logs_repeats=1,
+            fsync_batches=2,
+            fsync_batch=max(self.fsync_batch // 5, 20),
+            durable=self.durable,
             imports=3,
             inits=5,
             log_batches=5,
@@ -81,7 +93,7 @@ class Tracker:
 
 
 def nbtrack_env(data: Path) -> dict[str, str]:
-    return {"NBTRACK_MODE": "offline", "NBTRACK_SILENT": "true"}
+    return {"NBTRACK_MODE": "offline", "NBTRACK_SILENT": "true"} | provenance.nbtrack_path_env()
 
 
 def wandb_env(data: Path) -> dict[str, str]:
@@ -100,7 +112,7 @@ TRACKERS = (
     Tracker(
         "nbtrack",
         ROOT / ".venv/bin/python",
-        Plan(log_repeats=3, reinit_runs=100, rss_budget=120.0),
+        Plan(log_repeats=3, reinit_runs=100, rss_budget=120.0, first_logs_repeats=5, durable=True),
         nbtrack_env,
         "offline, ./nbtrack in the repo",
     ),
@@ -121,7 +133,7 @@ TRACKERS = (
     Tracker(
         "mlflow",
         BENCH / "venvs/mlflow/bin/python",
-        Plan(imports=5, log_batch=200, reinit_runs=10),
+        Plan(imports=5, log_batch=200, reinit_runs=10, fsync_batch=200, first_logs_repeats=1),
         mlflow_env,
         "SQLite tracking store, start_run/end_run",
     ),
@@ -158,8 +170,14 @@ def worker_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run_worker(tracker: Tracker, measure: str, params: dict[str, float], timeout: float) -> Result:
-    """Run one worker process in a fresh temp git repo and return its JSON result."""
+def run_worker(
+    tracker: Tracker, measure: str, params: dict[str, float], timeout: float, strace: bool = False
+) -> Result:
+    """Run one worker process in a fresh temp git repo and return its JSON result.
+
+    ``strace``: run it under ``strace -f -c`` and add the count of each fsync-family call
+    (the worker and every process it starts) as ``sync_calls``.
+    """
     with tempfile.TemporaryDirectory(prefix=f"nbtrack-bench-{tracker.name}-") as tmp_name:
         tmp = Path(tmp_name)
         repo = make_repo(tmp / "repo")
@@ -168,6 +186,19 @@ def run_worker(tracker: Tracker, measure: str, params: dict[str, float], timeout
         out = tmp / "result.json"
         args = [str(tracker.python), str(WORKER), tracker.name, measure, str(out)]
         args += [f"{k}={v}" for k, v in params.items()]
+        traced = tmp / "strace.txt"
+        if strace:
+            args = [
+                "strace",
+                "-f",
+                "-qq",
+                "-c",
+                "-e",
+                f"trace={SYNC_CALLS}",
+                "-o",
+                str(traced),
+                *args,
+            ]
         try:
             proc = subprocess.run(
                 args, cwd=repo, env=env, capture_output=True, text=True, timeout=timeout
@@ -178,7 +209,19 @@ def run_worker(tracker: Tracker, measure: str, params: dict[str, float], timeout
             tail = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()[-1]
             raise WorkerError(f"exit {proc.returncode}: {tail[:200]}")
         result: Result = json.loads(out.read_text(encoding="utf-8"))
+        if strace:
+            result["sync_calls"] = strace_counts(traced.read_text(encoding="utf-8"))
         return result
+
+
+def strace_counts(summary: str) -> dict[str, int]:
+    """Calls per syscall from the table ``strace -c`` writes."""
+    counts: dict[str, int] = {}
+    for line in summary.splitlines():
+        fields = line.split()
+        if len(fields) >= 5 and fields[-1] in SYNC_CALLS.split(",") and fields[3].isdigit():
+            counts[fields[-1]] = int(fields[3])
+    return counts
 
 
 def measure_params(plan: Plan) -> dict[str, dict[str, float]]:
@@ -188,22 +231,35 @@ def measure_params(plan: Plan) -> dict[str, dict[str, float]]:
         "log": {"batches": plan.log_batches, "batch": plan.log_batch, "budget": plan.log_budget},
         "reinit": {"runs": plan.reinit_runs, "budget": plan.reinit_budget},
         "rss": {"steps": plan.rss_steps, "budget": plan.rss_budget},
+        "first_logs": {"steps": plan.first_logs, "budget": plan.log_budget},
+        "fsyncs": {"batches": plan.fsync_batches, "batch": plan.fsync_batch, "budget": 60.0},
+        "durable_log": {
+            "batches": plan.log_batches,
+            "batch": plan.log_batch,
+            "budget": plan.log_budget,
+            "fsync_each": 1,
+        },
     }
 
 
 def repeats(plan: Plan, measure: str) -> int:
-    return {"import": plan.imports, "log": plan.log_repeats}.get(measure, 1)
+    if measure == "durable_log" and not plan.durable:
+        return 0
+    counts = {"import": plan.imports, "log": plan.log_repeats, "durable_log": plan.log_repeats}
+    return counts.get(measure, plan.first_logs_repeats if measure == "first_logs" else 1)
 
 
 def run_measure(tracker: Tracker, plan: Plan, measure: str) -> list[Result] | str:
     """All repeats of one measurement; an error message instead if any repeat fails."""
     params = measure_params(plan)[measure]
     timeout = params.get("budget", 0.0) * 2 + 180
+    worker_measure, traced = WORKER_MEASURE.get(measure, measure), measure == "fsyncs"
+    runs = [params] * repeats(plan, measure)
+    if traced:  # N and 2N calls: the difference leaves out what init and finish force to disk
+        runs = [params, params | {"batches": params["batches"] * 2}]
     t0 = time.perf_counter()
     try:
-        results = [
-            run_worker(tracker, measure, params, timeout) for _ in range(repeats(plan, measure))
-        ]
+        results = [run_worker(tracker, worker_measure, p, timeout, strace=traced) for p in runs]
     except (WorkerError, subprocess.CalledProcessError) as exc:
         note(f"[{tracker.name}] {measure}: FAILED {exc}")
         return f"{measure}: {exc}"
@@ -220,7 +276,7 @@ def bench_tracker(tracker: Tracker, quick: bool) -> dict[str, list[Result] | str
         run_worker(tracker, "import", {}, timeout=180)
     except (WorkerError, subprocess.CalledProcessError) as exc:
         return dict.fromkeys(MEASURES, f"import: {exc}")
-    return {m: run_measure(tracker, plan, m) for m in MEASURES}
+    return {m: run_measure(tracker, plan, m) for m in MEASURES if repeats(plan, m)}
 
 
 def note(message: str) -> None:
@@ -286,6 +342,23 @@ def fig_total_rss(rs: list[Result]) -> Figure:
     return Figure(kb * 1024 / 1e6, f"{k(rs[0]['steps'])} steps")
 
 
+def fig_first_logs(rs: list[Result]) -> Figure:
+    total = statistics.median(r["init_s"] + r["logs_s"] for r in rs) * 1e3
+    init = statistics.median(r["init_s"] for r in rs) * 1e3
+    per_call = statistics.median(r["logs_s"] / r["steps"] for r in rs) * 1e6
+    runs = f", median of {len(rs)}" if len(rs) > 1 else ""
+    return Figure(
+        total,
+        f"init {fmt(init)} ms + {fmt(per_call)} µs per call over {k(rs[0]['steps'])} calls{runs}",
+    )
+
+
+def fig_fsyncs(rs: list[Result]) -> Figure:
+    (few, f), (many, m) = ((sum(r["sync_calls"].values()), r["steps"]) for r in rs)
+    per_1k = max(0, many - few) / (m - f) * 1000
+    return Figure(per_1k, f"{few} in a process of {k(f)} calls, {many} with {k(m)} calls")
+
+
 @dataclasses.dataclass(frozen=True)
 class Row:
     label: str
@@ -293,6 +366,8 @@ class Row:
     unit: str
     target: float | None
     figure: Callable[[list[Result]], Figure]
+    peer_measure: str | None = None  # the peers' figure for this row, when it differs
+    ratio: bool = True
 
 
 ROWS = (
@@ -300,6 +375,29 @@ ROWS = (
     Row("`init()` offline, in a git repo", "init", "ms", 10, fig_init),
     Row("first `init()` of a process", "init", "ms", None, fig_first_init),
     Row("`log()` per call, 10 float keys", "log", "µs", 5, fig_log),
+    Row(
+        "fsync-family calls per 1k `log()` calls (strace, durability)",
+        "fsyncs",
+        "calls",
+        None,
+        fig_fsyncs,
+        ratio=False,
+    ),
+    Row(
+        "`log()` per call at equal durability: nbtrack fsyncs every record, peers as above",
+        "durable_log",
+        "µs",
+        None,
+        fig_log,
+        peer_measure="log",
+    ),
+    Row(
+        "`init()` + the first 20k `log()` calls, in a git repo",
+        "first_logs",
+        "ms",
+        None,
+        fig_first_logs,
+    ),
     Row("`finish()` after logging", "log", "ms", 50, fig_finish),
     Row("reinit loop (init, 100 logs, finish)", "reinit", "ms/run", 10, fig_reinit),
     Row("peak RSS of the process, logging", "rss", "MB", 60, fig_rss),
@@ -312,8 +410,8 @@ def fmt(value: float) -> str:
     return f"{value:.3g}" if value < 100 else f"{value:.0f}"
 
 
-def figure_of(row: Row, data: dict[str, list[Result] | str]) -> Figure | None:
-    results = data.get(row.measure)
+def figure_of(row: Row, data: dict[str, list[Result] | str], peer: bool = False) -> Figure | None:
+    results = data.get(row.peer_measure or row.measure) if peer else data.get(row.measure)
     return None if results is None or isinstance(results, str) else row.figure(results)
 
 
@@ -344,10 +442,10 @@ def table_row(row: Row, names: Sequence[str], data: dict[str, dict[str, Any]]) -
     for name in names:
         if name == "nbtrack":
             continue
-        peer = figure_of(row, data[name])
+        peer = figure_of(row, data[name], peer=True)
         cells.append(cell(peer, row.unit))
         if "nbtrack" in data:
-            cells.append(ratio(ours, peer))
+            cells.append(ratio(ours, peer) if row.ratio else "-")
     return "| " + " | ".join(cells) + " |"
 
 
@@ -374,40 +472,15 @@ def table(names: Sequence[str], data: dict[str, dict[str, Any]]) -> list[str]:
 # --- report --------------------------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    for line in text.splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
-
-
-def git_out(*args: str) -> str:
-    proc = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
-    return proc.stdout.strip()
-
-
-def nbtrack_commit() -> str:
-    """HEAD, marked when nbtrack's sources in the working tree differ from it."""
-    head = git_out("rev-parse", "--short", "HEAD") or "?"
-    dirty = git_out("status", "--porcelain", "--", "nbtrack", ":(exclude)nbtrack/server")
-    return f"{head} (+ uncommitted changes in the client)" if dirty else head
-
-
-def header(quick: bool, commit: str, load: float, elapsed: float) -> list[str]:
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def header(quick: bool, load: float, end_load: float, elapsed: float) -> list[str]:
     kind = "quick smoke run, not representative" if quick else "full run"
     return [
         SECTION,
         "",
-        f"Measured {now} ({kind}, {elapsed / 60:.1f} min) by `bench/bench_core.py` at commit "
-        f"{commit}.",
-        f"Machine: {os.cpu_count()} cores ({cpu_model()}), Linux {platform.release()}, "
-        f"Python {platform.python_version()} in every virtualenv, load average {load:.2f} at "
-        "start.",
+        f"Measured {provenance.now()} ({kind}, {elapsed / 60:.1f} min) by `bench/bench_core.py` "
+        f"at {provenance.commit_text()}.",
+        f"Machine: {provenance.machine()} in every virtualenv; 1-minute load average "
+        f"{load:.2f} at the start and {end_load:.2f} at the end.",
         "",
     ]
 
@@ -428,7 +501,20 @@ def notes(
         "`init()` times only the init call (the previous run is finished outside the timer); "
         "helper processes are the worker's descendants (e.g. a logging service), their peak "
         "RSS (VmHWM) read just before and after `finish()`. 1-minute load average when each "
-        f"tracker's runs ended: {load_after} (other work on the machine inflates timings).",
+        f"tracker's runs ended: {load_after}.",
+        "",
+        "Durability: the fsync row counts, with `strace -f`, the fsync, fdatasync, msync and "
+        "sync_file_range calls of two whole worker processes (and the processes they start) "
+        "that init, log N or 2N calls and finish; the difference per 1000 extra calls is how "
+        "often logged data was forced to disk, without what init and finish do once. "
+        "nbtrack's log is written with one "
+        "`write` per record and fsynced by a background thread once a second and at "
+        "`finish()`; the equal-durability row times nbtrack with an `fdatasync` of the run log "
+        "after every `log()` call, next to each peer's own `log()` figure (so its ratio "
+        "compares nbtrack at a fsync per record with the peer as it ships). `init()` times "
+        "the call only: nbtrack captures git state in a background thread (cached for 2 s per "
+        "repository), so that work is not in the `init()` row; the `init()` + first 20k "
+        "`log()` row times both, as a script's start feels them, the dicts built beforehand.",
     ]
     errors = [
         f"- {name}: {value}"
@@ -449,16 +535,16 @@ def replace_section(text: str, section: str, heading: str = SECTION) -> str:
     return "\n".join(lines[:start]) + "\n" + section + ("\n" + after + "\n" if after else "")
 
 
-def save_raw(data: dict[str, Any]) -> None:
+def save_raw(path: Path, data: dict[str, Any]) -> None:
     """Keep the workers' raw results next to the table, for a closer look."""
-    RAW.parent.mkdir(exist_ok=True)
-    RAW.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    note(f"raw results: {RAW}")
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    note(f"raw results: {path}")
 
 
-def write_results(path: Path, section: str) -> None:
+def write_results(path: Path, section: str, heading: str = SECTION) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else INTRO
-    path.write_text(replace_section(text, section), encoding="utf-8")
+    path.write_text(replace_section(text, section, heading), encoding="utf-8")
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -479,16 +565,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = [t.name for t in TRACKERS if t.name in args.trackers.split(",")]
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
-    commit, load, t0 = nbtrack_commit(), os.getloadavg()[0], time.perf_counter()
+    load, t0 = provenance.load(), time.perf_counter()
     data, loads = {}, {}
     for tracker in (t for t in TRACKERS if t.name in names):
         data[tracker.name] = bench_tracker(tracker, args.quick)
-        loads[tracker.name] = os.getloadavg()[0]
-    save_raw({"results": data, "load_after": loads})
-    head = header(args.quick, commit, load, time.perf_counter() - t0)
+        loads[tracker.name] = provenance.load()
+    save_raw(args.results.parent / "out/core-results.json", {"results": data, "load_after": loads})
+    head = header(args.quick, load, provenance.load(), time.perf_counter() - t0)
     section = "\n".join(head + table(names, data) + notes(names, data, loads)) + "\n"
     print(section)
-    if not (args.quick or args.no_write):
+    if args.quick or args.no_write or not provenance.may_write():
+        note("not written to RESULTS.md (quick run, --no-write, or uncommitted changes)")
+    else:
         write_results(args.results, section)
         note(f"wrote {args.results}")
     return 0

@@ -8,7 +8,10 @@ per request; MLflow: log-batch, 1000 metrics per request, its limit), a chart qu
 a run as long as its ingest budget allowed), a page of a project's run table with 10k runs,
 wandb-style run filters over those runs (nbtrack), and the server's RSS. Bodies are encoded before
 the clock starts, so the figures are the servers' own.
-Prints a Markdown section; bench/RESULTS.md keeps the one from the last full run.
+Durability is measured next to it: the fsync-family calls each server makes per ingest request
+(strace), and nbtrack's ingest again with SQLite at synchronous=FULL (``durability.py``).
+Prints the Markdown section and writes it to the ``## Server`` section of bench/RESULTS.md
+(full runs from a clean tree only).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import socket
 import statistics
@@ -30,7 +32,14 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_core
+import durability
+import provenance
+
 REPO = Path(__file__).resolve().parents[1]
+SECTION = "## Server"
+SYNC_PROBE = 20  # ingest requests made under strace, after the timed ones
 MLFLOW_PYTHON = REPO / "bench/venvs/mlflow/bin/python"
 KEYS = [f"metric_{i}" for i in range(10)]
 
@@ -88,17 +97,22 @@ def timed(call: Callable[[], object], repeat: int) -> float:
 # --- nbtrack ---
 
 
-def nbtrack_bench(quick: bool, database_url: str | None = None) -> dict[str, object]:
+def nbtrack_bench(
+    quick: bool, database_url: str | None = None, full_sync: bool = False
+) -> dict[str, object]:
+    """Every nbtrack figure; with ``full_sync`` only the ingest (SQLite synchronous=FULL)."""
     sys.path.insert(0, str(REPO))
     from nbtrack.server.accounts import new_key
 
     key, port, data = new_key(), free_port(), Path(tempfile.mkdtemp(prefix="nbt-bench-"))
     env = dict(os.environ, NBTRACK_CONFIG_DIR=str(data / "config"), PYTHONPATH=str(REPO))
+    launcher = (
+        [str(Path(__file__).with_name("durability.py"))] if full_sync else ["-m", "nbtrack.server"]
+    )
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "nbtrack.server",
+            *launcher,
             "--port",
             str(port),
             "--data-dir",
@@ -121,6 +135,9 @@ def nbtrack_bench(quick: bool, database_url: str | None = None) -> dict[str, obj
         )
         out: dict[str, object] = {}
         out.update(nbtrack_ingest(client, 20 if quick else 100))
+        out["syncs_per_request"] = nbtrack_sync_probe(client, process.pid)
+        if full_sync:
+            return out
         out.update(nbtrack_chart(client, 100_000 if quick else 1_000_000))
         out.update(nbtrack_table(client, data, key, 10_000, database_url))
         out["rss_mb"], out["peak_rss_mb"] = rss_mb(process.pid)
@@ -152,6 +169,17 @@ def nbtrack_ingest(client: httpx.Client, batches: int) -> dict[str, object]:
     seconds = time.perf_counter() - start
     values = batches * 1000 * len(KEYS)
     return {"ingest_values_per_s": values / seconds, "ingest_values": values}
+
+
+def nbtrack_sync_probe(client: httpx.Client, pid: int) -> float:
+    """fsync-family calls of the server per ingest request (not timed: strace slows it)."""
+    client.put("/runs/admin/bench/probe", json={"name": "probe"}).raise_for_status()
+    bodies = history_bodies(SYNC_PROBE, 1000, KEYS)
+
+    def send(i: int) -> None:
+        client.post("/runs/admin/bench/probe/history", content=bodies[i]).raise_for_status()
+
+    return durability.per_request(pid, SYNC_PROBE, send)
 
 
 def nbtrack_chart(client: httpx.Client, steps: int) -> dict[str, object]:
@@ -286,6 +314,7 @@ def mlflow_bench(quick: bool) -> dict[str, object]:
             "/api/2.0/mlflow/experiments/create", json={"name": "bench"}
         ).json()["experiment_id"]
         out.update(mlflow_ingest(client, experiment, 15 if quick else 200))
+        out["syncs_per_request"] = mlflow_sync_probe(client, experiment, process.pid)
         out.update(mlflow_chart(client, experiment, 20 if quick else 1000))
         out.update(mlflow_table(client, experiment, 300 if quick else 10_000))
         out["rss_mb"], out["peak_rss_mb"] = rss_mb(process.pid)
@@ -330,6 +359,18 @@ def mlflow_batches(run_id: str, batches: int, keys: list[str], first: int = 0) -
         ]
         bodies.append(json.dumps({"run_id": run_id, "metrics": metrics}).encode())
     return bodies
+
+
+def mlflow_sync_probe(client: httpx.Client, experiment: str, pid: int) -> float:
+    """fsync-family calls of the server (and its worker process) per log-batch request."""
+    bodies = mlflow_batches(mlflow_run(client, experiment, "probe"), SYNC_PROBE, KEYS)
+    headers = {"Content-Type": "application/json"}
+
+    def send(i: int) -> None:
+        answer = client.post("/api/2.0/mlflow/runs/log-batch", content=bodies[i], headers=headers)
+        answer.raise_for_status()
+
+    return durability.per_request(pid, SYNC_PROBE, send)
 
 
 def mlflow_ingest(client: httpx.Client, experiment: str, batches: int) -> dict[str, object]:
@@ -430,8 +471,10 @@ def report(
     nbt: dict[str, object],
     ml: dict[str, object],
     pg: dict[str, object],
+    durable: dict[str, object],
     seconds: float,
     quick: bool,
+    start_load: float,
 ) -> str:
     rows = [
         (
@@ -441,6 +484,23 @@ def report(
             "",
             f"{fmt(nbt['ingest_values'])} values, 1000 records x 10 keys a request",
             f"{fmt(ml.get('ingest_values'))} values, log-batch of 1000",
+        ),
+        (
+            "durability: fsync-family calls per ingest request (strace, server and its workers)",
+            "-",
+            "syncs_per_request",
+            "",
+            f"SQLite WAL, synchronous=NORMAL (the server's setting); {SYNC_PROBE} requests",
+            f"SQLite as MLflow sets it up; {SYNC_PROBE} requests",
+        ),
+        (
+            "ingest at equal durability: nbtrack with SQLite synchronous=FULL, mlflow as above",
+            "-",
+            "ingest_values_per_s",
+            "",
+            f"{fmt(durable.get('ingest_values'))} values; "
+            f"{fmt(durable.get('syncs_per_request'))} fsync-family calls per request",
+            "the ingest row above",
         ),
         (
             "chart query, 1 metric",
@@ -481,20 +541,23 @@ def report(
     lines = [
         "## Server",
         "",
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by "
-        f"`bench/bench_server.py{' --quick' if quick else ''}` ({seconds / 60:.1f} min) at commit "
-        f"{_commit()}. Machine: {os.cpu_count()} cores, {platform.platform()}, Python "
-        f"{platform.python_version()}. Both servers on SQLite, one worker, on 127.0.0.1; "
-        "requests from one client thread with bodies encoded before the clock starts.",
+        f"Measured {provenance.now()} by "
+        f"`bench/bench_server.py{' --quick' if quick else ''}` ({seconds / 60:.1f} min) at "
+        f"{provenance.commit_text()}. Machine: {provenance.machine()}; 1-minute load average "
+        f"{start_load:.2f} at the start and {provenance.load():.2f} at the end. Both servers on "
+        "SQLite, one worker, on 127.0.0.1, with the durability each ships with (counted in the "
+        "durability row; nbtrack's ingest at synchronous=FULL is in the row after it); requests "
+        "from one client thread with bodies encoded before the clock starts.",
         "",
         "| figure | target | nbtrack 0.1.0 | nbtrack work | "
         f"mlflow {ml.get('version', '-')} | mlflow work | nbtrack/mlflow |",
         "|---|---|---|---|---|---|---|",
     ]
     for label, target, key, unit, nbt_work, ml_work in rows:
+        ours = durable if label.startswith("ingest at equal durability") else nbt
         lines.append(
-            f"| {label} | {target} | {fmt(nbt.get(key), unit)} | {nbt_work} | "
-            f"{fmt(ml.get(key), unit)} | {ml_work} | {ratio(nbt.get(key), ml.get(key))} |"
+            f"| {label} | {target} | {fmt(ours.get(key), unit)} | {nbt_work} | "
+            f"{fmt(ml.get(key), unit)} | {ml_work} | {ratio(ours.get(key), ml.get(key))} |"
         )
     if pg:
         figures = "; ".join(
@@ -522,13 +585,6 @@ def report(
     return "\n".join(lines)
 
 
-def _commit() -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
-    )
-    return done.stdout.strip() or "?"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
@@ -536,15 +592,24 @@ def main() -> int:
     parser.add_argument(
         "--postgres", action="store_true", help="also run nbtrack on PostgreSQL (127.0.0.1:5432)"
     )
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--results", type=Path, default=bench_core.RESULTS)
     args = parser.parse_args()
-    start = time.perf_counter()
+    start, start_load = time.perf_counter(), provenance.load()
     nbt = nbtrack_bench(args.quick)
     print(json.dumps(nbt, indent=1), file=sys.stderr)
+    durable = nbtrack_bench(args.quick, full_sync=True)
+    print(json.dumps(durable, indent=1), file=sys.stderr)
     pg = postgres_bench(args.quick) if args.postgres else {}
     print(json.dumps(pg, indent=1), file=sys.stderr)
     ml = {} if args.skip_mlflow else mlflow_bench(args.quick)
     print(json.dumps(ml, indent=1), file=sys.stderr)
-    print(report(nbt, ml, pg, time.perf_counter() - start, args.quick))
+    text = report(nbt, ml, pg, durable, time.perf_counter() - start, args.quick, start_load)
+    print(text)
+    if args.quick or args.no_write or not provenance.may_write():
+        print("not written (quick run, --no-write, or uncommitted changes)", file=sys.stderr)
+    else:
+        bench_core.write_results(args.results, text, SECTION)
     return 0
 
 

@@ -1,6 +1,7 @@
-"""One benchmark measurement for one tracker, run in a fresh process by ``bench_core.py``.
+"""One benchmark measurement for one tracker, run in a fresh process: the harness every
+benchmark shares (``bench_core.py`` and, through ``worker_online.py``, the online figures).
 
-Usage: ``python worker.py TRACKER MEASURE OUT_JSON [key=value ...]``
+Usage: ``python worker.py TRACKER MEASURE OUT_JSON [key=value ... | JSON]``
 
 The worker runs under the tracker's own virtualenv, so it uses the standard library only.
 It imports nothing beyond ``os``, ``sys`` and ``time`` before it has timed the tracker's
@@ -51,6 +52,15 @@ class NbtrackAdapter(Adapter):
 
     def init(self) -> Any:
         return self.mod.init(project=PROJECT, config=CONFIG, reinit=True, mode="offline")
+
+
+class DurableNbtrackAdapter(NbtrackAdapter):
+    """nbtrack with the run log fsynced after every record (what a SQLite commit at
+    ``synchronous=FULL`` gives), instead of once a second: the durability-parity variant."""
+
+    def log(self, run: Any, metrics: dict[str, float], step: int) -> None:
+        run.log(metrics)
+        os.fdatasync(run._writer.fd)
 
 
 class WandbAdapter(Adapter):
@@ -153,6 +163,26 @@ def measure_log(ad: Adapter, p: dict[str, float]) -> dict[str, Any]:
     return {"log_s": per_call, "steps": len(per_call) * size, "finish_s": finish_s}
 
 
+def measure_first_logs(ad: Adapter, p: dict[str, float]) -> dict[str, Any]:
+    """``init()`` and the ``steps`` log calls right after it, as a script starts (git capture
+    included, in its background thread); the metric dicts are built before the clock starts."""
+    ad.setup()
+    batch = [metrics_for(i) for i in range(int(p["steps"]))]
+    deadline = time.perf_counter() + p["budget"]
+    t0 = time.perf_counter()
+    run = ad.init()
+    t1 = time.perf_counter()
+    done = 0
+    for done, metrics in enumerate(batch, 1):
+        ad.log(run, metrics, done)
+        if done % 50 == 0 and time.perf_counter() > deadline:
+            break
+    t2 = time.perf_counter()
+    ad.finish(run)
+    ad.close()
+    return {"init_s": t1 - t0, "logs_s": t2 - t1, "steps": done}
+
+
 def measure_reinit(ad: Adapter, p: dict[str, float]) -> dict[str, Any]:
     """The reinit loop: ``runs`` x (init, 100 single-key logs, finish)."""
     ad.setup()
@@ -242,19 +272,36 @@ MEASURES = {
     "init": measure_init,
     "log": measure_log,
     "reinit": measure_reinit,
+    "first_logs": measure_first_logs,
     "rss": measure_rss,
 }
 
 
+def parse_params(args: list[str]) -> dict[str, Any]:
+    if args and args[0].startswith("{"):
+        import json
+
+        return dict(json.loads(args[0]))
+    return {k: float(v) for k, v in (arg.split("=", 1) for arg in args)}
+
+
 def main(argv: list[str]) -> None:
     tracker, measure, out_path = argv[:3]
-    params = {k: float(v) for k, v in (arg.split("=", 1) for arg in argv[3:])}
+    params = parse_params(argv[3:])
     t0 = time.perf_counter()
     module = __import__(tracker)
     import_s = time.perf_counter() - t0
-    result = MEASURES[measure](ADAPTERS[tracker](module), params)
+    if measure in MEASURES:
+        adapter = DurableNbtrackAdapter if params.get("fsync_each") else ADAPTERS[tracker]
+        result = MEASURES[measure](adapter(module), params)
+    else:  # the online and sync children
+        import worker_online
+
+        result = worker_online.CHILDREN[measure](module, params)
     result["import_s"] = import_s
+    result["tracker"] = tracker
     result["version"] = str(getattr(module, "__version__", "?"))
+    result["module_file"] = str(getattr(module, "__file__", ""))
     import json
 
     with open(out_path, "w", encoding="utf-8") as f:

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Re-measure every section of bench/RESULTS.md (or the sections named) from a clean export of
+# the current commit, so that each section states exactly the code it measured.
+# Usage: bash bench/measure.sh [core|server|jupyter|online ...] [-- extra arguments]
+# Needs the project's .venv (scripts/setup) and, for the peers, bash bench/setup_peers.sh.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+sections=()
+while [[ $# -gt 0 && "$1" != "--" ]]; do sections+=("$1"); shift; done
+[[ "${1:-}" == "--" ]] && shift
+[[ ${#sections[@]} -gt 0 ]] || sections=(core server jupyter online)
+
+commit="$(git -C "$root" rev-parse HEAD)"
+export_dir="$(mktemp -d "${TMPDIR:-/tmp}/nbtrack-bench-export-XXXXXX")"
+trap 'rm -rf "$export_dir"' EXIT
+git -C "$root" archive "$commit" | tar -x -C "$export_dir"
+ln -s "$root/.venv" "$export_dir/.venv"
+[[ -d "$root/bench/venvs" ]] && ln -s "$root/bench/venvs" "$export_dir/bench/venvs"
+export NBTRACK_BENCH_COMMIT="$commit"
+
+echo "measuring commit ${commit:0:7} (exported to $export_dir): ${sections[*]}" >&2
+failed=0
+for section in "${sections[@]}"; do
+    case "$section" in
+        core|server|jupyter|online) ;;
+        *) echo "unknown section: $section (core, server, jupyter, online)" >&2; exit 2 ;;
+    esac
+    echo "== $section: started $(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1 /proc/loadavg)" >&2
+    own=()
+    [[ "$section" == server ]] && own=(--postgres)  # nbtrack on PostgreSQL too
+    (cd "$export_dir" && "$root/.venv/bin/python" "bench/bench_$section.py" \
+        --results "$root/bench/RESULTS.md" "${own[@]}" "$@") \
+        || { echo "== $section FAILED" >&2; failed=1; }
+done
+exit "$failed"
