@@ -67,16 +67,13 @@ def test_status_while_running_counts_records(online: LiveServer) -> None:
     run.finish()
 
 
-def test_remote_api_pages_long_histories(
-    online: LiveServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("nbtrack.remote.PAGE_ROWS", 700)
+def test_remote_api_pages_long_histories(online: LiveServer) -> None:
     run = nbtrack.init(project="paged")
     for i in range(2500):
         run.log({"i": i})
     run.finish()
     api = nbtrack.Api(online.url, online.admin_key)
-    rows = list(api.run(f"paged/{run.id}").scan_history())
+    rows = list(api.run(f"paged/{run.id}").scan_history(page_size=700))  # 4 requests
     assert [r["i"] for r in rows] == list(range(2500))
     assert [r["i"] for r in api.run(f"admin/paged/{run.id}").scan_history(min_step=2400)] == list(
         range(2400, 2500)
