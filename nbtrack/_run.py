@@ -317,7 +317,8 @@ class Run(RunLinks):
         overwrite: bool | None = None,
     ) -> Metric:
         """wandb's ``define_metric``: x-axis, summary aggregation, visibility (see
-        :mod:`nbtrack.metrics`); answers the definition as merged with earlier ones."""
+        :mod:`nbtrack.metrics`). Answers this call's definition, as wandb does; the run records
+        it merged with earlier ones."""
         from nbtrack import metrics
 
         metric = metrics.define(name, step_metric, step_sync, hidden, summary, goal, overwrite)
@@ -328,7 +329,7 @@ class Run(RunLinks):
                 self._metrics = metrics.Metrics()
             merged = self._metrics.define(metric, overwrite)
         self._record("metric", merged.record())
-        return merged
+        return metric
 
     def mark_preempting(self) -> None:
         """Record that the run is about to be preempted: ``preempting`` until it ends."""

@@ -104,17 +104,19 @@ def test_step_sync_false_leaves_rows_as_logged() -> None:
 def test_redefining_merges_unless_overwrite() -> None:
     run = nbtrack.init(project="p")
     run.define_metric("loss", step_metric="epoch", hidden=True)
-    merged = run.define_metric("loss", summary="min")
-    assert (merged.step_metric, merged.hidden, merged.summary) == ("epoch", True, ("min",))
-    again = run.define_metric("loss", summary="max")
-    assert again.summary == ("min", "max")
-    fresh = run.define_metric("loss", summary="mean", overwrite=True)
-    assert (fresh.step_metric, fresh.hidden, fresh.summary) == (None, False, ("mean",))
+    call = run.define_metric("loss", summary="min")
+    assert (call.step_metric, call.hidden, call.summary) == (None, False, ("min",))  # as wandb
+    merged = records(run, "metric")[-1]
+    assert (merged["step_metric"], merged["hidden"], merged["summary"]) == ("epoch", True, ["min"])
+    run.define_metric("loss", summary="max")
+    assert records(run, "metric")[-1]["summary"] == ["min", "max"]
+    run.define_metric("loss", summary="mean", overwrite=True)
+    fresh = records(run, "metric")[-1]
+    assert (fresh["step_metric"], fresh["hidden"], fresh["summary"]) == (None, False, ["mean"])
     run.log({"loss": 1.0})
     run.log({"loss": 3.0})
     assert run.summary["loss"] == {"mean": 2.0}
     run.finish()
-    assert records(run, "metric")[-1]["summary"] == ["mean"]
 
 
 def test_a_definition_made_after_values_keeps_them() -> None:
