@@ -214,8 +214,13 @@ METHODS = (b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"HEAD")
 
 
 def _has_body_start(head: bytearray) -> bool:
+    """The request's head and the start of its body (up to 100 bytes of it) have arrived."""
     end = head.find(b"\r\n\r\n")
-    return end >= 0 and (len(head) >= end + 100 or len(head) >= HEAD)
+    if end < 0:
+        return len(head) >= HEAD
+    length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head[:end])
+    wanted = min(100, int(length.group(1)) if length else 0)
+    return len(head) >= min(end + 4 + wanted, HEAD)
 
 
 def _starts_request(data: bytes) -> bool:
