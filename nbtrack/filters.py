@@ -8,8 +8,9 @@ evaluates a tree on one run (``Api.local()``); the server compiles the same tree
 
 - fields: ``config.<key>``, ``summary_metrics.<key>`` (or ``summary.<key>``), ``state``, ``tags``,
   ``display_name``, ``created_at``, ``group``, ``job_type`` (wandb's ``displayName``,
-  ``createdAt`` and ``jobType`` too). A dotted key names a literal key first (``summary_metrics.
-  train.loss`` is ``summary["train.loss"]`` when that exists), else nested dicts.
+  ``createdAt`` and ``jobType`` too) and ``name``, which is the run's id as in wandb. A dotted key
+  names a literal key first (``summary_metrics.train.loss`` is ``summary["train.loss"]`` when that
+  exists), else nested dicts.
 - ``$eq`` compares like types only (``1`` is not ``"1"`` nor ``True``); ``None`` matches a missing
   or null value; a list or dict matches the whole value. On ``tags``, a string matches a run that
   has that tag, and ``$gt``/``$regex``... match when any tag does.
@@ -54,10 +55,12 @@ COLUMNS = {
     "group": "group",
     "job_type": "job_type",
     "jobType": "job_type",
+    "name": "id",  # as in wandb: a run's name in filters is its id
 }
 PREFIXES = {"config": "config", "summary_metrics": "summary", "summary": "summary"}
 FIELD_HELP = (
-    "config.<key>, summary_metrics.<key>, state, tags, display_name, created_at, group, job_type"
+    "config.<key>, summary_metrics.<key>, state, tags, display_name, created_at, group, "
+    "job_type, name (the run id)"
 )
 
 

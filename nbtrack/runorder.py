@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from nbtrack.filters import COLUMNS, Field, field_of, kind, lookup
 
 ORDER_COLUMNS = {
-    **{k: v for k, v in COLUMNS.items() if v != "tags"},
+    **{k: v for k, v in COLUMNS.items() if v not in ("tags", "id")},
     "heartbeat_at": "heartbeat_at",
     "heartbeatAt": "heartbeat_at",
     "updated_at": "updated_at",

@@ -39,6 +39,8 @@ class Api:
         self._reader = RemoteReader(base_url or overrides.get("base_url"), api_key, timeout)
         if overrides.get("entity"):
             self._reader.default_entity = str(overrides["entity"])
+        if overrides.get("project"):
+            self._reader.default_project = str(overrides["project"])
 
     @staticmethod
     def local(dir: str | Path | None = None) -> LocalApi:
@@ -46,12 +48,13 @@ class Api:
 
     def runs(
         self,
-        path: str,
+        path: str | None = None,
         filters: dict[str, Any] | None = None,
         order: str = "+created_at",
         per_page: int = 50,
     ) -> Runs:
-        """The runs of ``"entity/project"`` (or ``"project"``) that match wandb-style ``filters``
+        """The runs of ``"entity/project"`` (``"project"``; None: the project setting or
+        ``overrides["project"]``) that match wandb-style ``filters``
         (e.g. ``{"config.lr": {"$gt": 0.01}}``), in ``order`` (``"-created_at"``: newest first)."""
         return self._reader.runs(path, filters, order, per_page)
 

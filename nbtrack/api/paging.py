@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
 
-from nbtrack.api.run import RunView
+from nbtrack.api.run import RunView, frame
 
 Fetch = Callable[[int, int], tuple[list[RunView], int]]  # (offset, limit) -> (page, total)
 
@@ -58,6 +58,27 @@ class Runs(Sequence[RunView]):
         if not page:
             self._total = len(self._loaded)
         return bool(page)
+
+    def histories(
+        self,
+        samples: int = 500,
+        keys: list[str] | None = None,
+        x_axis: str = "_step",
+        format: str = "default",
+    ) -> Any:
+        """Every run's sampled ``history()`` with a ``run_id`` column, as wandb's ``Runs``:
+        a list of dicts (``format="default"``) or one pandas DataFrame (``"pandas"``)."""
+        if format not in ("default", "pandas"):
+            raise ValueError(f"format={format!r}: use 'default' or 'pandas'.")
+        rows = [
+            row | {"run_id": run.id}
+            for run in self
+            for row in run.history(samples=samples, keys=keys, x_axis=x_axis, pandas=False)
+        ]
+        if format == "default":
+            return rows
+        table = frame(rows)
+        return table[sorted(table.columns)] if len(table.columns) else table
 
     def __repr__(self) -> str:
         return f"<Runs {len(self)} runs>"

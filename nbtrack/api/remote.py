@@ -31,6 +31,7 @@ class RemoteReader:
         key, owner = credentials.key_and_entity(settings.base_url, api_key or settings.api_key)
         self.transport = Transport(settings.base_url, key, timeout=timeout or 60)
         self.default_entity = settings.entity or owner
+        self.default_project = settings.project
 
     def _entity(self) -> str:
         if self.default_entity is None:
@@ -48,11 +49,11 @@ class RemoteReader:
             raise UsageError(f"{path!r} is not a run path; use {shape!r}.")
         return parts
 
-    def runs(self, path: str, filters: Any, order: Any, per_page: int) -> Runs:
-        """The runs of ``"entity/project"`` (or ``"project"``) matching ``filters``."""
+    def runs(self, path: str | None, filters: Any, order: Any, per_page: int) -> Runs:
+        """The runs of ``"entity/project"`` (or ``"project"``; None: the project setting)."""
         run_filters.parse(filters)
         runorder.parse(order)
-        entity, project = self._split(path, 2)
+        entity, project = self._split(path or self.default_project, 2)
         params: dict[str, Any] = {"order": order or "+created_at"}
         if filters:
             params["filters"] = json.dumps(filters, allow_nan=False, default=_plain)

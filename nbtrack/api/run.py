@@ -76,13 +76,19 @@ class RunView:
         keys: list[str] | None = None,
         x_axis: str = "_step",
         pandas: bool = True,
+        stream: str = "default",
     ) -> Any:
         """About ``samples`` rows spread evenly over the run, first and last included, as a pandas
         DataFrame (a list of dicts with ``pandas=False``). With ``keys``: only rows that hold
         ``x_axis`` and every key, cut to those columns. ``scan_history()`` gives every row."""
         _check_samples(samples)
+        if stream != "default":
+            raise ValueError(
+                f"stream={stream!r}: nbtrack keeps no separate system-metrics stream; "
+                "use stream='default'."
+            )
         wanted = [x_axis, *(k for k in _check_keys(keys) if k != x_axis)] if keys else None
-        rows = self._store.sample(self, samples, wanted)
+        rows = list(_with_media(iter(self._store.sample(self, samples, wanted)), self))
         return frame(rows) if pandas else rows
 
     def scan_history(
@@ -98,7 +104,7 @@ class RunView:
         if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
             raise ValueError(f"page_size must be a positive int, not {page_size!r}.")
         last = None if max_step is None else _check_step("max_step", max_step) - 1
-        rows = self._store.rows(self, _step_or_none(min_step), last, page_size)
+        rows = _with_media(self._store.rows(self, _step_or_none(min_step), last, page_size), self)
         return rows if not chosen else _with_keys(rows, chosen)
 
     def update(self) -> None:
@@ -121,6 +127,13 @@ class RunView:
             if found.name == name:
                 return found
         raise UsageError(f"Run {self.path!r} has no file {name!r}; see run.files() for its files.")
+
+
+def _with_media(rows: Iterator[dict[str, Any]], view: RunView) -> Iterator[dict[str, Any]]:
+    """Media references in the rows as objects that fetch their files (:mod:`nbtrack.media`)."""
+    from nbtrack.media import readback
+
+    return readback.rows(rows, view.files)
 
 
 def frame(rows: list[dict[str, Any]]) -> Any:

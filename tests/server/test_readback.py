@@ -224,3 +224,26 @@ def test_projects_and_project(online: Server, four_runs: str) -> None:
     assert four_runs in [p.name for p in remote.projects()]
     assert local.project(four_runs).run_count == 4
     assert four_runs in [p.name for p in local.projects()]
+
+
+def test_wandb_spellings_name_is_the_id_default_project_and_histories(
+    online: Server, four_runs: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local, remote = both(online)
+    (delta,) = local.runs(four_runs, filters={"display_name": "delta"})
+    assert [r.name for r in local.runs(four_runs, filters={"name": delta.id})] == ["delta"]
+    assert [r.name for r in remote.runs(f"admin/{four_runs}", filters={"name": delta.id})] == [
+        "delta"
+    ]
+    scoped = nbtrack.Api(online.base_url, online.admin_key, overrides={"project": four_runs})
+    assert len(scoped.runs()) == 4
+    for api in (local, remote):
+        path = four_runs if api is local else f"admin/{four_runs}"
+        table = api.runs(path, filters={"tags": "b"}).histories(
+            samples=3, keys=["loss"], format="pandas"
+        )
+        assert list(table.columns) == ["_step", "loss", "run_id"] and len(table) == 6
+        rows = api.runs(path, filters={"tags": "b"}).histories(samples=3)
+        assert {r["run_id"] for r in rows} == {r.id for r in api.runs(path, filters={"tags": "b"})}
+        with pytest.raises(ValueError, match="stream"):
+            api.runs(path)[0].history(stream="system")
