@@ -62,6 +62,7 @@ class Image(base.Media):
             data.savefig(buffer, format="png")
             self._bytes = buffer.getvalue()
         elif root in ("numpy", "torch", "jax", "jaxlib", "tensorflow") or isinstance(data, list):
+            _check_shape(getattr(data, "shape", None))  # before copying a huge array
             self._array = as_array(data)
         else:
             raise TypeError(
@@ -165,6 +166,15 @@ def _size_of(data: bytes) -> tuple[int, int] | None:
             return int(image.size[0]), int(image.size[1])
     except Exception:  # no Pillow, or a format it cannot read: the size stays unknown
         return None
+
+
+def _check_shape(shape: Any) -> None:
+    if shape is not None and len(shape) >= 2:
+        dims = sorted((int(d) for d in shape), reverse=True)
+        try:
+            pixels.check_size(dims[0], dims[1])
+        except ValueError as exc:
+            raise ValueError(f"Image(): {exc}") from None
 
 
 def _existing(path: Path) -> Path:

@@ -38,10 +38,10 @@ class MediaStore:
         if self._folder is None:
             return
         with self._lock:
-            fresh = [job for job in jobs if job.name not in self._seen]
-            self._seen.update(job.name for job in fresh)
+            fresh = {job.name: job for job in jobs if job.name not in self._seen}
+            self._seen.update(fresh)
             self._futures = [f for f in self._futures if not f.done()]
-            self._futures += [self._pool.submit(self._write, job) for job in fresh]
+            self._futures += [self._pool.submit(self._write, job) for job in fresh.values()]
 
     def pending(self) -> int:
         with self._lock:
@@ -61,7 +61,7 @@ class MediaStore:
     def _write(self, job: FileJob) -> None:
         assert self._folder is not None
         target = self._folder / job.name
-        if target.is_file():
+        if target.is_file():  # a resumed run logging what it logged before
             data = target.read_bytes()
         else:
             data = job.content()
@@ -73,6 +73,7 @@ def _write_atomic(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
     try:
+        os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
         os.replace(temp, target)

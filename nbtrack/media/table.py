@@ -42,6 +42,7 @@ class Table(base.Media):
         if dataframe is not None:
             columns, data = _from_frame(dataframe, columns)
         self.columns: list[str] = [str(c) for c in (columns or DEFAULT_COLUMNS)]
+        cells.check_size(len(data) if data is not None else 0, len(self.columns))
         self.data: list[list[Any]] = []
         self._dtypes = _per_column(dtype, len(self.columns), None)
         self._optional = _per_column(optional, len(self.columns), True)
