@@ -198,6 +198,8 @@ def _value(field: Field, op: str, value: Any) -> Any:
         return timestamp(value, op)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{op} on {_name(field)}: {value!r} cannot be compared; use a number.")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**1023:
+        raise ValueError(f"{op} on {_name(field)}: the integer {value} is too large to compare.")
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, list | tuple | Mapping):

@@ -127,8 +127,18 @@ class Compiler:
 
     def bind(self, value: Any) -> str:
         name = f"f{len(self.params)}"
+        if self._beyond_sqlite(value):
+            value = float(
+                value
+            )  # SQLite binds 64-bit integers only; it stores larger ones as reals
         self.params[name] = value
         return f":{name}"
+
+    def _beyond_sqlite(self, value: Any) -> bool:
+        big = (
+            isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63
+        )
+        return big and self.dialect.name == "sqlite"
 
     def where(self, node: Node) -> str:
         if isinstance(node, Group):

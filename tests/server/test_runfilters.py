@@ -46,7 +46,7 @@ RUNS: dict[str, dict[str, Any]] = {
     },
     "r3": {
         "name": "gamma",
-        "config": {"lr": 1, "big": 10},
+        "config": {"lr": 1, "big": 10, "huge": 2**64 - 1},
         "summary": {},
         "tags": ["c"],
         "state": "running",
@@ -89,6 +89,9 @@ CASES: list[tuple[dict[str, Any], set[str]]] = [
     ({"state": {"$in": ["running"]}}, {"r3"}),
     ({"group": {"$gte": "g2"}}, {"r1"}),
     ({"config.big": {"$gt": 5, "$lt": 20}}, {"r3"}),
+    ({"config.huge": {"$gt": 2**63}}, {"r3"}),  # beyond 64-bit signed integers
+    ({"config.huge": 10**30}, set()),
+    ({"config.lr": {"$lt": -(10**30)}}, set()),
 ]
 
 ORDERS = [
