@@ -24,6 +24,7 @@ from nbtrack.server import (
     charts,
     files,
     history,
+    mediatypes,
     runedit,
     runs,
     sampling,
@@ -296,6 +297,9 @@ def get_file(entity: str, project: str, run_id: str, name: str, ctx: Ctx, who: W
     path = files.path_of(ctx.config.files_dir, row["pk"], name)
     if not path.is_file():
         raise not_found(f"File {name!r} is listed but missing on the server's disk.")
+    shown = mediatypes.inline(name)
+    if shown is not None:
+        return FileResponse(path, media_type=shown[0], headers=shown[1])
     return FileResponse(path, media_type=files.media_type(name), headers=FILE_HEADERS)
 
 

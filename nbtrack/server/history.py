@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from nbtrack.server import media
 from nbtrack.server.database import Dialect, bulk, rows, run
 from nbtrack.server.problems import ApiError
 from nbtrack.server.values import check, encode, stored_object
@@ -41,6 +42,7 @@ def append(
             _rows(run_pk, fresh),
         )
         add_buckets(conn, dialect, run_pk, [(s, d) for _, s, d in fresh])
+        media.index(conn, run_pk, fresh)
     max_offset = max([run_row["max_offset"], *(o for o, _, _ in fresh)])
     _update_run(conn, run_row, fresh, max_offset, now)
     return len(fresh), max_offset

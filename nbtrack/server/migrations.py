@@ -105,6 +105,14 @@ SESSION_KEYS = (
 
 RUN_METRICS = ("ALTER TABLE runs ADD COLUMN metrics TEXT NOT NULL DEFAULT '{{}}'",)
 
+MEDIA_REFS = (
+    """CREATE TABLE media_refs (
+        run_pk BIGINT NOT NULL REFERENCES runs(pk), media_key TEXT NOT NULL,
+        log_offset BIGINT NOT NULL, step BIGINT NOT NULL, kind VARCHAR(32) NOT NULL,
+        ref TEXT NOT NULL, PRIMARY KEY (run_pk, media_key, log_offset))""",
+    "CREATE INDEX media_refs_step ON media_refs (run_pk, media_key, step)",
+)
+
 
 def _names_regardless_of_case(conn: Connection) -> None:
     """A unique index on the lower-cased user/team name. Names that already differ only in case
@@ -146,6 +154,12 @@ def _json_function(conn: Connection) -> None:
         conn.exec_driver_sql(PG_STANDARD_JSON)
 
 
+def _backfill_media(conn: Connection) -> None:
+    from nbtrack.server import media
+
+    media.backfill(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "initial schema", INITIAL),
     Step(2, "metric buckets for charts", METRIC_BUCKETS, _backfill_buckets),
@@ -155,6 +169,7 @@ STEPS: tuple[Step, ...] = (
     Step(6, "web sessions end with their API key", SESSION_KEYS),
     Step(7, "user and team names unique regardless of case", (), _names_regardless_of_case),
     Step(8, "runs' metric definitions (define_metric)", RUN_METRICS),
+    Step(9, "media references by key and step", MEDIA_REFS, _backfill_media),
 )
 LATEST = STEPS[-1].version
 
