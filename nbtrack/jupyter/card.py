@@ -56,6 +56,7 @@ class Card:
     upload_error: str = ""
     sync_text: str = ""
     alerts: tuple[tuple[str, str, str], ...] = ()  # (level, title, text), newest first
+    media: tuple[tuple[str, str], ...] = ()  # (key, HTML): latest images, table head
 
 
 class RecentMetrics:
@@ -64,13 +65,17 @@ class RecentMetrics:
     def __init__(self) -> None:
         self._values: OrderedDict[str, str] = OrderedDict()
         self._row: dict[str, Any] | None = None
+        self.media: dict[str, dict[str, Any]] = {}  # key -> latest media reference
 
     def update(self, row: dict[str, Any]) -> None:
         if row is self._row:
             return
         self._row = row
         for key, value in row.items():
-            if not key.startswith("_"):
+            if type(value) is dict and "_type" in value:
+                self.media.pop(key, None)
+                self.media[key] = value  # the most recently logged last
+            elif not key.startswith("_"):
                 self._values[key] = format_value(value)
                 self._values.move_to_end(key)
 
@@ -144,7 +149,16 @@ def snapshot(run: Run, metrics: RecentMetrics, sync_text: str = "", uploads: boo
         upload_error=str(upload.get("error") or ""),
         sync_text=sync_text,
         alerts=tuple((a.level, a.title, a.text) for a in alerts.recent(run)),
+        media=_media(run, metrics),
     )
+
+
+def _media(run: Run, metrics: RecentMetrics) -> tuple[tuple[str, str], ...]:
+    if not metrics.media or not run.dir:
+        return ()
+    from nbtrack.jupyter import mediacard
+
+    return mediacard.render(run.dir, metrics.media)
 
 
 def badge(label: str, state: str) -> str:
@@ -197,6 +211,10 @@ def to_html(card: Card, with_name: bool = True) -> str:
         cells = " · ".join(f"{esc(k)} <b>{esc(v)}</b>" for k, v in card.metrics)
         lines.append(f'<div class="nbtrack-metrics">{cells}</div>')
     lines.extend(alert_line(level, title, text) for level, title, text in card.alerts)
+    lines.extend(
+        f'<div class="nbtrack-media"><code>{esc(key)}</code><br>{block}</div>'
+        for key, block in card.media
+    )
     if card.reason:
         lines.append(f'<div class="nbtrack-reason">{esc(card.status)}: {esc(card.reason)}</div>')
     if card.upload_error:

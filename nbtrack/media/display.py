@@ -9,13 +9,16 @@ from typing import Any
 HEAD_ROWS = 10
 
 
-def table_html(columns: list[str], rows: list[list[Any]], limit: int = HEAD_ROWS) -> str:
+def table_html(
+    columns: list[str], rows: list[list[Any]], limit: int = HEAD_ROWS, total: int | None = None
+) -> str:
     """An HTML table of the first ``limit`` rows, saying how many there are in all."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{cell_html(v)}</td>" for v in row) + "</tr>" for row in rows[:limit]
     )
-    more = f"<caption>{len(rows):,} rows x {len(columns)} columns</caption>"
+    count = len(rows) if total is None else total
+    more = f"<caption>{count:,} rows x {len(columns)} columns</caption>"
     head = f"<thead><tr>{head}</tr></thead>"
     return f"<table class='nbtrack-table'>{more}{head}<tbody>{body}</tbody></table>"
 
