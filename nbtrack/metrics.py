@@ -185,6 +185,24 @@ class Stats:
 
     def add(self, value: Any) -> None:
         """One logged value (the hot path: a few comparisons, ``out`` updated where it changed)."""
+        if type(value) is float and self.count and value == value:  # the usual case, in short
+            self.last = value
+            if self.keep_last:
+                self.out["last"] = value
+            if value < self.minimum:
+                self.minimum = value
+                self._extreme("min", value, True)
+            elif value > self.maximum:
+                self.maximum = value
+                self._extreme("max", value, False)
+            self.count += 1
+            self.total += value
+            if self.keep_mean:
+                self.out["mean"] = self.total / self.count
+            return
+        self._add(value)
+
+    def _add(self, value: Any) -> None:
         if self.first is _MISSING:
             self.first = value
             self.rebuild()
@@ -249,7 +267,10 @@ class Metrics:
         self.step_values: dict[str, Any] = {}
         self._seen: set[str] = set()
         self._ruled: dict[str, Stats] = {}  # keys whose definition has summary=
+        self._aggregated: list[tuple[str, Stats]] = []  # the same, but for summary="none"
+        self._dropped: list[str] = []  # summary="none"
         self._syncing: list[tuple[str, str]] = []
+        self._checked: Any = None  # the row before_write learnt the keys of
 
     def define(self, metric: Metric, overwrite: bool | None = None) -> Metric:
         """Add a definition; answer the merged one, as the run log records it."""
@@ -269,9 +290,11 @@ class Metrics:
         return next((m for m in self.globs.values() if m.matches(key)), None)
 
     def _relearn(self) -> None:
+        """After a definition: every key seen so far, and every exact name, ruled afresh (so
+        without globs no row needs looking at for new keys)."""
         seen, self._seen = self._seen, set()
         old, self._ruled, self._syncing = self._ruled, {}, []
-        self._learn(seen, old)
+        self._learn([*seen, *self.exact], old)
 
     def _learn(self, keys: Any, old: dict[str, Stats] | None = None) -> None:
         for key in keys:
@@ -285,32 +308,35 @@ class Metrics:
                 self._ruled[key] = _carry(Stats(metric), (old or {}).get(key))
             if metric.step_sync and metric.step_metric:
                 self._syncing.append((key, metric.step_metric))
+        self._aggregated = [(k, stats) for k, stats in self._ruled.items() if not stats.drop]
+        self._dropped = [k for k, stats in self._ruled.items() if stats.drop]
 
     def before_write(self, row: dict[str, Any]) -> None:
         """Remember step metrics' values; fill them into rows that lack them (step_sync)."""
-        if not self._seen.issuperset(row):
+        if self.globs and not self._seen.issuperset(row):
             self._learn(row)
+        self._checked = row
         steps = self.step_values
-        for name in steps:
-            value = row.get(name, _MISSING)
-            if value is not _MISSING:
-                steps[name] = value
-        for key, step_metric in self._syncing:
-            if key in row and step_metric not in row:
-                row[step_metric] = steps[step_metric]
+        if steps:
+            for name in steps:
+                if name in row:
+                    steps[name] = row[name]
+            for key, step_metric in self._syncing:
+                if key in row and step_metric not in row:
+                    row[step_metric] = steps[step_metric]
 
     def summarize(self, row: dict[str, Any], summary: dict[str, Any]) -> None:
-        """Replace the last values just written into ``summary`` by their aggregations (after
-        :meth:`before_write` saw the row)."""
-        for key, stats in self._ruled.items():
-            value = row.get(key, _MISSING)
-            if value is _MISSING:
-                continue
-            stats.add(value)
-            if stats.drop:
-                del summary[key]
-            else:
+        """Replace the last values just written into ``summary`` by their aggregations."""
+        if self.globs and row is not self._checked and not self._seen.issuperset(row):
+            self._learn(row)
+        for key, stats in self._aggregated:
+            if key in row:
+                stats.add(row[key])
                 summary[key] = stats.out
+        for key in self._dropped:
+            if key in row:
+                self._ruled[key].add(row[key])
+                del summary[key]
 
     def final(self, summary: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """The aggregated summary values, and the keys ``none`` keeps out of the summary."""
