@@ -59,14 +59,20 @@ class Metric:
 
     @classmethod
     def from_record(cls, payload: dict[str, Any]) -> Metric:
-        summary = payload.get("summary")
+        """A definition from a ``metric`` record (or the server's copy); odd fields are dropped."""
+        summary, step, goal = (
+            payload.get("summary"),
+            payload.get("step_metric"),
+            payload.get("goal"),
+        )
+        ops = [s for s in summary if s in SUMMARY_OPS] if isinstance(summary, list) else None
         return cls(
             name=str(payload["name"]),
-            step_metric=payload.get("step_metric"),
-            step_sync=bool(payload.get("step_sync")),
-            hidden=bool(payload.get("hidden")),
-            summary=tuple(summary) if summary is not None else None,
-            goal=payload.get("goal"),
+            step_metric=step if isinstance(step, str) else None,
+            step_sync=payload.get("step_sync") is True,
+            hidden=payload.get("hidden") is True,
+            summary=tuple(ops) if ops is not None else None,
+            goal=goal if goal in GOALS.values() else None,
         )
 
     def matches(self, key: str) -> bool:

@@ -213,3 +213,16 @@ def test_infinities_count_for_min_and_max() -> None:
     run.log({"x": math.inf})
     assert run.summary["x"] == {"min": 1.0, "max": math.inf}
     run.finish()
+
+
+def test_odd_stored_definitions_give_no_axis_rather_than_an_error() -> None:
+    from nbtrack.metrics import chart_axes
+
+    stored = {
+        "a": {"name": "a", "step_metric": 5, "summary": 7, "hidden": "yes", "goal": 1},
+        "b/*": {"name": "b/*", "step_metric": "epoch", "summary": ["min", 3, "median"]},
+        "c": "not a definition",
+        "d": {"step_metric": "x"},
+    }
+    assert chart_axes(stored, ["a", "b/x", "c", "d"]) == ({"b/x": "epoch"}, [])
+    assert chart_axes(["not", "a", "dict"], ["a"]) == ({}, [])
