@@ -294,10 +294,12 @@ def main(argv: list[str]) -> None:
     if measure in MEASURES:
         adapter = DurableNbtrackAdapter if params.get("fsync_each") else ADAPTERS[tracker]
         result = MEASURES[measure](adapter(module), params)
-    else:  # the online and sync children
+    else:  # the online, sync and media children
+        import worker_media
         import worker_online
 
-        result = worker_online.CHILDREN[measure](module, params)
+        children = {**worker_online.CHILDREN, **worker_media.CHILDREN}
+        result = children[measure](module, params)
     result["import_s"] = import_s
     result["tracker"] = tracker
     result["version"] = str(getattr(module, "__version__", "?"))
