@@ -31,6 +31,8 @@ from collections.abc import Mapping
 from typing import Any
 
 GROUPS = ("$and", "$or", "$nor")
+MAX_DEPTH = 32  # dicts inside dicts in a filter
+MAX_CONDITIONS = 1000
 OPERATORS = (
     "$eq",
     "$ne",
@@ -107,7 +109,37 @@ def parse(filters: Any) -> Node | None:
         raise ValueError(
             f"filters must be a dict such as {{'config.lr': 0.1}}, not {type(filters).__name__}."
         )
-    return _document(filters) if filters else None
+    if not filters:
+        return None
+    _check_depth(filters)
+    node = _document(filters)
+    count = conditions(node)
+    if count > MAX_CONDITIONS:
+        raise ValueError(
+            f"filters hold {count} conditions (an $in list counts each item); at most "
+            f"{MAX_CONDITIONS}: split the query."
+        )
+    return node
+
+
+def _check_depth(filters: Mapping[Any, Any]) -> None:
+    stack: list[tuple[Any, int]] = [(filters, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH and isinstance(value, Mapping):
+            raise ValueError(f"filters nest deeper than {MAX_DEPTH} levels; flatten them.")
+        if isinstance(value, Mapping):
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend((child, depth) for child in value)
+
+
+def conditions(node: Node) -> int:
+    if isinstance(node, Group):
+        return sum(conditions(part) for part in node.parts)
+    if isinstance(node, Not):
+        return conditions(node.part)
+    return len(node.value) if node.op in ("$in", "$nin") else 1
 
 
 def field_of(name: Any) -> Field:

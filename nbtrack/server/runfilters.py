@@ -143,7 +143,7 @@ class Compiler:
     def where(self, node: Node) -> str:
         if isinstance(node, Group):
             parts = [self.where(part) for part in node.parts]
-            joined = f" {'AND' if node.op == '$and' else 'OR'} ".join(f"({p})" for p in parts)
+            joined = balanced("AND" if node.op == "$and" else "OR", parts)
             return f"NOT ({joined})" if node.op == "$nor" else joined
         if isinstance(node, Not):
             return f"NOT ({self.where(node.part)})"
@@ -181,8 +181,7 @@ class Compiler:
             equal = self._equal(value, arg)
             return equal if op == "$eq" else f"NOT COALESCE(({equal}), FALSE)"
         if op in ("$in", "$nin"):
-            anyof = " OR ".join(f"COALESCE(({self._equal(value, a)}), FALSE)" for a in arg)
-            anyof = anyof or "FALSE"
+            anyof = balanced("OR", [f"COALESCE(({self._equal(value, a)}), FALSE)" for a in arg])
             return anyof if op == "$in" else f"NOT ({anyof})"
         if op == "$exists":
             return value.exists() if arg else f"NOT ({value.exists()})"
@@ -216,7 +215,7 @@ class Compiler:
             return "TRUE" if cond.value else "FALSE"
         if cond.op in ("$eq", "$ne", "$in", "$nin"):
             items = cond.value if cond.op in ("$in", "$nin") else (cond.value,)
-            anyof = " OR ".join(f"({self._tag_equal(item)})" for item in items) or "FALSE"
+            anyof = balanced("OR", [self._tag_equal(item) for item in items])
             return anyof if cond.op in ("$eq", "$in") else f"NOT ({anyof})"
         if cond.op == "$regex":
             test = f"t.tag {'~' if self.dialect.name == 'postgresql' else 'REGEXP'} "
@@ -284,6 +283,18 @@ def standard(dialect: Dialect, field: Field) -> str:
     if dialect.name == "postgresql":
         return _clean_pg(column)
     return f"instr({column}, 'NaN') = 0 AND instr({column}, 'Infinity') = 0"
+
+
+def balanced(operator: str, parts: list[str]) -> str:
+    """``a OR b OR ...`` nested as a balanced tree: SQLite refuses expressions over 1000 deep."""
+    if not parts:
+        return "FALSE" if operator == "OR" else "TRUE"
+    if len(parts) <= 8:
+        return f" {operator} ".join(f"({p})" for p in parts)
+    middle = len(parts) // 2
+    return (
+        f"({balanced(operator, parts[:middle])}) {operator} ({balanced(operator, parts[middle:])})"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

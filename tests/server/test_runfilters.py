@@ -112,7 +112,19 @@ BAD = [
     ({"$or": []}, "$or"),
     ({"tags": {"$regex": "("}}, "$regex"),
     ({"created_at": {"$gt": "yesterday"}}, "yesterday"),
+    ({"config.lr": {"$in": list(range(1001))}}, "1001 conditions"),
+    ({"$or": [{"config.lr": i} for i in range(600)] * 2}, "1200 conditions"),
 ]
+
+
+def nested(levels: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"config.lr": 0.1}
+    for _ in range(levels):
+        node = {"$and": [node]}
+    return node
+
+
+BAD.append((nested(200), "deeper than 32"))
 
 
 @pytest.fixture
@@ -196,3 +208,20 @@ def test_private_projects_stay_hidden_and_public_ones_filter_for_anyone(
     entity, name = path.split("/")[2:4]
     server.ok("PATCH", f"/projects/{entity}/{name}", key, json={"visibility": "public"})
     assert {r["id"] for r in server.ok("GET", path, params=query)["runs"]} == {"r0", "r1"}
+
+
+def test_the_largest_filters_accepted_are_answered(
+    server: Server, project: tuple[str, str]
+) -> None:
+    path, key = project
+    wide = {"config.big": {"$in": [*range(999), 10]}}
+    assert ids(server, path, key, filters=json.dumps(wide)) == ["r3"]
+    many = {"$or": [{"config.lr": i / 1000} for i in range(999)] + [{"tags": "c"}]}
+    assert set(ids(server, path, key, filters=json.dumps(many))) == {"r0", "r1", "r3"}
+    deep = nested(30)
+    assert ids(server, path, key, filters=json.dumps(deep)) == ["r0"]
+    assert ids(server, path, key, filters=json.dumps({"$nor": [deep]}), order="+created_at") == [
+        "r1",
+        "r2",
+        "r3",
+    ]
