@@ -187,7 +187,7 @@ class Run(RunLinks):
             data = values.as_dict(data)
         jobs = None
         for value in data.values():
-            if type(value) not in _SCALARS:
+            if type(value) is not float and type(value) not in _SCALARS:
                 data, jobs = self._shape(data)
                 break
         with self._lock:
