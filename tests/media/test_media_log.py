@@ -116,3 +116,28 @@ def test_mp4_without_imageio_names_the_extra() -> None:
     video = nbtrack.Video(np.zeros((2, 3, 8, 8), dtype=np.uint8), format="mp4")
     with pytest.raises(ImportError, match=r"imageio\[ffmpeg\]"):
         run.log({"v": video})
+
+
+def test_torch_tensors_as_images_and_histograms() -> None:
+    import torch
+
+    run = nbtrack.init(project="media")
+    chw = torch.linspace(0, 1, 3 * 8 * 6).reshape(3, 8, 6)
+    run.log({"img": nbtrack.Image(chw), "weights": torch.ones(100), "one": torch.tensor(0.5)})
+    run.finish()
+    row = history(run)[0]
+    assert (row["img"]["width"], row["img"]["height"], row["img"]["mode"]) == (6, 8, "RGB")
+    stored = np.asarray(PILImage.open(io.BytesIO(media_files(run)[row["img"]["path"]])))
+    expected = (chw.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    assert (stored == expected).all()
+    assert row["weights"]["_type"] == "histogram" and row["one"] == 0.5
+
+
+def test_a_reference_whose_file_never_came_says_so() -> None:
+    import pytest
+
+    from nbtrack.media.readback import RunFiles, wrap
+
+    value = wrap({"_type": "image-file", "path": "media/abc.png"}, RunFiles(list))
+    with pytest.raises(FileNotFoundError, match=r"'media/abc.png' is not among the run's files"):
+        value.read_bytes()
