@@ -10,7 +10,9 @@ strings (``{0: "neg"}`` reads back as ``{"0": "neg"}``). Changing a key's value 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from nbtrack import values
@@ -161,6 +163,10 @@ def parse(
 def _to_dict(data: Any) -> Mapping[Any, Any]:
     if isinstance(data, Mapping):
         return data
+    if isinstance(data, str | os.PathLike):  # a YAML or JSON file, as wandb takes
+        from nbtrack.wandbsettings import config_file
+
+        return config_file(Path(data).expanduser())
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
         return {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
     if getattr(data, "__name__", None) == "absl.flags" and hasattr(data, "FLAGS"):
@@ -170,8 +176,8 @@ def _to_dict(data: Any) -> Mapping[Any, Any]:
     if hasattr(data, "__dict__") and not callable(data):
         return {k: v for k, v in vars(data).items() if not k.startswith("__")}
     raise TypeError(
-        f"config takes a dict, an argparse Namespace, absl flags or a dataclass, not "
-        f"{type(data).__name__} ({data!r}); pass e.g. {{'lr': 0.1}}."
+        f"config takes a dict, a YAML/JSON file, an argparse Namespace, absl flags or a "
+        f"dataclass, not {type(data).__name__} ({data!r}); pass e.g. {{'lr': 0.1}}."
     )
 
 

@@ -128,11 +128,12 @@ def config_files(paths: str) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for name in (p.strip() for p in paths.split(",")):
         if name:
-            config.update(_config_file(Path(name).expanduser()))
+            config.update(config_file(Path(name).expanduser()))
     return config
 
 
-def _config_file(path: Path) -> dict[str, Any]:
+def config_file(path: Path) -> dict[str, Any]:
+    """One YAML (or ``.json``) config file; wandb's ``{key: {value: ...}}`` entries unwrapped."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -147,7 +147,23 @@ def test_resuming_with_a_different_config_value_takes_it() -> None:
 
 
 def test_bad_config_objects_are_refused_by_name() -> None:
-    with pytest.raises(TypeError, match="config takes a dict, an argparse Namespace"):
+    with pytest.raises(
+        TypeError, match="config takes a dict, a YAML/JSON file, an argparse Namespace"
+    ):
         nbtrack.init(project="p", config=42)
     with pytest.raises(ValueError, match="empty once '-' is stripped"):
         nbtrack.init(project="p", config={"--": 1})
+
+
+def test_a_yaml_or_json_file_as_config(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(
+        "lr:\n  desc: learning rate\n  value: 0.01\nlayers: [64, 64]\n"
+    )
+    run = nbtrack.init(project="p", config=str(tmp_path / "config.yaml"))
+    assert run.config.as_dict() == {"lr": 0.01, "layers": [64, 64]}
+    (tmp_path / "more.json").write_text(json.dumps({"epochs": 3}))
+    run.config.update(tmp_path / "more.json")
+    assert run.config.epochs == 3
+    run.finish()
+    with pytest.raises(Error, match=r"nope\.yaml"):
+        nbtrack.init(project="p", config="nope.yaml")
