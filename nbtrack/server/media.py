@@ -33,6 +33,7 @@ KINDS = frozenset(
         "plot",
     }
 )
+MAX_DEPTH = 16  # deeper parts of a stored reference are left out
 MEDIA_NAME = re.compile(r"media/[0-9a-f]{64}(\.[a-z0-9]{1,12}){1,2}")
 Record = tuple[int, int, dict[str, Any]]  # offset, step, data
 
@@ -168,7 +169,7 @@ def uploaded(conn: Connection, run_pk: int, names: Iterable[str]) -> set[str]:
 
 def paths_in(value: Any, depth: int = 0) -> list[str]:
     """Every well-formed media file name a presented value may link to."""
-    if depth > 4:
+    if depth > MAX_DEPTH:
         return []
     if isinstance(value, dict):
         own = [value["path"]] if _media_path(value.get("path")) else []
@@ -181,7 +182,7 @@ def paths_in(value: Any, depth: int = 0) -> list[str]:
 
 def present(value: Any, files_url: str, held: set[str], depth: int = 0) -> Any:
     """The value for a browser: each ``path`` checked and given a ``url`` (or ``None``)."""
-    if depth > 4:
+    if depth > MAX_DEPTH:
         return None
     if isinstance(value, list):
         return [present(v, files_url, held, depth + 1) for v in value]

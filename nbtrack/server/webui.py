@@ -292,6 +292,7 @@ def run_page(
         files=run_files,
         alerts=run_alerts,
         files_url=f"/api/v1/runs/{quote(entity)}/{quote(project)}/{quote(run_id)}/files",
+        media_api=f"/api/v1/runs/{quote(entity)}/{quote(project)}/{quote(run_id)}/media",
         git=git,
         diff=pages.diff_lines(diff) if diff else [],
         remote=pages.remote_link(git.get("remote")),

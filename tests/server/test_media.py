@@ -17,6 +17,8 @@ PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db40000000049454e44ae426082"
 )
 
+BOXES = {"p": {"box_data": [{"position": {"minX": 0.1, "maxX": 0.5, "minY": 0, "maxY": 1}}]}}
+
 
 def upload(server: Server, key: str, run: str, content: bytes, ext: str) -> str:
     """Put a content-addressed media file; answer its name."""
@@ -46,7 +48,7 @@ def logged_run(server: Server, uid: str) -> tuple[str, str, list[str]]:
         row: dict[str, Any] = {"_step": step, "loss": 1 / (step + 1)}
         row["hist"] = {"_type": "histogram", "bins": [0, 1, 2, 3], "values": [step, 1, 2]}
         if step % 2 == 0:
-            row["pred"] = image(files[step // 2], f"step {step}")
+            row["pred"] = image(files[step // 2], f"step {step}") | {"boxes": BOXES}
         rows.append(row)
     history(server, key, run, rows)
     return run, key, files
@@ -63,6 +65,7 @@ def test_media_keys_steps_and_the_reference_at_a_step(server: Server, uid: str) 
     assert steps == {"key": "pred", "type": "image-file", "steps": [0, 2, 4]}
     at = server.ok("GET", f"{run}/media/at", key, params={"key": "pred", "step": 3})
     assert at["step"] == 2 and at["ref"]["caption"] == "step 2"
+    assert at["ref"]["boxes"] == BOXES  # nested parts of a reference reach the page whole
     assert at["ref"]["url"].endswith(f"/files/{files[1]}") and at["ref"]["problem"] is None
     latest = server.ok("GET", f"{run}/media/at", key, params={"key": "pred"})
     assert latest["step"] == 4 and latest["ref"]["path"] == files[2]
