@@ -213,7 +213,9 @@ class Run(RunLinks):
             from nbtrack.media.store import MediaStore
 
             folder = self._folder / "files" if self.dir else None
-            self._media = MediaStore(folder, self._record, self.id)
+            with self._lock:
+                if self._media is None:
+                    self._media = MediaStore(folder, self._record, self.id)
         return self._media
 
     def _log_slow(self, data: dict[str, Any], step: int | None, commit: bool | None) -> None:

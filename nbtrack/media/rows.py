@@ -26,7 +26,8 @@ def convert(data: dict[str, Any]) -> tuple[dict[str, Any], Jobs]:
         try:
             reference = _reference(key, value, jobs)
         except (TypeError, ValueError) as exc:
-            raise type(exc)(f"log(): value for key {key!r}: {exc}") from None
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(f"log(): value for key {key!r}: {exc}") from None
         if reference is not value:
             changed[key] = reference
     return ({**data, **changed} if changed else data), jobs
