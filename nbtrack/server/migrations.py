@@ -113,6 +113,36 @@ MEDIA_REFS = (
     "CREATE INDEX media_refs_step ON media_refs (run_pk, media_key, step)",
 )
 
+ARTIFACTS = (
+    """CREATE TABLE artifact_blobs (
+        entity_pk BIGINT NOT NULL REFERENCES entities(pk), sha256 VARCHAR(64) NOT NULL,
+        size BIGINT NOT NULL, created_at {double} NOT NULL, PRIMARY KEY (entity_pk, sha256))""",
+    """CREATE TABLE artifacts (
+        pk {pk}, project_pk BIGINT NOT NULL REFERENCES projects(pk), name VARCHAR(128) NOT NULL,
+        type VARCHAR(128) NOT NULL, created_at {double} NOT NULL, UNIQUE (project_pk, name))""",
+    """CREATE TABLE artifact_versions (
+        pk {pk}, artifact_pk BIGINT NOT NULL REFERENCES artifacts(pk), version BIGINT NOT NULL,
+        digest VARCHAR(64) NOT NULL, size BIGINT NOT NULL, file_count BIGINT NOT NULL,
+        description TEXT, metadata TEXT NOT NULL DEFAULT '{{}}',
+        producer_pk BIGINT REFERENCES runs(pk),
+        created_at {double} NOT NULL, UNIQUE (artifact_pk, version),
+        UNIQUE (artifact_pk, digest))""",
+    "CREATE INDEX artifact_versions_producer ON artifact_versions (producer_pk)",
+    """CREATE TABLE artifact_aliases (
+        artifact_pk BIGINT NOT NULL REFERENCES artifacts(pk), alias VARCHAR(128) NOT NULL,
+        version_pk BIGINT NOT NULL REFERENCES artifact_versions(pk),
+        PRIMARY KEY (artifact_pk, alias))""",
+    "CREATE INDEX artifact_aliases_version ON artifact_aliases (version_pk)",
+    """CREATE TABLE artifact_entries (
+        version_pk BIGINT NOT NULL REFERENCES artifact_versions(pk), path TEXT NOT NULL,
+        digest TEXT NOT NULL, size BIGINT, ref TEXT, PRIMARY KEY (version_pk, path))""",
+    """CREATE TABLE artifact_usage (
+        version_pk BIGINT NOT NULL REFERENCES artifact_versions(pk),
+        run_pk BIGINT NOT NULL REFERENCES runs(pk), used_at {double} NOT NULL,
+        PRIMARY KEY (version_pk, run_pk))""",
+    "CREATE INDEX artifact_usage_run ON artifact_usage (run_pk)",
+)
+
 
 def _names_regardless_of_case(conn: Connection) -> None:
     """A unique index on the lower-cased user/team name. Names that already differ only in case
@@ -170,6 +200,7 @@ STEPS: tuple[Step, ...] = (
     Step(7, "user and team names unique regardless of case", (), _names_regardless_of_case),
     Step(8, "runs' metric definitions (define_metric)", RUN_METRICS),
     Step(9, "media references by key and step", MEDIA_REFS, _backfill_media),
+    Step(10, "artifacts: versions, aliases, manifest entries, blobs and usage", ARTIFACTS),
 )
 LATEST = STEPS[-1].version
 

@@ -41,6 +41,12 @@ def edit(conn: Connection, row: dict[str, Any], patch: dict[str, Any]) -> None:
 def delete(conn: Connection, run_pk: int) -> None:
     """Remove the run and every row of another table that names it (``run_pk``)."""
     found = inspect(conn)
+    if found.has_table("artifact_versions"):  # versions outlive the run that logged them
+        run(
+            conn,
+            "UPDATE artifact_versions SET producer_pk = NULL WHERE producer_pk = :r",
+            {"r": run_pk},
+        )
     for table in found.get_table_names():
         if table != "runs" and any(c["name"] == "run_pk" for c in found.get_columns(table)):
             run(conn, f"DELETE FROM {table} WHERE run_pk = :r", {"r": run_pk})
