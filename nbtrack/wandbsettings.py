@@ -11,7 +11,6 @@ another service.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -139,6 +138,8 @@ def config_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise UsageError(f"Config file {path} (from CONFIG_PATHS) cannot be read: {exc}.") from None
     if path.suffix.lower() == ".json":
+        import json
+
         data = json.loads(text)
     else:
         try:
