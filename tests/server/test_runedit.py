@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 from tests.server.support import Server
@@ -85,5 +87,9 @@ def test_sampled_history_spreads_rows_and_keeps_keyed_rows(server: Server, uid: 
         "GET", f"/runs/{path}/history/sampled", key, params={"samples": 500, "keys": "_step,y"}
     )["rows"]
     assert keyed == [{"_step": i, "y": i} for i in range(0, 100, 3)]
+    nan_row = {"offset": 100, "step": 100, "data": {"_step": 100, "y": float("nan")}}
+    server.ok("POST", f"/runs/{path}/history", key, content=json.dumps({"records": [nan_row]}))
+    keyed = server.ok("GET", f"/runs/{path}/history/sampled", key, params={"keys": "y"})["rows"]
+    assert len(keyed) == 35 and math.isnan(keyed[-1]["y"])  # NaN rows hold the key too
     bad = server.request("GET", f"/runs/{path}/history/sampled", key, params={"keys": 'a"b'})
     assert bad.status_code == 400
