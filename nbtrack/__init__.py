@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from nbtrack.account import login, logout
     from nbtrack.alerts import AlertLevel
     from nbtrack.api import Api
+    from nbtrack.artifacts import Artifact
+    from nbtrack.jupyter.compare import compare
     from nbtrack.media import Audio, Histogram, Html, Image, Object3D, Table, Video
     from nbtrack.metrics import Metric
     from nbtrack.syncing import SyncReport, sync
@@ -58,6 +60,28 @@ def save(glob_str: Any = None, base_path: Any = None, policy: str = "live") -> A
 def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
     """Send an alert from the current run: see :meth:`Run.alert`."""
     _current("alert").alert(title, text, level, wait_duration)
+
+
+def log_artifact(
+    artifact_or_path: Any, name: str | None = None, type: str | None = None, aliases: Any = None
+) -> Any:
+    """Log an artifact from the current run: see :meth:`Run.log_artifact`."""
+    return _current("log_artifact").log_artifact(artifact_or_path, name, type, aliases)
+
+
+def use_artifact(artifact_or_name: Any, type: str | None = None, aliases: Any = None) -> Any:
+    """Use an artifact in the current run: see :meth:`Run.use_artifact`."""
+    return _current("use_artifact").use_artifact(artifact_or_name, type, aliases)
+
+
+def log_model(path: Any, name: str | None = None, aliases: Any = None) -> Any:
+    """Log a model file or folder from the current run: see :meth:`Run.log_model`."""
+    return _current("log_model").log_model(path, name, aliases)
+
+
+def use_model(name: str) -> str:
+    """Download a model artifact for the current run: see :meth:`Run.use_model`."""
+    return _current("use_model").use_model(name)
 
 
 def define_metric(
@@ -128,6 +152,10 @@ def __getattr__(name: str) -> Any:
         from nbtrack.api import Api
 
         return Api
+    if name == "Artifact":
+        from nbtrack.artifacts import Artifact
+
+        return Artifact
     if name in ("sync", "SyncReport"):
         from nbtrack import syncing
 
@@ -140,6 +168,10 @@ def __getattr__(name: str) -> Any:
         import nbtrack.plot
 
         return nbtrack.plot
+    if name == "compare":
+        from nbtrack.jupyter.compare import compare
+
+        return compare
     if name == "AlertLevel":
         from nbtrack.alerts import AlertLevel
 
@@ -167,6 +199,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 __all__ = [
     "AlertLevel",
     "Api",
+    "Artifact",
     "Audio",
     "Config",
     "Error",
@@ -182,6 +215,7 @@ __all__ = [
     "Video",
     "__version__",
     "alert",
+    "compare",
     "config",
     "define_metric",
     "errors",
@@ -189,6 +223,8 @@ __all__ = [
     "init",
     "load_ipython_extension",
     "log",
+    "log_artifact",
+    "log_model",
     "login",
     "logout",
     "plot",
@@ -201,5 +237,7 @@ __all__ = [
     "termlog",
     "termwarn",
     "unload_ipython_extension",
+    "use_artifact",
+    "use_model",
     "util",
 ]

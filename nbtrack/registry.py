@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 _lock = threading.RLock()
 _current: Run | None = None
 _live: list[Run] = []
+_started: list[str] = []  # the run directory of every run this process started, in order
 
 
 def current() -> Run | None:
@@ -22,10 +23,18 @@ def live() -> list[Run]:
         return list(_live)
 
 
+def started() -> list[str]:
+    """The directories of the runs this process started (``nbtrack.compare()``'s default)."""
+    with _lock:
+        return list(_started)
+
+
 def add(run: Run, make_current: bool) -> None:
     global _current
     with _lock:
         _live.append(run)
+        if run.dir and run.dir not in _started:
+            _started.append(run.dir)
         if make_current:
             _current = run
 
