@@ -247,3 +247,22 @@ def test_wandb_spellings_name_is_the_id_default_project_and_histories(
         assert {r["run_id"] for r in rows} == {r.id for r in api.runs(path, filters={"tags": "b"})}
         with pytest.raises(ValueError, match="stream"):
             api.runs(path)[0].history(stream="system")
+
+
+def test_a_local_update_reaches_the_server_with_the_next_sync(online: Server) -> None:
+    run = logged(f"up{uuid.uuid4().hex[:8]}", config={"lr": 0.1})
+    run.finish()
+    local, remote = both(online)
+    here = local.run(run.id)
+    here.name, here.notes = "renamed-here", "edited offline"
+    here.config["lr"] = 0.3
+    here.update()
+    assert nbtrack.sync().ok
+    there = remote.run(f"admin/{run.project}/{run.id}")
+    assert (there.name, there.notes, there.config["lr"], there.state) == (
+        "renamed-here",
+        "edited offline",
+        0.3,
+        "finished",
+    )
+    assert len(list(there.scan_history())) == 30
