@@ -234,8 +234,8 @@ def measure_params(plan: Plan) -> dict[str, dict[str, float]]:
         "first_logs": {"steps": plan.first_logs, "budget": plan.log_budget},
         "fsyncs": {"batches": plan.fsync_batches, "batch": plan.fsync_batch, "budget": 60.0},
         "durable_log": {
-            "batches": min(plan.log_batches, 5),  # a fsync per call: a few batches suffice
-            "batch": plan.log_batch,
+            "batches": min(plan.log_batches, 5),  # a fsync per call: a few small batches
+            "batch": min(plan.log_batch, 1000),
             "budget": plan.log_budget,
             "fsync_each": 1,
         },
