@@ -5,7 +5,7 @@ comes from the finest buckets' first and last block, the groups of ``2**k`` step
 the buckets of the coarsest level no wider than a group (buckets cut by the range's ends are
 replaced by their children, down to the raw rows), and each group's lowest and highest point come
 from its buckets' min and max points. A range of at most ``samples`` points is answered raw: a
-16-step bucket holding one or two points already is them; denser ones are read from the rows.
+16-step bucket of one point (or two at different steps) already is them; others are read.
 Points are then drawn at their x: the step, or the x key read from the chosen rows.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from nbtrack.series import FIRST_SHIFT, INT64, Point, extent, group_shift, numeric, pick, unzip
-from nbtrack.server.database import one, rows
+from nbtrack.server.database import rows
 from nbtrack.server.history import SHIFTS, Partial, merge
 from nbtrack.server.values import stored_object
 
@@ -28,8 +28,8 @@ BUCKETS_SQL = (
     "ORDER BY bucket"
 )
 EDGE_SQL = (
-    "SELECT bucket FROM metric_buckets WHERE run_pk = :r AND metric = :m AND level = 0 "
-    "AND bucket >= :lo AND bucket <= :hi ORDER BY bucket {} LIMIT 1"
+    "SELECT bucket FROM metric_buckets WHERE run_pk = ? AND metric = ? AND level = 0 "
+    "AND bucket >= ? AND bucket <= ? ORDER BY bucket {} LIMIT 1"
 )
 ROWS_SQL = (
     "SELECT step, data FROM history_rows WHERE run_pk = :r AND step >= :lo AND step <= :hi "
@@ -50,15 +50,50 @@ def points(
     conn: Connection, run_pk: int, key: str, window: Window
 ) -> tuple[list[int], list[float]]:
     """The run's downsampled ``(steps, values)`` of ``key`` (``nbtrack.series.downsample``)."""
-    span = _extent(conn, run_pk, key, window)
-    if span is None:
-        return [], []
-    first, last = span
-    shift = group_shift(first, last, window.samples)
-    level = max(i for i, s in enumerate(SHIFTS) if s <= shift)
-    parts = _parts(conn, run_pk, key, level, first, last, window)
+    return points_of_runs(conn, [run_pk], key, window)[run_pk]
+
+
+def points_of_runs(
+    conn: Connection, run_pks: list[int], key: str, window: Window
+) -> dict[int, tuple[list[int], list[float]]]:
+    """``points`` for many runs, each level's buckets read for all of them in one query."""
+    out: dict[int, tuple[list[int], list[float]]] = {pk: ([], []) for pk in run_pks}
+    plans: dict[int, tuple[int, int, int]] = {}  # run -> first, last, group shift
+    for pk in run_pks:
+        span = _extent(conn, pk, key, window)
+        if span is not None:
+            plans[pk] = (*span, group_shift(span[0], span[1], window.samples))
+    by_level: dict[int, list[int]] = {}
+    for pk, (_, _, shift) in plans.items():
+        by_level.setdefault(_level_of(shift), []).append(pk)
+    for level, pks in by_level.items():
+        found = _buckets(
+            conn, pks, key, level, min(plans[p][0] for p in pks), max(plans[p][1] for p in pks)
+        )
+        for pk in pks:
+            parts = _whole_or_refined(conn, pk, key, level, found.get(pk, []), plans[pk], window)
+            out[pk] = _answer(conn, pk, key, parts, plans[pk], window)
+    return out
+
+
+def _level_of(shift: int) -> int:
+    """The coarsest bucket level no wider than a group of ``2**shift`` steps."""
+    return max(i for i, s in enumerate(SHIFTS) if s <= shift)
+
+
+def _answer(
+    conn: Connection,
+    run_pk: int,
+    key: str,
+    parts: list[Part],
+    plan: tuple[int, int, int],
+    window: Window,
+) -> tuple[list[int], list[float]]:
+    first, last, shift = plan
     if sum(part[0] for _, part in parts) <= window.samples:
         return _raw(conn, run_pk, key, first, last, window)
+    if shift == SHIFTS[_level_of(shift)] and all(start % (1 << shift) == 0 for start, _ in parts):
+        return _bucket_ends(parts)  # each bucket is a group
     groups: dict[int, Partial] = {}
     for start, part in parts:
         if start >> shift in groups:
@@ -68,19 +103,84 @@ def points(
     return unzip(_ends(groups[g]) for g in sorted(groups))
 
 
+def _buckets(
+    conn: Connection, run_pks: list[int], key: str, level: int, lo: int, hi: int
+) -> dict[int, list[tuple[Any, ...]]]:
+    """The runs' buckets of ``level`` over steps [lo, hi], by run, in step order."""
+    shift = SHIFTS[level]
+    marks = ", ".join("?" for _ in run_pks)
+    sql = (
+        "SELECT run_pk, bucket, n, min_step, min_value, max_step, max_value FROM metric_buckets "
+        f"WHERE run_pk IN ({marks}) AND metric = ? AND level = ? AND bucket >= ? AND bucket <= ? "
+        "ORDER BY run_pk, bucket"
+    )
+    out: dict[int, list[tuple[Any, ...]]] = {}
+    for row in fetch(conn, sql, (*run_pks, key, level, lo >> shift, hi >> shift)):
+        out.setdefault(row[0], []).append(row[1:])
+    return out
+
+
+def fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Rows as plain tuples, straight through the driver's cursor (``?`` placeholders)."""
+    if conn.engine.dialect.name != "sqlite":
+        sql = sql.replace("?", "%s")
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _whole_or_refined(
+    conn: Connection,
+    run_pk: int,
+    key: str,
+    level: int,
+    buckets: list[tuple[Any, ...]],
+    plan: tuple[int, int, int],
+    window: Window,
+) -> list[Part]:
+    """Buckets inside the window as they are; those it cuts replaced by their children."""
+    shift, out = SHIFTS[level], []
+    for bucket, n, s0, v0, s1, v1 in buckets:
+        start, end = bucket << shift, (bucket << shift) + (1 << shift) - 1
+        if window.lo <= start and end <= window.hi:
+            out.append((start, [n, s0, v0, s1, v1]))
+        else:
+            lo, hi = max(plan[0], start), min(plan[1], end)
+            out.extend(_parts(conn, run_pk, key, level, lo, hi, window))
+    return out
+
+
+def _bucket_ends(parts: list[Part]) -> tuple[list[int], list[float]]:
+    """Each part's lowest and highest point in step order: ``pick`` without the tuples."""
+    steps: list[int] = []
+    values: list[float] = []
+    for _, (_, s0, v0, s1, v1) in parts:
+        if s0 == s1 and v0 == v1:
+            steps.append(s0)
+            values.append(v0)
+        elif (s0, v0) < (s1, v1):
+            steps += (s0, s1)
+            values += (v0, v1)
+        else:
+            steps += (s1, s0)
+            values += (v1, v0)
+    return steps, values
+
+
 def _ends(part: Partial) -> list[Point]:
     return pick((part[1], part[2]), (part[3], part[4]))
 
 
 def _extent(conn: Connection, run_pk: int, key: str, window: Window) -> tuple[int, int] | None:
-    params = {"r": run_pk, "m": key, "lo": window.lo >> FIRST_SHIFT, "hi": window.hi >> FIRST_SHIFT}
-    first = one(conn, EDGE_SQL.format("ASC"), params)
-    last = one(conn, EDGE_SQL.format("DESC"), params)
-    if first is None or last is None:
+    params = (run_pk, key, window.lo >> FIRST_SHIFT, window.hi >> FIRST_SHIFT)
+    first = fetch(conn, EDGE_SQL.format("ASC"), params)
+    last = fetch(conn, EDGE_SQL.format("DESC"), params)
+    if not first or not last:
         return None
-    return extent(
-        first["bucket"] << FIRST_SHIFT, last["bucket"] << FIRST_SHIFT, window.lo, window.hi
-    )
+    return extent(first[0][0] << FIRST_SHIFT, last[0][0] << FIRST_SHIFT, window.lo, window.hi)
 
 
 def _parts(
@@ -107,11 +207,12 @@ def _parts(
 def _raw(
     conn: Connection, run_pk: int, key: str, lo: int, hi: int, window: Window
 ) -> tuple[list[int], list[float]]:
-    """Every point of [lo, hi]: sparse 16-step buckets are their points, dense ones are read."""
+    """Every point of [lo, hi]: a 16-step bucket of one point, or of two at different steps, is
+    its points; the others are read from the rows."""
     steps: list[int] = []
     values: list[float] = []
     for start, part in _parts(conn, run_pk, key, 0, lo, hi, window):
-        if part[0] <= 2:
+        if part[0] == 1 or (part[0] == 2 and part[1] != part[3]):  # the points themselves
             both = [(part[1], part[2]), (part[3], part[4])]
             chosen = both[:1] if part[0] == 1 else sorted(both)
             steps += [s for s, _ in chosen]

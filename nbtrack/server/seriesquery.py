@@ -97,7 +97,54 @@ def answer(
 ) -> list[Any]:
     _check(query)
     now = time.time()
-    return [_run_answer(conn, query, row, runs.shown_state(row, timeout, now)) for row in run_rows]
+    axes = {row["pk"]: _axes(row, query) for row in run_rows}
+    fresh = {row["pk"]: _fresh(conn, row, query) for row in run_rows}
+    full = _full_series(conn, [r for r in run_rows if fresh[r["pk"]] is None], axes, query)
+    out = []
+    for row in run_rows:
+        body = {"id": row["run_id"], "name": row["name"]}
+        body["state"] = runs.shown_state(row, timeout, now)
+        new_rows = fresh[row["pk"]]
+        if new_rows is None:
+            body |= {"mode": "full", "cursor": row["max_offset"], "series": full[row["pk"]]}
+        else:
+            cursor = max([query.since[row["run_id"]], *(o for o, _, _ in new_rows)])
+            lines = {k: _appended(new_rows, k, axes[row["pk"]][k], query) for k in query.keys}
+            body |= {"mode": "append", "cursor": cursor, "series": lines}
+        out.append(body)
+    return out
+
+
+def _axes(row: dict[str, Any], query: SeriesQuery) -> dict[str, str]:
+    metrics = stored_object(row["metrics"])
+    return {key: query.x or step_metric_of(metrics, key) or "_step" for key in query.keys}
+
+
+def _fresh(
+    conn: Connection, row: dict[str, Any], query: SeriesQuery
+) -> list[tuple[int, int, dict[str, Any]]] | None:
+    """The rows after the run's since-cursor; None for a full answer (no cursor, or too many)."""
+    cursor = query.since.get(row["run_id"])
+    return None if cursor is None else series.newer(conn, row["pk"], cursor, query.samples)
+
+
+def _full_series(
+    conn: Connection,
+    run_rows: list[dict[str, Any]],
+    axes: dict[int, dict[str, str]],
+    query: SeriesQuery,
+) -> dict[int, dict[str, Any]]:
+    """Every run's full answer per key; runs drawn against the step share one bucket query."""
+    out: dict[int, dict[str, Any]] = {row["pk"]: {} for row in run_rows}
+    window = series.Window(query.samples, *_step_bounds(query))
+    for key in query.keys:
+        by_step = [r["pk"] for r in run_rows if axes[r["pk"]][key] == "_step"]
+        for pk, (steps, values) in series.points_of_runs(conn, by_step, key, window).items():
+            out[pk][key] = {"x": "_step", "xs": steps, "ys": values}
+        for row in run_rows:
+            if axes[row["pk"]][key] != "_step":
+                out[row["pk"]][key] = _full(conn, row["pk"], key, axes[row["pk"]][key], query)
+    return out
 
 
 def _check(query: SeriesQuery) -> None:
@@ -106,23 +153,6 @@ def _check(query: SeriesQuery) -> None:
             raise invalid(f"keys: {key!r} is an axis, not a metric; pass it as x instead.")
     if query.min_x is not None and query.max_x is not None and query.min_x > query.max_x:
         raise invalid(f"min_x ({query.min_x}) is above max_x ({query.max_x}); swap them.")
-
-
-def _run_answer(
-    conn: Connection, query: SeriesQuery, row: dict[str, Any], state: str
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": row["run_id"], "name": row["name"], "state": state}
-    cursor = query.since.get(row["run_id"])
-    fresh = None if cursor is None else series.newer(conn, row["pk"], cursor, query.samples)
-    metrics = stored_object(row["metrics"])
-    axes = {key: query.x or step_metric_of(metrics, key) or "_step" for key in query.keys}
-    if fresh is not None and cursor is not None:
-        body |= {"mode": "append", "cursor": max([cursor, *(o for o, _, _ in fresh)])}
-        body["series"] = {k: _appended(fresh, k, axes[k], query) for k in query.keys}
-        return body
-    body |= {"mode": "full", "cursor": row["max_offset"]}
-    body["series"] = {k: _full(conn, row["pk"], k, axes[k], query) for k in query.keys}
-    return body
 
 
 def _appended(
@@ -146,10 +176,7 @@ def _inside(x: float, query: SeriesQuery) -> bool:
 
 
 def _full(conn: Connection, run_pk: int, key: str, x: str, query: SeriesQuery) -> dict[str, Any]:
-    if x == "_step":
-        window = series.Window(query.samples, *_step_bounds(query))
-        steps, values = series.points(conn, run_pk, key, window)
-        return {"x": x, "xs": steps, "ys": values}
+    """A run's full answer against another x than the step (see the module's docstring)."""
     window = series.Window(query.samples)
     if query.min_x is not None or query.max_x is not None:
         window = _step_window(conn, run_pk, key, x, query)

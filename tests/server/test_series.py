@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nbtrack import series as shared
@@ -172,11 +172,14 @@ def stored_run(db: Database, steps: list[int], values: list[Any], batches: int) 
 
 
 values_st = st.one_of(
-    st.floats(-1e6, 1e6), st.integers(-(10**6), 10**6), st.just(float("nan")), st.just("text")
+    st.floats(-1e6, 1e6),
+    st.integers(-(10**6), 10**6),
+    st.sampled_from([0.0, 1.0, float("nan"), "text"]),  # ties, non-finite and non-numbers
 )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@example(data=[0.0, 0.0], gaps=[1], samples=2, window=None, batches=1)
 @given(
     data=st.lists(values_st, min_size=1, max_size=2500),
     gaps=st.lists(st.integers(1, 300), min_size=1, max_size=5),
