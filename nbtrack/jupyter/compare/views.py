@@ -16,8 +16,8 @@ from nbtrack.jupyter.compare.stream import Stream
 AXES = {"_step": "step", "_runtime": "relative time (s)", "_timestamp": "wall time"}
 PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#393b79", "#e6550d", "#31a354", "#843c39", "#7b4173", "#3182bd",
-    "#fd8d3c", "#74c476", "#ad494a", "#a55194",
+    "#bcbd22", "#17becf", "#393b79", "#e6550d", "#31a354", "#843c39", "#7b4173", "#6baed6",
+    "#fdae6b", "#74c476", "#ad494a", "#a55194",
 )  # fmt: skip
 BINS = 200
 LEGEND_KEYS = 3
@@ -44,11 +44,12 @@ def colours(run_ids: Sequence[str]) -> dict[str, str]:
     taken: set[int] = set()
     out: dict[str, str] = {}
     for run_id in run_ids:
-        slot = zlib.crc32(run_id.encode()) % len(PALETTE)
-        for _ in range(len(PALETTE)):
+        tier = 10 if len(taken) < 10 else len(PALETTE)  # the ten most distinct colours first
+        slot = zlib.crc32(run_id.encode()) % tier
+        for _ in range(tier):
             if slot not in taken or len(taken) >= len(PALETTE):
                 break
-            slot = (slot + 1) % len(PALETTE)
+            slot = (slot + 1) % tier
         taken.add(slot)
         out[run_id] = PALETTE[slot]
     return out
