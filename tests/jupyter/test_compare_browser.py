@@ -37,7 +37,7 @@ PAINTED = """([panel, colours]) => {
   const counts = colours.map(() => 0);
   for (let p = 0; p < data.length; p += 4) {
     rgb.forEach((c, i) => {
-      const d = Math.abs(data[p] - c[0]) + Math.abs(data[p + 1] - c[1]) + Math.abs(data[p + 2] - c[2]);
+      const d = [0, 1, 2].reduce((sum, k) => sum + Math.abs(data[p + k] - c[k]), 0);
       if (d < 40) counts[i] += 1;
     });
   }
