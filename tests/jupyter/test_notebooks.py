@@ -18,6 +18,7 @@ from tests.jupyter.conftest import (
     run_widgets,
     runs_on_disk,
     states,
+    widget_states,
 )
 from tests.liveserver import LiveServer
 
@@ -90,3 +91,20 @@ def test_offline_and_sync_notebook(
     assert f"synced 1 run, {state.records} records sent" in texts(nb.cells[-1])
     remote = nbtrack.Api(server.url, server.admin_key).run(f"admin/offline-demo/{state.info['id']}")
     assert len(list(remote.scan_history())) == 100
+
+
+def test_compare_notebook(isolated: Path) -> None:
+    nb = load_notebook("compare.ipynb")
+    client = client_for(nb, isolated, store_widget_state=True)
+    client.execute()
+    compared = [s for s in widget_states(client).values() if s.get("mode") == "compare"]
+    plain, grouped = sorted(compared, key=lambda s: bool(s["group_by"]))
+    assert len(plain["runs"]) == 10 and len(plain["series"]["metric"]) == 10
+    for x, run in enumerate(plain["runs"]):
+        line = plain["series"]["metric"][run["id"]]
+        assert line == {"x": list(range(100)), "y": [float(x + y) for y in range(100)]}
+    assert plain["diff"]["keys"][:2] == ["parity", "x"]
+    assert [b["group"] for b in grouped["bands"]["metric"]] == ["0", "1"]
+    assert grouped["smoothing"] == 0.5
+    html = [o for o in nb.cells[3].outputs if "text/html" in o.get("data", {})]
+    assert html and "<svg" in html[0]["data"]["text/html"]  # the static fallback (nbconvert)
