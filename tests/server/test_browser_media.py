@@ -1,0 +1,233 @@
+"""Media on the run page in headless Chromium against a real uvicorn: a run logged by the real
+client (images with boxes and masks, a gallery, a table with image cells, histograms, a confusion
+matrix, a line chart, Html holding a script), synced, then opened: the image at a chosen slider
+step (without reloading the page), the table sorted by the server, the histogram heatmap, the
+confusion matrix, and the Html kept in a sandbox. Hostile stored references show placeholders.
+Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from nbtrack.server.accounts import new_key
+from tests.browser import chromium
+from tests.liveserver import free_port
+from tests.server.support import REPO, server_command, start_process, stop_process
+from tests.server.test_browser import RECORD_VIOLATIONS
+
+ARTIFACTS = REPO / "test-artifacts"
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# in the page: the opaque pixels' alpha values of canvas c
+ALPHA = (
+    "c.getContext('2d').getImageData(0, 0, c.width, c.height).data"
+    ".filter((v, i) => i % 4 === 3 && v)"
+)
+LOG_MEDIA = """
+import json, sys
+import numpy as np
+import nbtrack
+
+run = nbtrack.init(project="media", id="medrun01", name="media-run")
+for step in range(12):
+    img = np.zeros((32, 32, 3), dtype=np.uint8)
+    img[:, :, step % 3] = 40 + step * 15
+    mask = np.zeros((32, 32), dtype=np.uint8)
+    mask[8:24, 8:24] = 1
+    box = {"position": {"minX": 0.1, "maxX": 0.6, "minY": 0.2, "maxY": 0.7}, "class_id": 1}
+    labels = {0: "bg", 1: "cat"}
+    nbtrack.log({
+        "pred": nbtrack.Image(img, caption=f"pred {step}",
+                              boxes={"predictions": {"box_data": [box], "class_labels": labels}},
+                              masks={"truth": {"mask_data": mask, "class_labels": labels}}),
+        "weights": nbtrack.Histogram(np.random.default_rng(step).normal(step / 4, 1, 500)),
+        "gallery": [nbtrack.Image(img[:, :, ::-1]), nbtrack.Image(255 - img)],
+        "loss": 1 / (step + 1),
+    })
+thumb = lambda i: nbtrack.Image(np.full((8, 8), i * 4, dtype=np.uint8))
+rows = [[i, float((i * 37) % 101), thumb(i)] for i in range(60)]
+nbtrack.log({
+    "preds": nbtrack.Table(columns=["id", "score", "thumb"], data=rows),
+    "cm": nbtrack.plot.confusion_matrix(y_true=[0, 1, 2, 2, 1, 0, 2], preds=[0, 1, 2, 1, 1, 0, 0],
+                                        class_names=["a", "b", "c"]),
+    "page": nbtrack.Html("<p>hello</p><script>parent.document.title = 'owned'</script>"),
+    "curve": nbtrack.plot.line(
+        nbtrack.Table(columns=["x", "y"], data=[[i, i * i] for i in range(20)]), "x", "y",
+        title="squares"),
+})
+run.finish()
+records = [json.loads(line) for line in open(f"{run.dir}/run.nbtrack")]
+rows = [r[1] for r in records if isinstance(r, list) and r[0] == "h"]
+print(json.dumps({"pred5": next(r["pred"]["path"] for r in rows if r["_step"] == 5)}))
+"""
+
+
+@pytest.fixture(scope="module")
+def media_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Any]]:
+    """A real server holding the run logged by ``LOG_MEDIA`` (uploaded by the client itself)."""
+    key, port = new_key(), free_port()
+    folder = tmp_path_factory.mktemp("media-ui")
+    process = start_process(server_command(port, folder / "data", None, "--admin-key", key), port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        env = dict(os.environ, NBTRACK_BASE_URL=base, NBTRACK_API_KEY=key, NBTRACK_SILENT="1")
+        env["PYTHONPATH"] = str(REPO)
+        done = subprocess.run(
+            [sys.executable, "-c", LOG_MEDIA],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        yield base, key, json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        stop_process(process)
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.add_init_script(RECORD_VIOLATIONS)
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
+        yield page
+        assert not [m for m in console if "Content Security Policy" in m], console
+        assert page.evaluate("window.__cspViolations") == []
+
+
+def note_dialog(dialogs: list[str], dialog: Any) -> None:
+    dialogs.append(dialog.message)
+    dialog.dismiss()
+
+
+def log_in(page: Any, base: str, key: str, target: str) -> None:
+    page.goto(f"{base}/login?next={target}")
+    page.fill("#api_key", key)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{target}")
+
+
+def test_run_page_shows_media_at_a_slider_step_tables_histograms_and_charts(
+    media_server: tuple[str, str, Any], page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    base, key, expected = media_server
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: note_dialog(dialogs, dialog))
+    log_in(page, base, key, "/admin/media/runs/medrun01")
+    expect(page.locator("#media")).to_have_attribute("data-keys", "7")
+
+    pred = page.locator('.media-key[data-key="pred"]')
+    expect(pred).to_have_attribute("data-step", "11")
+    page.evaluate("window.__samePage = true")
+    documents: list[str] = []
+    page.on("request", lambda r: documents.extend([r.url] if r.resource_type == "document" else []))
+    pred.locator("input[type=range]").fill("5")
+    expect(pred).to_have_attribute("data-step", "5")
+    image = pred.locator("figure.media-image img")
+    expect(image).to_have_attribute(
+        "src", f"/api/v1/runs/admin/media/medrun01/files/{expected['pred5']}"
+    )
+    expect(pred.locator("figcaption")).to_have_text("pred 5")
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth === 32", arg=image.element_handle()
+    )
+    assert page.evaluate("window.__samePage") is True and documents == []
+    assert overlay_pixels(page, pred) > 0
+    pred.locator('input[data-layer="boxes:predictions"]').uncheck()
+    pred.locator('input[data-layer="mask:truth"]').uncheck()
+    page.wait_for_function(
+        f"(c) => {ALPHA}.length === 0", arg=pred.locator("canvas.overlay").element_handle()
+    )
+
+    table = page.locator('.media-table[data-key="preds"]')
+    table.locator('button[data-column="score"]').click()
+    expect(table).to_have_attribute("data-sort", "score:asc")
+    table.locator('button[data-column="score"]').click()
+    expect(table).to_have_attribute("data-sort", "score:desc")
+    scores = [float(t) for t in table.locator("tbody tr td:nth-child(2)").all_inner_texts()]
+    assert scores == sorted((float((i * 37) % 101) for i in range(60)), reverse=True)[:25]
+    expect(table.locator("tbody tr").first.locator("img.cell-image")).to_have_count(1)
+    expect(table.locator(".count")).to_have_text("1\u201325 of 60 rows")
+
+    weights = page.locator('.media-key[data-key="weights"]')
+    expect(weights).to_have_attribute("data-steps", "12")
+    assert painted(page, weights.locator("canvas.heatmap")) > 100
+
+    matrix = page.locator('.plot[data-chart="confusion_matrix"] table.confusion')
+    expect(matrix.locator('td[data-actual="a"][data-predicted="a"]')).to_have_text("2")
+    expect(matrix.locator('td[data-actual="c"][data-predicted="b"]')).to_have_text("1")
+    expect(matrix.locator('td[data-actual="a"][data-predicted="c"]')).to_have_text("0")
+    expect(page.locator('.plot[data-chart="line"] canvas')).to_have_count(1)
+
+    frame = page.locator("iframe.media-html")
+    expect(frame).to_have_attribute("sandbox", "")
+    expect(page.frame_locator("iframe.media-html").locator("p")).to_have_text("hello")
+    assert page.title() == "media-run · nbtrack" and dialogs == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "server-media-run-page.png"), full_page=True)
+
+
+def overlay_pixels(page: Any, card: Any) -> int:
+    canvas = card.locator("canvas.overlay")
+    page.wait_for_function("(c) => c.width > 0", arg=canvas.element_handle())
+    return painted(page, canvas)
+
+
+def painted(page: Any, canvas: Any) -> int:
+    """How many pixels of a canvas are not transparent (waits for at least one)."""
+    count = f"(c) => {ALPHA}.length"
+    page.wait_for_function(count, arg=canvas.element_handle())
+    return int(page.evaluate(count, canvas.element_handle()))
+
+
+def test_hostile_references_show_placeholders_and_run_nothing(
+    media_server: tuple[str, str, Any], page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    base, key, _ = media_server
+    api = httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {key}"})
+    run = "/runs/admin/media/hostile1"
+    api.put(run, json={"state": "finished"}).raise_for_status()
+    evil = {
+        "_type": "image-file",
+        "path": "../../../etc/passwd",
+        "caption": "<img src=x onerror=alert(1)>",
+    }
+    rows = [
+        {"_step": 0, "a": evil, "b": {"_type": "html-file", "path": "javascript:alert(1)"}},
+        {
+            "_step": 1,
+            "a": evil | {"path": "media/" + "f" * 64 + ".png"},
+            "t": {"_type": "table-file", "path": "x"},
+        },
+    ]
+    records = [{"offset": i, "step": r["_step"], "data": r} for i, r in enumerate(rows)]
+    api.post(run + "/history", json={"records": records}).raise_for_status()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: note_dialog(dialogs, dialog))
+    log_in(page, base, key, "/admin/media/runs/hostile1")
+    expect(page.locator("#media")).to_have_attribute("data-keys", "3")
+    card = page.locator('.media-key[data-key="a"]')
+    expect(card.locator(".media-missing")).to_have_text("file missing (not uploaded)")
+    expect(card.locator("figcaption")).to_have_text(evil["caption"])
+    card.locator("input[type=range]").fill("0")
+    expect(card.locator(".media-missing")).to_contain_text("not allowed")
+    expect(page.locator('.media-key[data-key="b"] .media-missing')).to_contain_text("not allowed")
+    expect(page.locator('.media-key[data-key="t"] .count')).to_contain_text("not allowed")
+    assert page.locator("iframe").count() == 0 and dialogs == []
+    page.screenshot(path=str(ARTIFACTS / "server-media-hostile.png"), full_page=True)
+    api.close()
