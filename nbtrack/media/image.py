@@ -125,8 +125,9 @@ class Image(base.Media):
         reference["mode"] = mode
         return reference, job, (int(image.size[0]), int(image.size[1]))
 
+    @property
     def image(self) -> Any:
-        """This image as a PIL image."""
+        """This image as a PIL image (as wandb's ``Image.image``)."""
         if self._pil is not None:
             return self._pil
         if self._array is not None:
@@ -136,7 +137,7 @@ class Image(base.Media):
         return pil().open(io.BytesIO(data))
 
     def _repr_png_(self) -> bytes:
-        return _save(self.image(), "png")
+        return _save(self.image, "png")
 
     def __repr__(self) -> str:
         return f"<nbtrack.Image caption={self._caption!r}>"

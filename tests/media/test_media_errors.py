@@ -90,7 +90,7 @@ def test_without_pillow_the_error_names_the_extra(tmp_path: Path) -> None:
         "import sys\nsys.modules['PIL'] = None\n"
         "import numpy as np, nbtrack\n"
         "run = nbtrack.init(project='p', mode='offline')\n"
-        "try:\n    nbtrack.Image(np.zeros((2, 2, 3))).image()\n"
+        "try:\n    nbtrack.Image(np.zeros((2, 2, 3))).image\n"
         "except ImportError as exc:\n    print(exc)\n"
     )
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)

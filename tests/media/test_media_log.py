@@ -141,3 +141,9 @@ def test_a_reference_whose_file_never_came_says_so() -> None:
     value = wrap({"_type": "image-file", "path": "media/abc.png"}, RunFiles(list))
     with pytest.raises(FileNotFoundError, match=r"'media/abc.png' is not among the run's files"):
         value.read_bytes()
+
+
+def test_an_image_shows_inline_as_png_and_gives_its_pil_image() -> None:
+    image = nbtrack.Image(pixels(0), caption="c")
+    assert (np.asarray(image.image) == pixels(0)).all()
+    assert (np.asarray(PILImage.open(io.BytesIO(image._repr_png_()))) == pixels(0)).all()
