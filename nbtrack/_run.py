@@ -442,6 +442,43 @@ class Run(RunLinks):
 
         alerts.send(self, title, text, level, wait_duration)
 
+    def log_artifact(
+        self,
+        artifact_or_path: Any,
+        name: str | None = None,
+        type: str | None = None,
+        aliases: Any = None,
+        tags: Any = None,
+    ) -> Any:
+        """Log an ``Artifact`` (or a file or folder) as a new version (nbtrack.artifacts)."""
+        from nbtrack.artifacts import runartifacts
+
+        return runartifacts.log_artifact(self, artifact_or_path, name, type, aliases)
+
+    def use_artifact(
+        self,
+        artifact_or_name: Any,
+        type: str | None = None,
+        aliases: Any = None,
+        use_as: Any = None,
+    ) -> Any:
+        """Mark an artifact (``"name:latest"``, ``"entity/project/name:v3"``) as an input."""
+        from nbtrack.artifacts import runartifacts
+
+        return runartifacts.use_artifact(self, artifact_or_name, type, aliases)
+
+    def log_model(self, path: Any, name: str | None = None, aliases: Any = None) -> Any:
+        """Log a model file or folder as a ``model`` artifact."""
+        from nbtrack.artifacts import runartifacts
+
+        return runartifacts.log_model(self, path, name, aliases)
+
+    def use_model(self, name: str) -> str:
+        """Use a ``model`` artifact and download it; answers the local path."""
+        from nbtrack.artifacts import runartifacts
+
+        return runartifacts.use_model(self, name)
+
     def finish(
         self, exit_code: int = 0, quiet: bool | None = None, reason: str | None = None
     ) -> None:

@@ -6,7 +6,7 @@ The API key travels only in the ``Authorization`` header; it never appears in an
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, BinaryIO
 
 import requests
 
@@ -44,7 +44,7 @@ class Transport:
         body: Any = None,
         *,
         params: dict[str, Any] | None = None,
-        data: bytes | None = None,
+        data: bytes | BinaryIO | None = None,
         timeout: float | None = None,
         raw: bool = False,
     ) -> Any:

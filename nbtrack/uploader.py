@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from nbtrack import rundir, runfiles, runlog
-from nbtrack.errors import CommError, ServerError
+from nbtrack.errors import CommError, ServerError, UsageError
 from nbtrack.values import MAX_STEP
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ class Chunk:
     history: list[bytes] = dataclasses.field(default_factory=list)
     files: list[str] = dataclasses.field(default_factory=list)
     alerts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    artifacts: list[tuple[str, dict[str, Any]]] = dataclasses.field(default_factory=list)
     exit: dict[str, Any] | None = None
     skipped: list[Skipped] = dataclasses.field(default_factory=list)
 
@@ -251,6 +252,8 @@ class Uploader:
             self._send_file(name, chunk.skipped)
         if chunk.alerts:
             self.transport.call("POST", f"{self._run_path()}/alerts", {"alerts": chunk.alerts})
+        for kind, payload in chunk.artifacts:
+            self._send_artifact(kind, payload, chunk.skipped)
         if chunk.exit is not None:
             exit_fields = {k: chunk.exit.get(k) for k in ("state", "exit_code", "runtime")}
             self._put_checked(exit_fields, chunk.skipped)
@@ -306,6 +309,25 @@ class Uploader:
             skipped.append(Skipped(None, None, f"file {name!r} not sent: {exc}"))
             return
         self.transport.call("PUT", f"{self._run_path()}/files/{name}", data=content, timeout=60)
+
+    def _send_artifact(self, kind: str, payload: dict[str, Any], skipped: list[Skipped]) -> None:
+        """An ``artifact`` or ``use_artifact`` record (nbtrack.artifacts.upload)."""
+        from nbtrack.artifacts import upload
+
+        assert self.entity is not None
+        try:
+            if kind == "artifact":
+                upload.send(
+                    self.transport, self.entity, self.project, self._run_path(), self.path, payload
+                )
+            else:
+                upload.send_use(self.transport, self._run_path(), payload)
+        except ServerError as exc:
+            if not _refused(exc) and exc.status != 404:
+                raise
+            skipped.append(Skipped(None, None, f"artifact {payload.get('name')!r} not sent: {exc}"))
+        except (OSError, UsageError) as exc:
+            skipped.append(Skipped(None, None, f"artifact {payload.get('name')!r} not sent: {exc}"))
 
 
 def _refused(error: ServerError) -> bool:
@@ -376,13 +398,18 @@ def _add_decoded(chunk: Chunk, offset: int, kind: str, payload: Any) -> bool:
         chunk.fields.setdefault("metrics", {})[str(payload["name"])] = payload
     elif kind == "run":
         chunk.fields.update({k: payload[k] for k in RUN_FIELDS if k in payload})
-        chunk.fields.setdefault("state", "running")
+        if "created_at" in payload:  # the run's opening record (a rename is not: keep the state)
+            chunk.fields.setdefault("state", "running")
+    elif kind == "preempting":
+        chunk.fields["state"] = "preempting"
     elif kind == "config":
         chunk.fields.setdefault("config", {}).update(payload)
     elif kind == "meta":
         _add_metadata(chunk, payload)
     elif kind == "file":
         chunk.files.append(str(payload["name"]))
+    elif kind in ("artifact", "use_artifact") and isinstance(payload, dict):
+        chunk.artifacts.append((kind, payload))
     elif kind == "alert" and isinstance(payload, dict):
         chunk.alerts.append({"offset": offset, **payload})
     elif kind == "resume":

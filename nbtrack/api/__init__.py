@@ -67,3 +67,19 @@ class Api:
 
     def projects(self, entity: str | None = None) -> list[Project]:
         return self._reader.projects(entity)
+
+    def artifact(self, name: str, type: str | None = None) -> Any:
+        """``"entity/project/name:alias"`` (or ``"project/name:v3"``): a logged artifact."""
+        from nbtrack.artifacts import reading
+
+        return reading.artifact(self._reader, name, type)
+
+    def artifacts(self, type_name: str | None, name: str, per_page: int = 50) -> list[Any]:
+        """The versions of ``"[entity/]project/name"`` (of ``type_name``), newest first."""
+        from nbtrack.artifacts import reading
+
+        return reading.artifact_versions(self._reader, type_name, name)
+
+    def artifact_versions(self, type_name: str | None, name: str, per_page: int = 50) -> list[Any]:
+        """wandb's older name of :meth:`artifacts`."""
+        return self.artifacts(type_name, name, per_page)

@@ -128,6 +128,18 @@ class RunView:
                 return found
         raise UsageError(f"Run {self.path!r} has no file {name!r}; see run.files() for its files.")
 
+    def logged_artifacts(self) -> list[Any]:
+        """The artifact versions this run logged (nbtrack.artifacts)."""
+        from nbtrack.artifacts import reading
+
+        return reading.of_run(self._store, "logged")
+
+    def used_artifacts(self) -> list[Any]:
+        """The artifact versions this run used."""
+        from nbtrack.artifacts import reading
+
+        return reading.of_run(self._store, "used")
+
 
 def _with_media(rows: Iterator[dict[str, Any]], view: RunView) -> Iterator[dict[str, Any]]:
     """Media references in the rows as objects that fetch their files (:mod:`nbtrack.media`)."""

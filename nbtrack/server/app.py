@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from nbtrack import __version__
-from nbtrack.server import alerts, api, mediaapi, migrations, rewind
+from nbtrack.server import alerts, api, artifactapi, mediaapi, migrations, rewind
 from nbtrack.server.config import ServerConfig
 from nbtrack.server.context import Context
 from nbtrack.server.database import Database
@@ -39,6 +39,7 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(rewind.router)
     app.include_router(mediaapi.router)
+    app.include_router(artifactapi.router)
     _add_webui(app)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

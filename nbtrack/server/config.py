@@ -21,6 +21,7 @@ class ServerConfig:
     heartbeat_timeout: float = 120.0
     max_body: int = 32 * MIB
     max_file: int = 256 * MIB
+    max_artifact_file: int = 1024 * 1024 * MIB  # one artifact file (streamed, never in memory)
     secure_cookies: bool = False
 
     @property

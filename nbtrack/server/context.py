@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+from pathlib import Path
 
 from starlette.requests import Request
 
 from nbtrack.server.config import ServerConfig
 from nbtrack.server.database import Database
+from nbtrack.server.storage import Storage, open_storage
 
 
 @dataclasses.dataclass
 class Context:
     config: ServerConfig
     db: Database
+
+    @functools.cached_property
+    def storage(self) -> Storage:
+        """Where blobs live (artifacts; see nbtrack.server.storage)."""
+        return open_storage(getattr(self.config, "storage_url", None), Path(self.config.data_dir))
 
     def base_url(self, request: Request) -> str:
         """Where the web UI lives: --base-url when set, else the URL the request came to."""

@@ -1,0 +1,235 @@
+"""The artifact routes of ``/api/v1``: blobs, versions, aliases, manifests, files and lineage.
+
+Same permission rules as runs: reading needs a readable project, writing a writable one.
+Blob bodies stream into storage (never held whole); files stream out of it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response, StreamingResponse
+
+from nbtrack.server import access, artifacts, blobs, lineage, runs
+from nbtrack.server.access import Viewer
+from nbtrack.server.api import FILE_HEADERS, Ctx, Who, readable_run, valid_run_id
+from nbtrack.server.artifactpayloads import (
+    ArtifactCommit,
+    ArtifactEdit,
+    ArtifactUse,
+    BlobQuery,
+)
+from nbtrack.server.context import Context
+from nbtrack.server.files import safe_name
+from nbtrack.server.problems import invalid, not_found
+from nbtrack.server.wire import JSONResponse
+
+router = APIRouter(prefix="/api/v1", default_response_class=JSONResponse, strict_content_type=False)
+BLOBS = "/artifacts/{entity}/{project}/blobs"
+VERSION = "/artifacts/{entity}/{project}/{name}/{alias}"
+NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,128}$"
+ArtifactName = Annotated[str, PathParam(pattern=NAME_PATTERN)]
+Alias = Annotated[str, PathParam(pattern=NAME_PATTERN)]
+Sha256 = Annotated[str, PathParam(pattern=r"^[0-9a-f]{64}$")]
+
+
+@router.post(BLOBS + "/missing")
+def missing_blobs(entity: str, project: str, body: BlobQuery, ctx: Ctx, who: Who) -> JSONResponse:
+    """Which of these SHA-256s the entity has not uploaded yet."""
+    with ctx.db.read() as conn:
+        proj = access.writable(conn, who, entity, project)
+        missing = artifacts.missing_blobs(conn, artifacts.entity_pk(conn, proj), body.sha256)
+    return JSONResponse({"missing": missing})
+
+
+@router.put(BLOBS + "/{sha256}")
+async def put_blob(
+    entity: str, project: str, sha256: Sha256, request: Request, ctx: Ctx, who: Who
+) -> JSONResponse:
+    """One blob, the body its bytes (streamed; checked against the SHA-256)."""
+    blobs.check_sha256(sha256)
+    owner = await run_in_threadpool(_writable_entity, ctx, who, entity, project)
+    limit = ctx.config.max_artifact_file
+    size = await blobs.receive_one(request.stream(), ctx.storage, sha256, limit)
+    await run_in_threadpool(_record_blobs, ctx, owner, [(sha256, size)])
+    return JSONResponse({"sha256": sha256, "size": size})
+
+
+@router.post(BLOBS)
+async def post_blobs(
+    entity: str, project: str, request: Request, ctx: Ctx, who: Who
+) -> JSONResponse:
+    """Many small blobs: an index line ``{"blobs": [[sha256, size], ...]}`` then their bytes."""
+    owner = await run_in_threadpool(_writable_entity, ctx, who, entity, project)
+    stored = await blobs.receive_batch(request.stream(), ctx.storage)
+    await run_in_threadpool(_record_blobs, ctx, owner, stored)
+    return JSONResponse({"stored": len(stored)})
+
+
+def _writable_entity(ctx: Context, who: Viewer, entity: str, project: str) -> int:
+    with ctx.db.write() as conn:
+        return artifacts.entity_pk(conn, access.writable(conn, who, entity, project))
+
+
+def _record_blobs(ctx: Context, owner: int, stored: list[tuple[str, int]]) -> None:
+    with ctx.db.write() as conn:
+        for sha256, size in stored:
+            artifacts.record_blob(conn, owner, sha256, size)
+
+
+@router.post("/runs/{entity}/{project}/{run_id}/artifacts")
+def commit_artifact(
+    entity: str, project: str, run_id: str, body: ArtifactCommit, ctx: Ctx, who: Who
+) -> JSONResponse:
+    """Record a version logged by the run (the same digest answers the same version)."""
+    valid_run_id(run_id)
+    with ctx.db.write() as conn:
+        proj = access.writable(conn, who, entity, project)
+        row = runs.upsert(conn, ctx.db.dialect, proj, run_id, {})
+        fields = body.model_dump() | {"entries": body.stored()}
+        version_pk = artifacts.commit(conn, ctx.db.dialect, proj, row["pk"], fields)
+        found = artifacts.version_by_pk(conn, version_pk)
+        return JSONResponse(artifacts.present(conn, proj, found))
+
+
+@router.post("/runs/{entity}/{project}/{run_id}/artifacts/used")
+def use_artifact(
+    entity: str, project: str, run_id: str, body: ArtifactUse, ctx: Ctx, who: Who
+) -> JSONResponse:
+    """Record that the run used a version (by version, or by digest if logged offline)."""
+    valid_run_id(run_id)
+    with ctx.db.write() as conn:
+        proj = access.writable(conn, who, entity, project)
+        row = runs.upsert(conn, ctx.db.dialect, proj, run_id, {})
+        source = access.readable(conn, who, body.entity, body.project)
+        version = lineage.used_version(conn, source, body.name, body.version, body.digest)
+        artifacts.record_use(conn, version["pk"], row["pk"])
+        return JSONResponse(artifacts.present(conn, source, version))
+
+
+@router.get("/runs/{entity}/{project}/{run_id}/artifacts")
+def run_artifacts(entity: str, project: str, run_id: str, ctx: Ctx, who: Who) -> JSONResponse:
+    """The versions the run logged and used: ``{"logged": [...], "used": [...]}``."""
+    with ctx.db.read() as conn:
+        _, row = readable_run(conn, who, entity, project, run_id)
+        return JSONResponse(lineage.of_run(conn, who, row["pk"]))
+
+
+@router.get("/artifacts/{entity}/{project}")
+def list_artifacts(
+    entity: str,
+    project: str,
+    ctx: Ctx,
+    who: Who,
+    type: Annotated[str | None, Query(max_length=128)] = None,
+    name: Annotated[str | None, Query(max_length=128)] = None,
+) -> JSONResponse:
+    """The project's artifact collections (optionally of one type, or one name)."""
+    with ctx.db.read() as conn:
+        proj = access.readable(conn, who, entity, project)
+        return JSONResponse({"artifacts": lineage.collections(conn, proj, type, name)})
+
+
+@router.get("/artifacts/{entity}/{project}/{name}/versions")
+def list_versions(
+    entity: str, project: str, name: ArtifactName, ctx: Ctx, who: Who
+) -> JSONResponse:
+    """Every version of the collection, newest first."""
+    with ctx.db.read() as conn:
+        proj = access.readable(conn, who, entity, project)
+        return JSONResponse({"versions": lineage.versions(conn, proj, name)})
+
+
+@router.get(VERSION)
+def get_version(
+    entity: str, project: str, name: ArtifactName, alias: Alias, ctx: Ctx, who: Who
+) -> JSONResponse:
+    """``name:alias`` (``v3``, ``latest``, ``best``): the version's description."""
+    with ctx.db.read() as conn:
+        proj = access.readable(conn, who, entity, project)
+        found = artifacts.find_version(conn, proj, name, alias)
+        return JSONResponse(artifacts.present(conn, proj, found))
+
+
+@router.patch(VERSION)
+def edit_version(
+    entity: str,
+    project: str,
+    name: ArtifactName,
+    alias: Alias,
+    body: ArtifactEdit,
+    ctx: Ctx,
+    who: Who,
+) -> JSONResponse:
+    """Move aliases to this version (``best``), or change its description or metadata."""
+    with ctx.db.write() as conn:
+        proj = access.writable(conn, who, entity, project)
+        found = artifacts.find_version(conn, proj, name, alias)
+        lineage.edit(conn, found, body.model_dump(exclude_unset=True))
+        return JSONResponse(
+            artifacts.present(conn, proj, artifacts.version_by_pk(conn, found["pk"]))
+        )
+
+
+@router.get(VERSION + "/manifest")
+def get_manifest(
+    entity: str, project: str, name: ArtifactName, alias: Alias, ctx: Ctx, who: Who
+) -> JSONResponse:
+    """The version's entries: ``{"digest", "entries": {path: {digest, size, ref?}}}``."""
+    with ctx.db.read() as conn:
+        proj = access.readable(conn, who, entity, project)
+        found = artifacts.find_version(conn, proj, name, alias)
+        body = {
+            "version": 1,
+            "digest": found["digest"],
+            "entries": artifacts.entries(conn, found["pk"]),
+        }
+        return JSONResponse(body)
+
+
+@router.get(VERSION + "/runs")
+def version_runs(
+    entity: str, project: str, name: ArtifactName, alias: Alias, ctx: Ctx, who: Who
+) -> JSONResponse:
+    """The run that logged the version and the runs that used it (paths)."""
+    with ctx.db.read() as conn:
+        proj = access.readable(conn, who, entity, project)
+        found = artifacts.find_version(conn, proj, name, alias)
+        body = {
+            "logged_by": artifacts.run_path(conn, found["producer_pk"]),
+            "used_by": artifacts.used_by(conn, found["pk"]),
+        }
+        return JSONResponse(body)
+
+
+@router.get(VERSION + "/files/{path:path}")
+def get_file(
+    entity: str, project: str, name: ArtifactName, alias: Alias, path: str, ctx: Ctx, who: Who
+) -> Response:
+    """One stored file of the version, streamed (references are fetched from their origin)."""
+    safe_name(path)
+    with ctx.db.read() as conn:
+        proj = access.readable(conn, who, entity, project)
+        found = artifacts.find_version(conn, proj, name, alias)
+        item = artifacts.entry(conn, found["pk"], path)
+    if item["ref"] is not None:
+        raise invalid(f"File {path!r} is a reference to {item['ref']}; fetch it from there.")
+    return _stream(ctx, item["digest"])
+
+
+def _stream(ctx: Context, sha256: str) -> Response:
+    key = blobs.key(sha256)
+    local = ctx.storage.local_path(key)
+    if local is not None:
+        if not local.is_file():
+            raise not_found(f"Blob {sha256} is listed but missing from the server's storage.")
+        return FileResponse(local, media_type="application/octet-stream", headers=FILE_HEADERS)
+    if not ctx.storage.exists(key):
+        raise not_found(f"Blob {sha256} is listed but missing from the server's storage.")
+    return StreamingResponse(
+        ctx.storage.aread(key), media_type="application/octet-stream", headers=FILE_HEADERS
+    )

@@ -1,0 +1,43 @@
+"""A real server per database (SQLite, PostgreSQL) for the artifact tests, and a private cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.liveserver import LiveServer
+from tests.server.support import drop_pg_schema, new_pg_schema
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    extra: tuple[str, ...] = ()
+    schema = None
+    if request.param == "postgresql":
+        schema, url = new_pg_schema()
+        extra = ("--database-url", url)
+    live = LiveServer(tmp_path_factory.mktemp("artifact-server") / "data", None, *extra).start()
+    yield live
+    live.stop()
+    if schema is not None:
+        drop_pg_schema(schema)
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("NBTRACK_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "artifacts"
+
+
+@pytest.fixture
+def online(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
+    monkeypatch.setenv("NBTRACK_BASE_URL", server.url)
+    monkeypatch.setenv("NBTRACK_API_KEY", server.admin_key)
+    monkeypatch.setenv("NBTRACK_MODE", "online")
+    return server
