@@ -148,5 +148,7 @@ def rows(found: Iterator[dict[str, Any]], lister: Lister) -> Iterator[dict[str, 
 
 
 def wrap_row(row: dict[str, Any], files: RunFiles | None) -> dict[str, Any]:
+    if dict not in set(map(type, row.values())):  # most rows: plain values only (cheap check)
+        return row
     changed = {k: wrap(v, files) for k, v in row.items() if type(v) is dict and "_type" in v}
     return {**row, **changed} if changed else row
