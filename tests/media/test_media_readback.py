@@ -66,6 +66,8 @@ def test_local_read_back(tmp_path: Path) -> None:
     view = nbtrack.Api.local().run(run.id)
     _check_read_back(view, media_files(run))
     row = view.history(pandas=False)[0]
+    assert row["array"]._repr_png_() == media_files(run)[row["array"].path]  # shown inline
+    assert "<table class='nbtrack-table'>" in row["table"]._repr_html_()
     target = row["html"].download(tmp_path / "out")
     target.close()
     assert (tmp_path / "out" / row["html"].path).read_bytes() == b"".join(
