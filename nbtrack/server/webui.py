@@ -49,7 +49,10 @@ Ctx = Annotated[Context, Depends(context_of)]
 
 
 def mount(app: FastAPI) -> None:
+    from nbtrack.server import mediapage
+
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(mediapage.router)
     app.include_router(router)
 
 
@@ -313,9 +316,11 @@ def _diff(ctx: Context, conn: Any, row: dict[str, Any], member: bool) -> str | N
         files.require(conn, row["pk"], "diff.patch", member)
     except ApiError:
         return None
-    path = files.path_of(ctx.config.files_dir, row["pk"], "diff.patch")
-    with path.open("rb") as handle:
-        return handle.read(DIFF_LIMIT).decode("utf-8", "replace")
+    try:
+        with ctx.storage.open(files.key(row["pk"], "diff.patch")) as handle:
+            return handle.read(DIFF_LIMIT).decode("utf-8", "replace")
+    except (FileNotFoundError, StorageError):
+        return None
 
 
 @router.get("/{entity}/{project}/runs/{run_id}/live")

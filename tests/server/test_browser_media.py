@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -64,6 +65,10 @@ nbtrack.log({
         title="squares"),
 })
 run.finish()
+other = nbtrack.init(project="media", id="medrun02", name="other-run")
+for step in range(4):
+    nbtrack.log({"pred": nbtrack.Image(np.full((16, 16), 60 * step, dtype=np.uint8))})
+other.finish()
 records = [json.loads(line) for line in open(f"{run.dir}/run.nbtrack")]
 rows = [r[1] for r in records if isinstance(r, list) and r[0] == "h"]
 print(json.dumps({"pred5": next(r["pred"]["path"] for r in rows if r["_step"] == 5)}))
@@ -112,7 +117,7 @@ def note_dialog(dialogs: list[str], dialog: Any) -> None:
 
 
 def log_in(page: Any, base: str, key: str, target: str) -> None:
-    page.goto(f"{base}/login?next={target}")
+    page.goto(f"{base}/login?next={quote(target, safe='')}")
     page.fill("#api_key", key)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}{target}")
@@ -231,3 +236,25 @@ def test_hostile_references_show_placeholders_and_run_nothing(
     assert page.locator("iframe").count() == 0 and dialogs == []
     page.screenshot(path=str(ARTIFACTS / "server-media-hostile.png"), full_page=True)
     api.close()
+
+
+def test_the_comparison_page_moves_every_run_to_one_step(
+    media_server: tuple[str, str, Any], page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    base, key, _ = media_server
+    log_in(page, base, key, "/admin/media/media?key=pred&run=medrun01&run=medrun02")
+    columns = page.locator(".run-column")
+    expect(columns).to_have_count(2)
+    first, second = (columns.nth(i).locator(".media-key") for i in range(2))
+    expect(first).to_have_attribute("data-step", "11")
+    expect(second).to_have_attribute("data-step", "3")
+    page.fill("#step-all", "2")
+    page.dispatch_event("#step-all", "change")
+    expect(first).to_have_attribute("data-step", "2")
+    expect(second).to_have_attribute("data-step", "2")
+    expect(first.locator("figcaption")).to_have_text("pred 2")
+    page.click("#latest-all")
+    expect(first).to_have_attribute("data-step", "11")
+    page.screenshot(path=str(ARTIFACTS / "server-media-compare.png"), full_page=True)

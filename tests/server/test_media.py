@@ -171,3 +171,17 @@ def test_a_rewind_drops_the_media_past_its_offset(server: Server, uid: str) -> N
     server.ok("POST", f"{run}/rewind", key, json={"offset": 3})  # steps 0..2 stay
     steps = server.ok("GET", f"{run}/media/steps", key, params={"key": "pred"})["steps"]
     assert steps == [0, 2]
+
+
+def test_the_comparison_page_shows_a_key_across_chosen_runs(server: Server, uid: str) -> None:
+    run, key, _ = logged_run(server, uid)
+    owner, project = run.split("/")[2:4]
+    page = f"/{owner}/{project}/media"
+    auth = {"Authorization": f"Bearer {key}"}
+    shown = server.client.get(page, params={"key": "pred", "run": ["r1", "zz"]}, headers=auth)
+    assert shown.status_code == 200 and 'data-run="r1"' in shown.text
+    assert 'data-type="image-file"' in shown.text and '<option value="hist"' in shown.text
+    none = server.client.get(page, params={"key": "nope", "run": "r1"}, headers=auth)
+    assert 'id="no-columns"' in none.text
+    hidden = server.client.get(page, params={"key": "pred"}, follow_redirects=False)
+    assert hidden.status_code == 303 and hidden.headers["location"].startswith("/login")
