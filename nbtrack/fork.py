@@ -242,6 +242,10 @@ class Fork:
                 run._writer.append(line)
         if not isinstance(self.source, Path):
             self.source.transport.close()
+        elif (self.source / "files" / "media").is_dir():
+            from nbtrack.media.store import copies
+
+            run._media_files().put(copies(self.source / "files"))
         if self.seed.explicit:
             run._record("summary", self.seed.explicit)
         run.record_metadata(fork_from={"run_id": self.branch.run_id, "step": self.branch.step})

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nbtrack import console
-from nbtrack.media.base import FileJob
+from nbtrack.media.base import MEDIA_DIR, FileJob
 
 Recorder = Callable[[str, dict[str, Any]], None]
 
@@ -67,6 +67,13 @@ class MediaStore:
             data = job.content()
             _write_atomic(target, data)
         self._record("file", {"name": job.name, "size": len(data), "sha256": _sha(data)})
+
+
+def copies(source_files: Path) -> list[FileJob]:
+    """Jobs that copy another run's media files (a fork keeps the media its rows refer to)."""
+    folder = source_files / MEDIA_DIR
+    found = sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith("."))
+    return [FileJob(f"{MEDIA_DIR}/{p.name}", encode=p.read_bytes) for p in found]
 
 
 def _write_atomic(target: Path, data: bytes) -> None:

@@ -147,3 +147,16 @@ def test_an_image_shows_inline_as_png_and_gives_its_pil_image() -> None:
     image = nbtrack.Image(pixels(0), caption="c")
     assert (np.asarray(image.image) == pixels(0)).all()
     assert (np.asarray(PILImage.open(io.BytesIO(image._repr_png_()))) == pixels(0)).all()
+
+
+def test_a_fork_keeps_the_media_its_rows_refer_to() -> None:
+    source = nbtrack.init(project="media")
+    source.log({"img": nbtrack.Image(pixels(0))})
+    source.log({"img": nbtrack.Image(pixels(1))})
+    source.finish()
+    fork = nbtrack.init(project="media", fork_from=f"{source.id}?_step=0")
+    fork.finish()
+    (row,) = history(fork)
+    assert media_files(fork)[row["img"]["path"]] == media_files(source)[row["img"]["path"]]
+    recorded = {p["name"] for kind, p in records(fork) if kind == "file"}
+    assert row["img"]["path"] in recorded
