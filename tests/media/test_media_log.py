@@ -160,3 +160,24 @@ def test_a_fork_keeps_the_media_its_rows_refer_to() -> None:
     assert media_files(fork)[row["img"]["path"]] == media_files(source)[row["img"]["path"]]
     recorded = {p["name"] for kind, p in records(fork) if kind == "file"}
     assert row["img"]["path"] in recorded
+
+
+def test_matplotlib_figures_become_images() -> None:
+    import pytest
+
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(2, 1), dpi=50)
+    axes.plot([0, 1], [1, 0])
+    run = nbtrack.init(project="media")
+    run.log({"explicit": nbtrack.Image(figure, caption="fig"), "as_is": figure})
+    pyplot.close(figure)
+    run.finish()
+    row = history(run)[0]
+    for key in ("explicit", "as_is"):
+        assert (row[key]["_type"], row[key]["width"], row[key]["height"]) == ("image-file", 100, 50)
+        assert media_files(run)[row[key]["path"]].startswith(b"\x89PNG")
