@@ -321,7 +321,9 @@ class Uploader:
                     self.transport, self.entity, self.project, self._run_path(), self.path, payload
                 )
             else:
-                upload.send_use(self.transport, self._run_path(), payload)
+                upload.send_use(
+                    self.transport, self.entity, self.project, self._run_path(), payload
+                )
         except ServerError as exc:
             if not _refused(exc) and exc.status != 404:
                 raise
@@ -408,7 +410,7 @@ def _add_decoded(chunk: Chunk, offset: int, kind: str, payload: Any) -> bool:
         _add_metadata(chunk, payload)
     elif kind == "file":
         chunk.files.append(str(payload["name"]))
-    elif kind in ("artifact", "use_artifact") and isinstance(payload, dict):
+    elif kind in ("artifact", "used") and isinstance(payload, dict):
         chunk.artifacts.append((kind, payload))
     elif kind == "alert" and isinstance(payload, dict):
         chunk.alerts.append({"offset": offset, **payload})

@@ -15,6 +15,7 @@ from nbtrack.server.values import MAX_TIMESTAMP, timestamp
 
 STATE_COLOURS = {
     "running": "blue",
+    "preempting": "amber",
     "finished": "green",
     "failed": "red",
     "crashed": "orange",
@@ -30,7 +31,8 @@ SCP_REMOTE = re.compile(r"^[\w.-]+@([\w.-]+):(.+)$")
 def duration(run: dict[str, Any]) -> str:
     seconds = run.get("runtime")
     if seconds is None:
-        end = run["heartbeat_at"] if run["state"] == "running" else run["updated_at"]
+        live = run["state"] in ("running", "preempting")
+        end = run["heartbeat_at"] if live else run["updated_at"]
         seconds = max(0.0, end - run["created_at"])
     if not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_TIMESTAMP:
         return ""  # NaN, infinite or absurd: nothing sensible to show

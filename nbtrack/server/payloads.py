@@ -37,7 +37,7 @@ Tag = Annotated[str, AfterValidator(clean_text), Field(min_length=1, max_length=
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 Seconds = Annotated[float, Field(ge=0, le=values.MAX_TIMESTAMP, allow_inf_nan=False)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(storable)]
-State = Literal["running", "finished", "failed", "crashed", "killed"]
+State = Literal["running", "preempting", "finished", "failed", "crashed", "killed"]
 
 
 class Body(BaseModel):

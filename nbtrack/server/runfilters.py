@@ -22,7 +22,8 @@ from nbtrack.server.wire import dumps
 
 SQL_COMPARE = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 SHOWN_STATE = (
-    "(CASE WHEN state = 'running' AND heartbeat_at < :cutoff THEN 'crashed' ELSE state END)"
+    "(CASE WHEN state IN ('running', 'preempting') AND heartbeat_at < :cutoff THEN 'crashed' "
+    "ELSE state END)"
 )
 STRING_COLUMNS = {
     "display_name": "name",

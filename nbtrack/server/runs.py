@@ -1,7 +1,9 @@
 """Runs: create-or-update by id, read one, list a project's runs (filter, sort, paginate).
 
 A run's JSON fields (config, summary, metadata, git, tags) are stored as JSON text, NaN included.
-A ``running`` run whose last heartbeat (or write) is older than the timeout reads as ``crashed``.
+A live run (``running``, or ``preempting`` after ``run.mark_preempting()``) whose last heartbeat (or
+write) is older than the timeout reads as ``crashed``. Metadata is merged key by key, as config is:
+each upload chunk carries only the metadata records it read.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from nbtrack.server.problems import conflict, invalid, not_found
 from nbtrack.server.values import stored_list, stored_object
 from nbtrack.server.wire import dumps
 
-STATES = ("running", "finished", "failed", "crashed", "killed")
-MERGED_FIELDS = ("config", "summary", "metrics")
+STATES = ("running", "preempting", "finished", "failed", "crashed", "killed")
+LIVE_STATES = ("running", "preempting")
+MERGED_FIELDS = ("config", "summary", "metrics", "metadata")
 PLAIN_FIELDS = ("name", "notes", "group", "job_type", "state", "exit_code", "runtime", "created_at")
+LIVE_SQL = "('running', 'preempting')"
 COLUMNS = {"group": "group_name"}
 
 
@@ -101,8 +105,6 @@ def _apply(conn: Connection, current: dict[str, Any], patch: dict[str, Any], now
         values["summary"] = dumps(
             {k: v for k, v in summary.items() if k not in patch["summary_unset"]}
         )
-    if patch.get("metadata") is not None:
-        values["metadata"] = dumps(patch["metadata"])
     if patch.get("git") is not None:
         values["git"] = dumps(patch["git"])
     if "name" not in patch and patch.get("display_name") is not None:
@@ -130,7 +132,7 @@ def set_tags(conn: Connection, run_pk: int, tags: list[str]) -> None:
 
 def shown_state(row: dict[str, Any], timeout: float, now: float | None = None) -> str:
     state: str = row["state"]
-    if state == "running" and (now or time.time()) - row["heartbeat_at"] > timeout:
+    if state in LIVE_STATES and (now or time.time()) - row["heartbeat_at"] > timeout:
         return "crashed"
     return state
 
@@ -204,9 +206,10 @@ def _filters(project: Project, query: Listing, timeout: float) -> tuple[str, dic
     clauses = ["project_pk = :project"]
     params: dict[str, Any] = {"project": project.pk, "cutoff": time.time() - timeout}
     if query.state == "crashed":
-        clauses.append("(state = 'crashed' OR (state = 'running' AND heartbeat_at < :cutoff))")
-    elif query.state == "running":
-        clauses.append("state = 'running' AND heartbeat_at >= :cutoff")
+        clauses.append(f"(state = 'crashed' OR (state IN {LIVE_SQL} AND heartbeat_at < :cutoff))")
+    elif query.state in LIVE_STATES:
+        clauses.append("state = :state AND heartbeat_at >= :cutoff")
+        params["state"] = query.state
     elif query.state is not None:
         if query.state not in STATES:
             raise invalid(f"state={query.state!r} is not a state; use one of {', '.join(STATES)}.")

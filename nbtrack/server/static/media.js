@@ -346,7 +346,7 @@
       root.dataset.keys = String(cards.size);
     }
     refresh();
-    if (root.dataset.state === "running") setInterval(refresh, 5000);
+    if (["running", "preempting"].includes(root.dataset.state)) setInterval(refresh, 5000);
   };
 
   document.addEventListener("DOMContentLoaded", () => {

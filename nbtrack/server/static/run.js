@@ -68,7 +68,7 @@
     const badge = document.getElementById("run-state");
     if (badge) {
       badge.textContent = state;
-      badge.className = "state " + ({ running: "blue", finished: "green", failed: "red", crashed: "orange" }[state] || "grey");
+      badge.className = "state " + ({ running: "blue", preempting: "amber", finished: "green", failed: "red", crashed: "orange" }[state] || "grey");
     }
     const steps = document.getElementById("run-steps");
     if (steps) steps.textContent = String(count);
@@ -91,7 +91,7 @@
           if (!hidden.has(key)) draw(key, live.series[key], axes[key], live.series[axes[key]]);
         }
         showState(live.state, live.history_count);
-        running = live.state === "running";
+        running = live.state === "running" || live.state === "preempting";
         root.dataset.refreshed = String(Date.now());
       }
     } catch (err) {
