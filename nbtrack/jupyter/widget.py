@@ -57,6 +57,7 @@ class RunWidget(widgets.VBox):  # type: ignore[misc]
         self._run = run
         self._metrics = cards.RecentMetrics()
         self._card: cards.Card | None = None
+        self._charts: Any = None
         self._sent_at = 0.0
         self._lock = threading.RLock()
         self._job = syncjob.job(run.settings.root)
@@ -98,7 +99,22 @@ class RunWidget(widgets.VBox):  # type: ignore[misc]
         """Called by the ticker: refresh when due; False once nothing can change any more."""
         if time.monotonic() - self._sent_at >= MIN_INTERVAL:
             self.refresh()
+        if self._charts is None and self._run.dir and self._run.latest:
+            self._add_charts()
         return self.live
+
+    def _add_charts(self) -> None:
+        """Once the run has logged: its metrics as small live charts under the card (made on
+        the ticker thread, so ``init()`` does not wait for the chart code to load)."""
+        try:
+            from nbtrack.jupyter.compare.widget import CompareWidget
+        except ImportError:  # anywidget missing (an older jupyter extra): the card alone
+            self._charts = False
+            return
+        self._charts = CompareWidget.for_run(self._run.dir)
+        children: list[Any] = list(self.children)  # type: ignore[has-type]
+        children.insert(children.index(self.body) + 1, self._charts)
+        self.children = children
 
     @property
     def live(self) -> bool:

@@ -50,6 +50,7 @@ run = nbtrack.init(project="live", config={"lr": 0.5})
 run.log({"loss": 1.0})
 widget = nbtrack.compare([run])
 display(widget)
+print(json.dumps({"model": widget.model_id}))
 """
 LOOP = """
 start = time.monotonic()
@@ -70,11 +71,12 @@ def test_points_logged_while_shown_arrive_live(isolated: Path) -> None:
     client.start_channels()
     try:
         client.wait_for_ready(timeout=60)
-        run_code(client, LIVE)
+        _, shown = run_code(client, LIVE)
         messages, out = run_code(client, LOOP)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+    messages = [m for m in messages if m["content"]["comm_id"] == shown["model"]]
     deltas = [m for m in messages if m["content"]["data"].get("method") == "custom"]
     assert len(deltas) >= 3  # several updates during a 3 s loop, at most two a second
     assert len(deltas) <= 2 * 3 + 2
@@ -117,3 +119,42 @@ def run_code(client: Any, code: str) -> tuple[list[dict[str, Any]], dict[str, An
         elif kind == "status" and msg["content"]["execution_state"] == "idle":
             idle_at = time.monotonic()
     return comms, printed
+
+
+RUN_CHARTS = """
+import time, nbtrack
+from nbtrack.jupyter.extension import widget_for
+run = nbtrack.init(project="charts")
+run.define_metric("loss", step_metric="epoch")
+card = widget_for(run)
+deadline = time.monotonic() + 30
+step = 0
+while card._charts is None and time.monotonic() < deadline:  # until the ticker adds the charts
+    run.log({"loss": 1 / (step + 1), "epoch": step / 2, "acc": step})
+    step += 1
+    time.sleep(0.01)
+run.log({"loss": 0.0, "epoch": 1000.0, "acc": -1})
+run.finish()
+while card._charts.live and time.monotonic() < deadline:  # until the charts saw the end
+    time.sleep(0.05)
+print(step)
+"""
+
+
+def test_the_run_widget_charts_its_metrics_against_the_step_metric(isolated: Path) -> None:
+    nb = notebook(RUN_CHARTS)
+    client = client_for(nb, isolated, store_widget_state=True)
+    client.execute()
+    (card,) = [s for s in widget_states(client).values() if "run_id" in s]
+    (charts,) = [s for s in widget_states(client).values() if s.get("mode") == "run"]
+    assert f"IPY_MODEL_{charts_id(client)}" in card["children"]
+    assert charts["panels"] == ["acc", "epoch", "loss"] and charts["live"] is False
+    steps = int(nb.cells[0].outputs[-1]["text"])
+    loss = charts["series"]["loss"][card["run_id"]]
+    assert loss["x"] == [s / 2 for s in range(steps)] + [1000.0]  # x: the epoch
+    assert loss["y"][-1] == 0.0
+    assert charts["series"]["acc"][card["run_id"]]["x"] == list(range(steps + 1))
+
+
+def charts_id(client: Any) -> str:
+    return next(mid for mid, s in widget_states(client).items() if s.get("mode") == "run")

@@ -54,6 +54,25 @@ class LogReader:
         self.data, self.samples, self.x_key, self.keys = data, samples, x_key, keys
         self.offset = 0
         self.ended = False
+        self.follow_step_metric = False  # the live run's charts: x from define_metric
+        self.skipped = 0  # bytes passed over by ``skip_to`` (their rows are not drawn)
+
+    def skip_to(self, budget: int) -> None:
+        """Keep up with a fast writer: when more than ``budget`` bytes are waiting, pass over all
+        but the newest ``budget`` of them (from the next line start)."""
+        try:
+            size = os.path.getsize(self.path)
+        except OSError:
+            return
+        if size - self.offset <= budget:
+            return
+        with open(self.path, "rb") as stream:
+            stream.seek(size - budget)
+            head = stream.read(min(budget, 1 << 16))
+        cut = head.find(b"\n")
+        if cut >= 0:
+            self.skipped += size - budget + cut + 1 - self.offset
+            self.offset = size - budget + cut + 1
 
     def read(self, limit: int | None = None) -> bool:
         """Read what is new (at most ``limit`` bytes); True if any record was read."""
@@ -92,6 +111,7 @@ class LogReader:
                     columns.row(record[1])
                 elif record[0] in FIELDS:
                     self._field(record[0], record[1])
+                    columns.x_key = self.x_key
         columns.into(self.data.streams, self.samples)
         return found
 
@@ -104,6 +124,8 @@ class LogReader:
             data.config.update(payload)
         elif kind == "metric" and isinstance(payload, dict) and "name" in payload:
             data.metrics[str(payload["name"])] = payload
+            if self.follow_step_metric and self.x_key is None and payload.get("step_metric"):
+                self.x_key = str(payload["step_metric"])
         elif kind == "exit" and isinstance(payload, dict):
             data.state, self.ended = str(payload.get("state", "finished")), True
         elif kind == "resume":

@@ -33,9 +33,12 @@ class LocalSource:
         self.reader = LogReader(self.folder, self.data, self.samples, x_key, self.keys)
         self.poll()
 
-    def poll(self) -> bool:
-        """Read what the run logged since the last poll; True if anything changed."""
+    def poll(self, budget: int | None = None) -> bool:
+        """Read what the run logged since the last poll (with ``budget``: at most about that
+        many of the newest bytes); True if anything changed."""
         before = self.data.state
+        if budget is not None:
+            self.reader.skip_to(budget)
         changed = self.reader.read()
         self.reader.settle()
         return changed or self.data.state != before

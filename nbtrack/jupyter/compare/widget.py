@@ -19,11 +19,13 @@ from typing import Any
 import anywidget
 from traitlets import Bool, Dict, Float, Int, List, Unicode, validate
 
+from nbtrack import series
 from nbtrack.jupyter.compare import bundle, fallback, views
 from nbtrack.jupyter.compare.sources import LocalSource
 from nbtrack.jupyter.ticker import TICKER
 
-MIN_INTERVAL = 0.45
+MIN_INTERVAL = 0.5  # at most two updates a second, counting the full refresh
+RUN_BUDGET = 256 << 10  # the live run's charts read at most this much of its log per refresh
 KEEP_TAIL = 4  # a line's last points may change as its last group fills; earlier ones stay
 
 
@@ -100,13 +102,21 @@ class CompareWidget(anywidget.AnyWidget):
                 self.x_options = self._x_options(datas)
                 self.live = any(source.live for source in self._sources)
             self._sent = {(m, r): line for m, per in lines.items() for r, line in per.items()}
+            self._polled = time.monotonic()
 
     def _lines(self, metric: str) -> dict[str, views.Line]:
         return {
-            s.data.run_id: views.line(s.data.streams.get(metric), self.x)
+            s.data.run_id: views.line(s.data.streams.get(metric), self._x_of(s, metric))
             for s in self._sources
             if metric in s.data.streams
         }
+
+    def _x_of(self, source: LocalSource, metric: str) -> str:
+        """The compare view's x; a live run's chart uses the metric's ``step_metric``."""
+        if self.mode != "run":
+            return self.x
+        step_metric = series.step_metric_of(source.data.metrics, metric)
+        return step_metric if step_metric and step_metric == source.reader.x_key else "_step"
 
     def _run_entries(self) -> list[dict[str, Any]]:
         datas = [source.data for source in self._sources]
@@ -122,6 +132,7 @@ class CompareWidget(anywidget.AnyWidget):
                 "colour": palette[d.run_id],
                 "label": views.legend_label(d, keys),
                 "state": d.state,
+                "sampled": any(s.reader.skipped for s in self._sources if s.data is d),
                 "group": views.group_value(d, self.group_by) if self.group_by else "",
             }
             for d in datas
@@ -145,7 +156,8 @@ class CompareWidget(anywidget.AnyWidget):
             return True
         with self._lock:
             self._polled = time.monotonic()
-            changed = [s for s in self._sources if s.live and s.poll()]
+            budget = RUN_BUDGET if self.mode == "run" else None
+            changed = [s for s in self._sources if s.live and s.poll(budget)]
             if not any(s.live for s in self._sources):
                 self.refresh()  # the final state goes into the traits (and the saved notebook)
                 return False
@@ -162,7 +174,7 @@ class CompareWidget(anywidget.AnyWidget):
         delta: dict[str, dict[str, Any]] = {}
         for metric in panels:
             for source in changed:
-                line = views.line(source.data.streams.get(metric), self.x)
+                line = views.line(source.data.streams.get(metric), self._x_of(source, metric))
                 step = self._step(metric, source.data.run_id, line)
                 if step is not None:
                     delta.setdefault(metric, {})[source.data.run_id] = step
@@ -197,6 +209,16 @@ class CompareWidget(anywidget.AnyWidget):
 
     def _on_group(self, _change: dict[str, Any]) -> None:
         self.refresh()
+
+    @classmethod
+    def for_run(cls, folder: Any) -> CompareWidget:
+        """The live run card's charts: its metrics as small panels, x from ``define_metric``."""
+        from pathlib import Path
+
+        source = LocalSource(Path(folder), 500, None, None)
+        source.reader.follow_step_metric = True
+        source.poll(RUN_BUDGET)
+        return cls([source], mode="run", samples=500)
 
     # -- static fallbacks -------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

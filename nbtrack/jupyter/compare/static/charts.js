@@ -158,7 +158,8 @@ function panel(grid, metric, lines, view, size) {
     const ys = lines[0].y.filter((v) => v !== null);
     const stats = document.createElement("span");
     stats.className = "nbt-stats";
-    stats.textContent = ` ${fmt(ys[ys.length - 1])} · min ${fmt(Math.min(...ys))} · max ${fmt(Math.max(...ys))}`;
+    const sampled = view.sampled ? " · newest steps only (logging faster than drawn)" : "";
+    stats.textContent = ` ${fmt(ys[ys.length - 1])} · min ${fmt(Math.min(...ys))} · max ${fmt(Math.max(...ys))}${sampled}`;
     title.appendChild(stats);
   }
   const box = document.createElement("div");
@@ -249,6 +250,7 @@ function render({ model, el }) {
     const view = {
       mode: model.get("mode"), x: model.get("x"), log: model.get("log_scale"),
       smoothing: model.get("smoothing"), grouped: !!model.get("group_by"),
+      sampled: store.runs.some((r) => r.sampled),
     };
     if (view.mode === "compare") { toolbar(model, root, store); legend(root, store, view); }
     const grid = document.createElement("div");
