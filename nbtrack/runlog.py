@@ -25,15 +25,22 @@ meta        run metadata merged in order (``program``, ``host``, ``python``, ``g
 file        a file stored under ``files/``: ``{"name", "size"}``
 resume      the run was resumed: ``{"at", "pid", "host"}``
 alert       ``run.alert()``: ``{"title", "text", "level", "at"}``, level ``INFO``/``WARN``/``ERROR``
+artifact    ``run.log_artifact()``: ``{"name", "type", "description", "metadata", "aliases",
+            "digest", "size", "files", "manifest"}``; ``manifest`` is the run-folder path of its
+            manifest (``artifacts/manifests/<digest>.json``); its stored files are in
+            ``artifacts/blobs/<ab>/<sha256>`` (see :mod:`nbtrack.artifacts`)
+used        ``run.use_artifact()``: ``{"entity", "project", "name", "version", "digest"}``;
+            ``version`` is null for an artifact known only locally (found by digest at sync)
 exit        the run ended: ``{"state", "exit_code", "runtime", "at"}``
 ==========  ====================================================================================
 
 Readers skip kinds they do not know, so a kind can be added within a format (``alert``,
-``metric``, ``unset`` and ``preempting`` were); the format number goes up only when an existing
-kind changes meaning, and then old readers refuse the log instead of misreading it. What an older
-reader misses: without ``metric``, a live run's summary shows last values rather than aggregates
-(the final ``summary`` record corrects it as the run ends); without ``unset``, deleted summary keys
-stay; without ``preempting``, a preempting run reads as running.
+``metric``, ``unset``, ``preempting``, ``artifact`` and ``used`` were); the format number goes
+up only when an existing kind changes meaning, and then old readers refuse the log instead of
+misreading it. What an older reader misses: without ``metric``, a live run's summary shows last
+values rather than aggregates (the final ``summary`` record corrects it as the run ends); without
+``unset``, deleted summary keys stay; without ``preempting``, a preempting run reads as running;
+without ``artifact`` and ``used``, the run's artifacts and their lineage are not uploaded.
 
 Crash safety: each record is handed to the kernel with one ``write`` before ``log()`` returns, so a
 killed process loses nothing that was accepted; the writer fsyncs every second and at the end. A

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -53,7 +55,7 @@ class Artifact:
         self.manifest = Manifest()
         self.aliases: list[str] = []
         self._source: Source | None = None
-        self._temp: tempfile.TemporaryDirectory[str] | None = None
+        self._temp: Path | None = None
         self._pending: Any = None  # waits for the upload of a logged draft (online)
 
     # -- identity ---------------------------------------------------------------------------------
@@ -234,9 +236,10 @@ class Artifact:
             del self.manifest.entries[path]
 
     def _temp_dir(self) -> Path:
-        if self._temp is None:
-            self._temp = tempfile.TemporaryDirectory(prefix="nbtrack-artifact-")
-        return Path(self._temp.name)
+        if self._temp is None:  # removed with the artifact (logged files are in the run by then)
+            self._temp = Path(tempfile.mkdtemp(prefix="nbtrack-artifact-"))
+            weakref.finalize(self, shutil.rmtree, self._temp, True)
+        return self._temp
 
     # -- reading a logged artifact ----------------------------------------------------------------
     def get_entry(self, name: str) -> ManifestEntry:

@@ -147,7 +147,7 @@ def use_artifact(run: Run, item: Any, type: str | None = None, aliases: Any = No
         raise UsageError(f"Artifact {artifact.name!r} is of type {artifact.type!r}, not {type!r}.")
     source = artifact._source
     assert source is not None
-    run._record("use_artifact", _use_payload(source, artifact))
+    run._record("used", _use_payload(source, artifact))
     return artifact
 
 

@@ -6,7 +6,8 @@
    one after another); large ones each stream in one ``PUT .../blobs/{sha256}``. The server
    checks every SHA-256 and keeps a blob only once it is complete.
 3. ``POST /runs/{entity}/{project}/{run_id}/artifacts`` commits the version (the same digest is
-   the same version); its answer goes to ``artifacts/logged/<digest>.json`` for ``wait()``.
+   the same version); its answer, with the files and bytes this upload sent, goes to
+   ``artifacts/logged/<digest>.json`` for ``wait()``.
 
 Each step can be repeated: a crash or outage between them resumes file by file.
 """
@@ -46,12 +47,13 @@ def send(
     blobs = folder_of(run_dir) / "blobs"
     missing = _missing(transport, entity, project, sorted(sizes))
     _send_blobs(transport, f"/artifacts/{entity}/{project}/blobs", blobs, missing, sizes)
+    sent = {"sent_files": len(missing), "sent_bytes": sum(sizes[d] for d in missing)}
     body = {
         k: payload.get(k) for k in ("name", "type", "description", "metadata", "aliases", "digest")
     }
     body["entries"] = manifest["entries"]
     answer: dict[str, Any] = transport.call("POST", f"{run_path}/artifacts", body, timeout=120)
-    _keep_answer(run_dir, str(payload["digest"]), answer)
+    _keep_answer(run_dir, str(payload["digest"]), answer | sent)
     return answer
 
 
@@ -117,5 +119,8 @@ def _keep_answer(run_dir: Path, digest: str, answer: dict[str, Any]) -> None:
     os.replace(temp, target)
 
 
-def send_use(transport: Transport, run_path: str, payload: dict[str, Any]) -> None:
-    transport.call("POST", f"{run_path}/artifacts/used", payload)
+def send_use(transport: Transport, entity: str, project: str, run_path: str, payload: Any) -> None:
+    """A ``used`` record; one logged offline names no entity (the run's is meant)."""
+    body = {**payload, "entity": payload.get("entity") or entity}
+    body["project"] = payload.get("project") or project
+    transport.call("POST", f"{run_path}/artifacts/used", body)
