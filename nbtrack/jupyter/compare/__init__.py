@@ -52,7 +52,7 @@ def compare(
     x_key = None if x in ("_step", "_runtime", "_timestamp") else x
     found = sources(folders, SAMPLES, x_key, frozenset(metrics) if metrics else None)
     for source in found:
-        source.poll()
+        source.load()
     return CompareWidget(
         found,
         metrics=metrics,

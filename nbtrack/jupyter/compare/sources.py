@@ -14,6 +14,7 @@ from typing import Any
 
 from nbtrack import registry, rundir
 from nbtrack.errors import UsageError
+from nbtrack.jupyter.compare import cache
 from nbtrack.jupyter.compare.runlogs import LogReader, RunData
 
 
@@ -31,7 +32,14 @@ class LocalSource:
         """Read the whole log again, each point now carrying ``x_key``'s value."""
         self.data = RunData(run_id=self.data.run_id)
         self.reader = LogReader(self.folder, self.data, self.samples, x_key, self.keys)
-        self.poll()
+        self.load()
+
+    def load(self) -> None:
+        """The first read: from the cache of an ended run when it matches, else the whole log
+        (then cached if the run has ended)."""
+        if not cache.load(self.reader):
+            self.poll()
+            cache.save(self.reader)
 
     def poll(self, budget: int | None = None) -> bool:
         """Read what the run logged since the last poll (with ``budget``: at most about that
