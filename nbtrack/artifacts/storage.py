@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
+
+SMALL = 1 << 20
 
 
 def blob_path(folder: Path, sha256: str) -> Path:
@@ -23,15 +26,19 @@ def link_or_copy(source: Path, target: Path) -> None:
     if target.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".link-")) / target.name
     try:
-        try:
-            os.link(source, temp)
-        except OSError:
-            shutil.copyfile(source, temp)
+        os.link(source, target)  # a hard link appears whole, or not at all
+        return
+    except FileExistsError:
+        return  # the same content, put there meanwhile
+    except OSError:
+        pass  # another file system, or links not allowed: copy
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    try:
+        shutil.copyfile(source, temp)
         os.replace(temp, target)
     finally:
-        shutil.rmtree(temp.parent, ignore_errors=True)
+        temp.unlink(missing_ok=True)
 
 
 def place(folder: Path, sha256: str, source: Path) -> Path:
@@ -44,6 +51,10 @@ def place(folder: Path, sha256: str, source: Path) -> Path:
 def ingest(folder: Path, source: Path) -> tuple[str, int, Path]:
     """Copy a file into the blob folder, hashing it on the way (one read); answers SHA-256,
     size and the blob's path. Later changes to ``source`` do not reach the blob."""
+    with open(source, "rb") as stream:
+        data = stream.read(SMALL + 1)
+        if len(data) <= SMALL:  # small: hashed in memory, written only if new
+            return _ingest_bytes(folder, data)
     folder.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=folder, prefix=".ingest-")
     hasher, size = hashlib.sha256(), 0
@@ -61,6 +72,23 @@ def ingest(folder: Path, source: Path) -> tuple[str, int, Path]:
     finally:
         Path(temp).unlink(missing_ok=True)
     return digest, size, target
+
+
+def _ingest_bytes(folder: Path, data: bytes) -> tuple[str, int, Path]:
+    digest = hashlib.sha256(data).hexdigest()
+    parent = f"{folder}/{digest[:2]}"
+    target = f"{parent}/{digest}"
+    if not os.path.exists(target):
+        os.makedirs(parent, exist_ok=True)
+        temp = f"{target}.{secrets.token_hex(4)}.part"
+        try:
+            with open(temp, "wb") as out:
+                out.write(data)
+            os.replace(temp, target)
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+    return digest, len(data), Path(target)
 
 
 def materialize(blob: Path, target: Path) -> None:

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 
-from nbtrack.server import access, artifacts, blobs, lineage, runs
+from nbtrack.server import access, artifacts, blobs, lineage, runs, streams
 from nbtrack.server.access import Viewer
 from nbtrack.server.api import FILE_HEADERS, Ctx, Who, readable_run, valid_run_id
 from nbtrack.server.artifactpayloads import (
@@ -25,7 +25,7 @@ from nbtrack.server.artifactpayloads import (
 )
 from nbtrack.server.context import Context
 from nbtrack.server.files import safe_name
-from nbtrack.server.problems import invalid, not_found
+from nbtrack.server.problems import invalid
 from nbtrack.server.wire import JSONResponse
 
 router = APIRouter(prefix="/api/v1", default_response_class=JSONResponse, strict_content_type=False)
@@ -65,7 +65,8 @@ async def post_blobs(
 ) -> JSONResponse:
     """Many small blobs: an index line ``{"blobs": [[sha256, size], ...]}`` then their bytes."""
     owner = await run_in_threadpool(_writable_entity, ctx, who, entity, project)
-    stored = await blobs.receive_batch(request.stream(), ctx.storage)
+    body = await request.body()  # at most the body limit (--max-body-mb); small files only
+    stored = await run_in_threadpool(blobs.store_batch, body, ctx.storage)
     await run_in_threadpool(_record_blobs, ctx, owner, stored)
     return JSONResponse({"stored": len(stored)})
 
@@ -77,8 +78,7 @@ def _writable_entity(ctx: Context, who: Viewer, entity: str, project: str) -> in
 
 def _record_blobs(ctx: Context, owner: int, stored: list[tuple[str, int]]) -> None:
     with ctx.db.write() as conn:
-        for sha256, size in stored:
-            artifacts.record_blob(conn, owner, sha256, size)
+        artifacts.record_blobs(conn, owner, stored)
 
 
 @router.post("/runs/{entity}/{project}/{run_id}/artifacts")
@@ -222,14 +222,9 @@ def get_file(
 
 
 def _stream(ctx: Context, sha256: str) -> Response:
-    key = blobs.key(sha256)
-    local = ctx.storage.local_path(key)
-    if local is not None:
-        if not local.is_file():
-            raise not_found(f"Blob {sha256} is listed but missing from the server's storage.")
-        return FileResponse(local, media_type="application/octet-stream", headers=FILE_HEADERS)
-    if not ctx.storage.exists(key):
-        raise not_found(f"Blob {sha256} is listed but missing from the server's storage.")
-    return StreamingResponse(
-        ctx.storage.aread(key), media_type="application/octet-stream", headers=FILE_HEADERS
-    )
+    """The blob from the store: a redirect to a presigned URL when it gives one, else streamed."""
+    key, what = blobs.key(sha256), f"Blob {sha256}"
+    url = ctx.storage.presign_get(key)
+    if url is not None and ctx.storage.exists(key):
+        return RedirectResponse(url, status_code=307)
+    return streams.respond(ctx.storage, key, what, "application/octet-stream", FILE_HEADERS)

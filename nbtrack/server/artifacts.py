@@ -70,12 +70,13 @@ def missing_blobs(conn: Connection, entity: int, digests: list[str]) -> list[str
     return [d for d in dict.fromkeys(digests) if d not in have]
 
 
-def record_blob(conn: Connection, entity: int, sha256: str, size: int) -> None:
-    run(
+def record_blobs(conn: Connection, entity: int, stored: list[tuple[str, int]]) -> None:
+    now = time.time()
+    bulk(
         conn,
-        "INSERT INTO artifact_blobs (entity_pk, sha256, size, created_at) VALUES (:e, :s, :n, :t) "
+        "INSERT INTO artifact_blobs (entity_pk, sha256, size, created_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (entity_pk, sha256) DO NOTHING",
-        {"e": entity, "s": sha256, "n": size, "t": time.time()},
+        [(entity, sha256, size, now) for sha256, size in stored],
     )
 
 

@@ -16,7 +16,6 @@ from typing import Any
 from nbtrack.server.problems import ApiError, invalid, too_large
 from nbtrack.server.storage import Storage, StorageError
 
-INDEX_LIMIT = 1 << 20
 SHA256_HEX = frozenset("0123456789abcdef")
 
 
@@ -89,60 +88,40 @@ async def receive_one(
         writer.abort()
 
 
-async def receive_batch(chunks: AsyncIterator[bytes], storage: Storage) -> list[tuple[str, int]]:
-    """Many small blobs in one body: a JSON line ``{"blobs": [[sha256, size], ...]}``, then
-    their bytes one after another. Answers the blobs stored, in order."""
-    buffer = bytearray()
-    index: list[tuple[str, int]] | None = None
-    done: list[tuple[str, int]] = []
+def store_batch(body: bytes, storage: Storage) -> list[tuple[str, int]]:
+    """Many small blobs in one body (at most the server's body limit): a JSON line
+    ``{"blobs": [[sha256, size], ...]}``, then their bytes one after another, each checked
+    against its SHA-256. Answers the blobs stored, in order."""
+    end = body.find(b"\n")
+    if end < 0:
+        raise invalid("The batch has no index line; start the body with a JSON line.")
+    index = _index(body[:end])
+    position = end + 1
     try:
-        async for chunk in chunks:
-            buffer += chunk
-            if index is None:
-                index = _index(buffer)
-            if index is not None:
-                _drain(buffer, index, done, storage)
-        if index is None:
-            raise invalid("The batch has no index line; start the body with a JSON line.")
-        if len(done) != len(index) or buffer:
-            raise invalid(
-                f"The batch body ended after {len(done)} of {len(index)} blobs (or has bytes "
-                "past the last one); send it again."
-            )
+        for sha256, size in index:
+            data = body[position : position + size]
+            if len(data) < size:
+                raise invalid(
+                    f"The batch body ended inside blob {sha256} (of {len(index)}); send it again."
+                )
+            if hashlib.sha256(data).hexdigest() != sha256:
+                raise invalid(f"The bytes sent for blob {sha256} do not match it; send them again.")
+            if not storage.exists(key(sha256)):
+                storage.put_bytes(key(sha256), data)
+            position += size
     except StorageError as exc:
         raise unavailable(exc) from None
-    return done
+    if position != len(body):
+        raise invalid("The batch body has bytes past its last blob; send it again.")
+    return index
 
 
-def _index(buffer: bytearray) -> list[tuple[str, int]] | None:
-    end = buffer.find(b"\n")
-    if end < 0:
-        if len(buffer) > INDEX_LIMIT:
-            raise invalid("The batch's index line is longer than 1 MiB; send fewer blobs.")
-        return None
+def _index(line: bytes) -> list[tuple[str, int]]:
     try:
-        listed = json.loads(bytes(buffer[:end]))["blobs"]
+        listed = json.loads(line)["blobs"]
         index = [(check_sha256(s), int(n)) for s, n in listed]
     except (ValueError, KeyError, TypeError):
         raise invalid('The batch\'s first line must be {"blobs": [[sha256, size], ...]}.') from None
     if any(n < 0 for _, n in index):
         raise invalid("A blob size in the batch index is negative.")
-    del buffer[: end + 1]
     return index
-
-
-def _drain(
-    buffer: bytearray, index: list[tuple[str, int]], done: list[tuple[str, int]], storage: Storage
-) -> None:
-    while len(done) < len(index):
-        sha256, size = index[len(done)]
-        if len(buffer) < size:
-            return
-        writer = BlobWriter(storage, sha256, size)
-        try:
-            writer.write(bytes(buffer[:size]))
-            writer.finish()
-        finally:
-            writer.abort()
-        del buffer[:size]
-        done.append((sha256, size))

@@ -91,6 +91,12 @@ class Storage(abc.ABC):
                 up.write(chunk)
             return up.commit()
 
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Store a small object given whole (backends may do this in one call)."""
+        with self.upload(key) as up:
+            up.write(data)
+            up.commit()
+
     def read(self, key: str) -> Iterator[bytes]:
         """The object in chunks (the stream is closed when the iterator ends)."""
         with self.open(key) as stream:

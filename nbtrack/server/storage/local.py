@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
@@ -59,6 +60,18 @@ class LocalStorage(Storage):
 
     def upload(self, key: str) -> Upload:
         return LocalUpload(self.root, self.path(key))
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        target = self.path(key)
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_bytes(data)
+            os.replace(temp, target)
+        except OSError as exc:
+            raise StorageError(f"Could not store {target}: {exc}") from exc
+        finally:
+            temp.unlink(missing_ok=True)
 
     def open(self, key: str) -> BinaryIO:
         return self.path(key).open("rb")
