@@ -48,9 +48,9 @@ def compare(
         metrics = [metrics]
     if group_by is not None and not group_by.strip():
         raise UsageError("group_by must name a config key, e.g. group_by='config.lr'.")
-    folders = resolve(runs, project, max_runs)
-    x_key = None if x in ("_step", "_runtime", "_timestamp") else x
-    found = sources(folders, SAMPLES, x_key, frozenset(metrics) if metrics else None)
+    found = sources(
+        resolve(runs, project, max_runs), SAMPLES, x, frozenset(metrics) if metrics else None
+    )
     for source in found:
         source.load()
     return CompareWidget(

@@ -10,12 +10,32 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from nbtrack import registry, rundir
 from nbtrack.errors import UsageError
-from nbtrack.jupyter.compare import cache
+from nbtrack.jupyter.compare import cache, remote
 from nbtrack.jupyter.compare.runlogs import LogReader, RunData
+
+AXES = ("_step", "_runtime", "_timestamp")
+
+
+class Source(Protocol):
+    """A compared run, local or on a server, as the widget reads it."""
+
+    data: RunData
+
+    @property
+    def live(self) -> bool: ...
+
+    @property
+    def sampled(self) -> bool: ...
+
+    def load(self) -> None: ...
+
+    def poll(self, budget: int | None = None) -> bool: ...
+
+    def use_x(self, x: str) -> None: ...
 
 
 class LocalSource:
@@ -28,11 +48,18 @@ class LocalSource:
         self.data = RunData(run_id=rundir.parse_name(folder.name)[2] or folder.name)
         self.reader = LogReader(folder, self.data, samples, x_key, keys)
 
-    def reread(self, x_key: str | None) -> None:
-        """Read the whole log again, each point now carrying ``x_key``'s value."""
-        self.data = RunData(run_id=self.data.run_id)
-        self.reader = LogReader(self.folder, self.data, self.samples, x_key, self.keys)
-        self.load()
+    @property
+    def sampled(self) -> bool:
+        """True when refreshes passed over rows to keep up (the live run's charts)."""
+        return self.reader.skipped > 0
+
+    def use_x(self, x: str) -> None:
+        """Draw against ``x``: a logged key other than the one points carry means a new read."""
+        key = None if x in AXES else x
+        if key is not None and key != self.reader.x_key:
+            self.data = RunData(run_id=self.data.run_id)
+            self.reader = LogReader(self.folder, self.data, self.samples, key, self.keys)
+            self.load()
 
     def load(self) -> None:
         """The first read: from the cache of an ended run when it matches, else the whole log
@@ -56,8 +83,9 @@ class LocalSource:
         return not self.reader.ended
 
 
-def resolve(runs: Any, project: str | None, max_runs: int) -> list[Path]:
-    """The run directories to compare, in order, at most ``max_runs``."""
+def resolve(runs: Any, project: str | None, max_runs: int) -> list[Any]:
+    """The runs to compare, in order, at most ``max_runs``: run directories, and ``RunView``s
+    of server runs."""
     if max_runs < 1:
         raise UsageError(f"max_runs must be at least 1, not {max_runs!r}.")
     if runs is None:
@@ -67,7 +95,7 @@ def resolve(runs: Any, project: str | None, max_runs: int) -> list[Path]:
     else:
         items = [runs] if isinstance(runs, str | Path) or hasattr(runs, "dir") else list(runs)
         folders = [_folder(item) for item in items]
-    unique = list(dict.fromkeys(folders))
+    unique = list({_identity(item): item for item in reversed(folders)}.values())[::-1]
     if not unique:
         where = f"project {project!r}" if project else "this kernel"
         raise UsageError(
@@ -75,6 +103,10 @@ def resolve(runs: Any, project: str | None, max_runs: int) -> list[Path]:
             "or a project name."
         )
     return unique[-max_runs:] if runs is None and not project else unique[:max_runs]
+
+
+def _identity(item: Any) -> Any:
+    return item if isinstance(item, Path) else ("server", getattr(item, "path", id(item)))
 
 
 def _started(project: str | None) -> list[Path]:
@@ -99,8 +131,10 @@ def _looks_like_run(value: str | Path) -> bool:
     return rundir.is_run_dir(Path(text)) or rundir.find(_root(), text) is not None
 
 
-def _folder(item: Any) -> Path:
-    """A run's directory from a Run, a RunView, an ID or a path."""
+def _folder(item: Any) -> Any:
+    """A run's directory from a Run, a RunView, an ID or a path (a server run's view as is)."""
+    if remote.is_remote(item):
+        return item
     folder = getattr(item, "dir", None)
     if folder:
         return Path(folder)
@@ -122,6 +156,14 @@ def _folder(item: Any) -> Path:
 
 
 def sources(
-    folders: Iterable[Path], samples: int, x_key: str | None, keys: frozenset[str] | None
-) -> list[LocalSource]:
-    return [LocalSource(folder, samples, x_key, keys) for folder in folders]
+    items: Iterable[Any], samples: int, x: str, keys: frozenset[str] | None
+) -> list[Source]:
+    """A source per run: run directories read locally, server runs batched per project."""
+    items = list(items)
+    x_key = None if x in AXES else x
+    views = [item for item in items if not isinstance(item, Path)]
+    served = iter(remote.sources(views, samples, x, sorted(keys) if keys else None))
+    return [
+        LocalSource(item, samples, x_key, keys) if isinstance(item, Path) else next(served)
+        for item in items
+    ]

@@ -21,7 +21,7 @@ from traitlets import Bool, Dict, Float, Int, List, Unicode, validate
 
 from nbtrack import series
 from nbtrack.jupyter.compare import bundle, fallback, views
-from nbtrack.jupyter.compare.sources import LocalSource
+from nbtrack.jupyter.compare.sources import LocalSource, Source
 from nbtrack.jupyter.ticker import TICKER
 
 MIN_INTERVAL = 0.5  # at most two updates a second, counting the full refresh
@@ -62,7 +62,7 @@ class CompareWidget(anywidget.AnyWidget):
 
     def __init__(
         self,
-        sources: list[LocalSource],
+        sources: list[Source],
         metrics: Sequence[str] | None = None,
         legend: Sequence[str] | None = None,
         **kwargs: Any,
@@ -111,9 +111,9 @@ class CompareWidget(anywidget.AnyWidget):
             if metric in s.data.streams
         }
 
-    def _x_of(self, source: LocalSource, metric: str) -> str:
+    def _x_of(self, source: Source, metric: str) -> str:
         """The compare view's x; a live run's chart uses the metric's ``step_metric``."""
-        if self.mode != "run":
+        if self.mode != "run" or not isinstance(source, LocalSource):
             return self.x
         step_metric = series.step_metric_of(source.data.metrics, metric)
         return step_metric if step_metric and step_metric == source.reader.x_key else "_step"
@@ -132,7 +132,7 @@ class CompareWidget(anywidget.AnyWidget):
                 "colour": palette[d.run_id],
                 "label": views.legend_label(d, keys),
                 "state": d.state,
-                "sampled": any(s.reader.skipped for s in self._sources if s.data is d),
+                "sampled": any(s.sampled for s in self._sources if s.data is d),
                 "group": views.group_value(d, self.group_by) if self.group_by else "",
             }
             for d in datas
@@ -165,7 +165,7 @@ class CompareWidget(anywidget.AnyWidget):
                 self._send_delta(changed)
         return True
 
-    def _send_delta(self, changed: list[LocalSource]) -> None:
+    def _send_delta(self, changed: list[Source]) -> None:
         datas = [source.data for source in self._sources]
         panels = views.metric_names(datas, self._wanted)
         if panels != self.panels:
@@ -202,9 +202,9 @@ class CompareWidget(anywidget.AnyWidget):
 
     # -- changes from the browser or from Python --------------------------------------------------
     def _on_x(self, change: dict[str, Any]) -> None:
-        if change["new"] not in views.AXES:
+        with self._lock:
             for source in self._sources:
-                source.reread(x_key=str(change["new"]))
+                source.use_x(str(change["new"]))
         self.refresh()
 
     def _on_group(self, _change: dict[str, Any]) -> None:
