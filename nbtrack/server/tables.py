@@ -10,7 +10,6 @@ A file that is not a table (damaged, hostile) is a 422 naming it, never a server
 from __future__ import annotations
 
 import dataclasses
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -34,45 +33,53 @@ class Table:
     texts: list[str] | None = None
 
     def order(self, column: int, descending: bool) -> list[int]:
-        """Row indexes sorted by one column (empty cells last either way); computed once."""
+        """Row indexes sorted by one column: numbers, then strings, then media (by caption),
+        empty cells last either way; computed once per column and direction."""
         found = self.orders.get((column, descending))
         if found is None:
-            keyed = [
-                (_sort_key(row[column] if column < len(row) else None), i)
-                for i, row in enumerate(self.data)
-            ]
-            full = [i for k, i in sorted(keyed, key=lambda p: p[0], reverse=descending) if k[0] < 3]
-            empty = [i for k, i in keyed if k[0] == 3]
-            found = self.orders[(column, descending)] = full + empty
+            groups = _grouped([row[column] if column < len(row) else None for row in self.data])
+            found = []
+            for keys, indexes in groups[:3]:
+                found += sorted(indexes, key=keys.__getitem__, reverse=descending)
+            found += groups[3][1]
+            self.orders[(column, descending)] = found
         return found
 
     def matching(self, query: str, among: list[int]) -> list[int]:
-        """The rows of ``among`` whose text holds ``query`` (case-insensitive)."""
+        """The rows of ``among`` whose JSON text holds ``query`` (case-insensitive)."""
         if self.texts is None:
-            self.texts = ["\x1f".join(_text(c) for c in row).casefold() for row in self.data]
+            self.texts = [orjson.dumps(row).decode().casefold() for row in self.data]
         needle = query.casefold()
         texts = self.texts
         return [i for i in among if needle in texts[i]]
 
 
-def _sort_key(cell: Any) -> tuple[int, Any]:
-    if isinstance(cell, bool | int | float):
-        return (0, float(cell)) if not isinstance(cell, float) or not math.isnan(cell) else (3, 0)
-    if isinstance(cell, str):
-        return (1, cell.casefold())
-    if cell is None:
-        return (3, 0)
-    return (2, _text(cell).casefold())
+def _grouped(cells: list[Any]) -> list[tuple[dict[int, Any], list[int]]]:
+    """(sort key by row, rows) for numbers, strings, other values and empty cells (NaN: empty)."""
+    groups: list[tuple[dict[int, Any], list[int]]] = [({}, []) for _ in range(4)]
+    for i, cell in enumerate(cells):
+        kind = type(cell)
+        if kind is float or kind is int or kind is bool:
+            if cell == cell:
+                groups[0][0][i] = cell
+                groups[0][1].append(i)
+                continue
+            groups[3][1].append(i)
+        elif kind is str:
+            groups[1][0][i] = cell.casefold()
+            groups[1][1].append(i)
+        elif cell is None:
+            groups[3][1].append(i)
+        else:
+            groups[2][0][i] = _text(cell).casefold()
+            groups[2][1].append(i)
+    return groups
 
 
 def _text(cell: Any) -> str:
-    if cell is None:
-        return ""
     if isinstance(cell, dict):
         return str(cell.get("caption") or cell.get("_type") or "")
-    if isinstance(cell, list):
-        return ""
-    return str(cell)
+    return ""
 
 
 _CACHE: OrderedDict[tuple[str, ...], Table] = OrderedDict()

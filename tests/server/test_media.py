@@ -185,3 +185,13 @@ def test_the_comparison_page_shows_a_key_across_chosen_runs(server: Server, uid:
     assert 'id="no-columns"' in none.text
     hidden = server.client.get(page, params={"key": "pred"}, follow_redirects=False)
     assert hidden.status_code == 303 and hidden.headers["location"].startswith("/login")
+
+
+def test_the_run_page_counts_media_files_instead_of_listing_them(server: Server, uid: str) -> None:
+    run, key, files = logged_run(server, uid)
+    owner, project = run.split("/")[2:4]
+    page = server.client.get(
+        f"/{owner}/{project}/runs/r1", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert page.status_code == 200 and "3 media files under media/" in page.text
+    assert files[0] not in page.text and 'id="media-section"' in page.text
