@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import platform
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,7 +44,7 @@ def describe() -> dict[str, Any]:
         "args": list(sys.argv[1:]),
         "command": _command(),
         "cwd": os.getcwd(),
-        "host": socket.gethostname(),
+        "host": platform.node(),
         "user": _user(),
         "pid": os.getpid(),
         "python": platform.python_version(),
@@ -62,6 +60,8 @@ def _command() -> str:
 
 
 def _user() -> str | None:
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:

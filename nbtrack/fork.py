@@ -23,8 +23,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import secrets
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -269,7 +267,9 @@ def rewind(settings: Settings, branch: Branch) -> Path:
         )
     seed, byte, offset = local_seed(source, branch.step)
     if offset >= 0:
-        stamp = f"{time.strftime('%Y%m%d_%H%M%S')}-{secrets.token_hex(3)}"
+        import shutil  # only when rewinding: not loaded by ``import nbtrack``
+
+        stamp = f"{time.strftime('%Y%m%d_%H%M%S')}-{os.urandom(3).hex()}"
         shutil.copyfile(log, log.with_name(f"{runlog.LOG_NAME}.rewound-{stamp}"))
         os.truncate(log, byte)
         _after_cut(source, offset)

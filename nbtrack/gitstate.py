@@ -1,6 +1,9 @@
 """The git state of the code that runs: commit, branch, remote, dirty diff, untracked files.
 
-Captured with GitPython in a background thread so ``init()`` never waits on git. Every odd state
+Captured by running the ``git`` binary in a background thread, so ``init()`` never waits on git;
+the thread spends its time waiting on git (the GIL released), not importing or parsing in Python,
+so ``log()`` calls right after ``init()`` run as fast as later ones (``subprocess`` and ``shutil``
+are imported there too, so that ``import nbtrack`` stays light). Every odd state
 (no repository, no git binary, no commits yet, a detached HEAD, a slow huge repository) is
 recorded as such instead of raising. Results are cached per repository for a couple of seconds,
 keyed by HEAD and the index, so a loop of short runs asks git once.
@@ -10,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -91,34 +93,54 @@ def _relative(program: str, root: Path) -> str | None:
 
 
 def _capture_uncached(root: Path) -> tuple[dict[str, Any], str]:
+    import shutil  # here, not at ``import nbtrack``: see the module docstring
+
     executable = os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or shutil.which("git")
     if executable is None:
         return {"repository": True, "root": str(root), "error": "no git executable on PATH"}, ""
     try:
-        import git
-    except ImportError as exc:  # GitPython missing, or no git executable on PATH
-        return {"repository": True, "root": str(root), "error": _first_line(exc)}, ""
-    try:
-        repo = git.Repo(root)
+        return _describe(Git(executable, root), root)
     except Exception as exc:
         return {"repository": True, "root": str(root), "error": _first_line(exc)}, ""
-    try:
-        return _describe(repo, root)
-    except Exception as exc:
-        return {"repository": True, "root": str(root), "error": _first_line(exc)}, ""
-    finally:
-        repo.close()
 
 
-def _describe(repo: Any, root: Path) -> tuple[dict[str, Any], str]:
+class Git:
+    """Runs one git command at a time in a work tree; a failing command answers None."""
+
+    def __init__(self, executable: str, root: Path) -> None:
+        self.executable, self.root = executable, root
+        self.env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+
+    def run(self, *args: str, strip: bool = True) -> str | None:
+        import subprocess
+
+        try:
+            done = subprocess.run(
+                [self.executable, *args],
+                cwd=self.root,
+                env=self.env,
+                capture_output=True,
+                timeout=GIT_TIMEOUT,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if done.returncode != 0:
+            return None
+        output = done.stdout.decode(errors="replace")
+        return output.strip() if strip else output
+
+
+def _describe(repo: Git, root: Path) -> tuple[dict[str, Any], str]:
     state: dict[str, Any] = {"repository": True, "root": str(root)}
-    has_commit = _run(repo, "rev-parse", "--verify", "-q", "HEAD") is not None
-    state["commit"] = _run(repo, "rev-parse", "HEAD") if has_commit else None
-    branch = _run(repo, "symbolic-ref", "--short", "-q", "HEAD")
+    commit = repo.run("rev-parse", "--verify", "-q", "HEAD")
+    has_commit = commit is not None
+    state["commit"] = commit
+    branch = repo.run("symbolic-ref", "--short", "-q", "HEAD")
     state["branch"] = branch
     state["detached"] = branch is None
     state["remote"] = _remote_url(repo)
-    untracked = _run(repo, "ls-files", "--others", "--exclude-standard", "-z") or ""
+    untracked = repo.run("ls-files", "--others", "--exclude-standard", "-z") or ""
     names = [n for n in untracked.split("\0") if n]
     state["untracked"] = names[:MAX_UNTRACKED]
     state["untracked_count"] = len(names)
@@ -131,32 +153,17 @@ def _describe(repo: Any, root: Path) -> tuple[dict[str, Any], str]:
     return state, diff
 
 
-def _diff(repo: Any, has_commit: bool) -> str:
-    if has_commit:
-        return _run(repo, "diff", "HEAD", "--no-color", "--no-ext-diff", strip=False) or ""
-    return _run(repo, "diff", "--cached", "--no-color", "--no-ext-diff", strip=False) or ""
+def _diff(repo: Git, has_commit: bool) -> str:
+    base = ("diff", "HEAD") if has_commit else ("diff", "--cached")
+    return repo.run(*base, "--no-color", "--no-ext-diff", strip=False) or ""
 
 
-def _remote_url(repo: Any) -> str | None:
-    remote = _run(repo, "config", "--get", "remote.origin.url")
+def _remote_url(repo: Git) -> str | None:
+    remote = repo.run("config", "--get", "remote.origin.url")
     if remote is None:
-        names = (_run(repo, "remote") or "").split()
-        remote = _run(repo, "config", "--get", f"remote.{names[0]}.url") if names else None
+        names = (repo.run("remote") or "").split()
+        remote = repo.run("config", "--get", f"remote.{names[0]}.url") if names else None
     return strip_credentials(remote) if remote else None
-
-
-def _run(repo: Any, *args: str, strip: bool = True) -> str | None:
-    """Output of one git command, or None when it fails."""
-    try:
-        output: str = repo.git.execute(
-            ["git", *args],
-            kill_after_timeout=GIT_TIMEOUT,
-            strip_newline_in_stdout=strip,
-            env={"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
-        )
-    except Exception:
-        return None
-    return output.strip() if strip else output
 
 
 def _first_line(exc: BaseException) -> str:

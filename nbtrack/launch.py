@@ -5,7 +5,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import os
-import socket
+import platform
 import sys
 import threading
 import time
@@ -296,7 +296,7 @@ def _info(settings: Settings, run_id: str, name: str, started: float) -> dict[st
         "job_type": settings.job_type,
         "mode": settings.mode,
         "created_at": started,
-        "host": socket.gethostname(),
+        "host": platform.node(),
         "pid": os.getpid(),
     }
 

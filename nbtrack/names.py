@@ -8,11 +8,13 @@ directory and is bumped under a file lock, so two processes never hand out the s
 from __future__ import annotations
 
 import fcntl
-import json
 import os
-import secrets
 import string
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
+
+import orjson
 
 from nbtrack.settings import config_dir
 
@@ -40,13 +42,25 @@ sunset surf thunder tide tiger valley violet voice water wave willow wind wolf w
 NOUNS = tuple(_NOUNS_WORDS.split())
 
 
+T = TypeVar("T")
+
+
+def choice(items: Sequence[T]) -> T:
+    """A uniformly random item, from the OS's random source (``secrets.choice`` without
+    importing ``secrets``, ``random`` and ``hashlib`` with ``import nbtrack``)."""
+    limit = (1 << 32) - (1 << 32) % len(items)  # reject the tail that would favour low indexes
+    while (draw := int.from_bytes(os.urandom(4), "little")) >= limit:
+        pass
+    return items[draw % len(items)]
+
+
 def generate_id(length: int = 8) -> str:
-    return "".join(secrets.choice(ID_ALPHABET) for _ in range(length))
+    return "".join(choice(ID_ALPHABET) for _ in range(length))
 
 
 def generate_name(project: str) -> str:
-    adjective = secrets.choice(ADJECTIVES)
-    noun = secrets.choice(NOUNS)
+    adjective = choice(ADJECTIVES)
+    noun = choice(NOUNS)
     return f"{adjective}-{noun}-{next_run_number(project)}"
 
 
@@ -64,7 +78,7 @@ def next_run_number(project: str) -> int:
         counters = _read_counters(fd)
         number = int(counters.get(project, 0)) + 1
         counters[project] = number
-        data = json.dumps(counters, sort_keys=True).encode()
+        data = orjson.dumps(counters, option=orjson.OPT_SORT_KEYS)
         os.lseek(fd, 0, os.SEEK_SET)
         os.ftruncate(fd, 0)
         os.write(fd, data)
@@ -79,7 +93,7 @@ def _read_counters(fd: int) -> dict[str, int]:
     while chunk := os.read(fd, 65536):
         chunks.append(chunk)
     try:
-        data = json.loads(b"".join(chunks) or b"{}")
+        data = orjson.loads(b"".join(chunks) or b"{}")
     except ValueError:
         return {}  # a torn counter file only costs the numbering, never a run
     return {k: v for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else {}

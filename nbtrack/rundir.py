@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -59,7 +57,7 @@ def list_all(root: Path) -> list[Path]:
 
 
 def link_latest(root: Path, path: Path) -> None:
-    temp = root / f".{LATEST}-{secrets.token_hex(4)}"
+    temp = root / f".{LATEST}-{os.urandom(4).hex()}"
     try:
         os.symlink(path.name, temp)
         os.replace(temp, root / LATEST)
@@ -69,6 +67,8 @@ def link_latest(root: Path, path: Path) -> None:
 
 def remove(path: Path) -> None:
     """Delete a run directory; ``latest-run`` then links the newest run left, or goes."""
+    import shutil  # rarely needed: not loaded by ``import nbtrack``
+
     shutil.rmtree(path)
     root, latest = path.parent, path.parent / LATEST
     if latest.is_symlink() and not latest.exists():
@@ -81,7 +81,7 @@ def remove(path: Path) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     """Replace ``path`` atomically with pretty JSON (non-finite floats as NaN/Infinity)."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    temp = path.with_name(f".{path.name}.{os.urandom(4).hex()}")
     try:
         temp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", "utf-8")
         os.replace(temp, path)

@@ -10,7 +10,6 @@ environment (``WANDB_PROJECT`` where ``NBTRACK_PROJECT`` is unset).
 
 from __future__ import annotations
 
-import configparser
 import dataclasses
 import os
 import re
@@ -56,6 +55,8 @@ class Settings:
     init_timeout: float = 5.0
     finish_timeout: float = 10.0
     allow_val_change: bool | None = None
+    disable_stats: bool = False  # no system-metrics sampler (nbtrack.system)
+    stats_interval: float = 10.0  # seconds between system-metrics samples
 
     def __init__(self, **fields: Any) -> None:
         given = translate(fields, {f.name for f in dataclasses.fields(self)})
@@ -88,6 +89,8 @@ ENV_NAMES: dict[str, str] = {
     "NBTRACK_SAVE_CODE": "save_code",
     "NBTRACK_INIT_TIMEOUT": "init_timeout",
     "NBTRACK_FINISH_TIMEOUT": "finish_timeout",
+    "NBTRACK_DISABLE_STATS": "disable_stats",
+    "NBTRACK_STATS_INTERVAL": "stats_interval",
 }
 FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
@@ -128,6 +131,10 @@ def _switches() -> dict[str, Any]:
 
 
 def _read_file(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    import configparser  # only when a settings file exists: keeps ``import nbtrack`` light
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
