@@ -19,10 +19,23 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from nbtrack.metrics import chart_axes
-from nbtrack.server import access, accounts, alerts, api, auth, charts, files, history, pages, runs
+from nbtrack.server import (
+    access,
+    accounts,
+    alerts,
+    api,
+    auth,
+    charts,
+    files,
+    history,
+    lineage,
+    pages,
+    runs,
+)
 from nbtrack.server.access import Viewer
 from nbtrack.server.context import Context, context_of
 from nbtrack.server.problems import ApiError, forbidden, invalid
+from nbtrack.server.storage import StorageError
 from nbtrack.server.values import stored_object
 from nbtrack.server.wire import JSONResponse, finite
 
@@ -49,10 +62,11 @@ Ctx = Annotated[Context, Depends(context_of)]
 
 
 def mount(app: FastAPI) -> None:
-    from nbtrack.server import mediapage
+    from nbtrack.server import artifactpages, mediapage
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(mediapage.router)
+    app.include_router(artifactpages.router)
     app.include_router(router)
 
 
@@ -283,6 +297,7 @@ def run_page(
         diff = _diff(ctx, conn, row, proj.member)
         run_files = files.listing(conn, row["pk"], proj.member)
         run_alerts = alerts.listing(conn, row["pk"])
+        run_artifacts = lineage.of_run(conn, viewer, row["pk"])
     run = api.run_json(ctx, request, row, proj)
     git = run.get("git") or {}
     return render(
@@ -294,6 +309,7 @@ def run_page(
         metrics=metric_keys,
         files=run_files,
         alerts=run_alerts,
+        artifacts=run_artifacts,
         files_url=f"/api/v1/runs/{quote(entity)}/{quote(project)}/{quote(run_id)}/files",
         media_api=f"/api/v1/runs/{quote(entity)}/{quote(project)}/{quote(run_id)}/media",
         git=git,

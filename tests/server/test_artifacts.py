@@ -16,7 +16,7 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _commit(entries: dict[str, Any], name: str = "ds", **extra: Any) -> dict[str, Any]:
+def commit_body(entries: dict[str, Any], name: str = "ds", **extra: Any) -> dict[str, Any]:
     hasher = hashlib.sha256(HEADER)
     for path in sorted(entries):
         hasher.update(f"{path}:{entries[path]['digest']}\n".encode())
@@ -57,9 +57,9 @@ def test_commit_needs_its_files_uploaded_and_a_true_digest(server: Server) -> No
     name, key = server.new_user()
     server.ok("PUT", f"/runs/{name}/p/r", key, json={})
     entries = {"a.txt": {"digest": _sha(b"never sent"), "size": 10}}
-    answer = server.request("POST", f"/runs/{name}/p/r/artifacts", key, json=_commit(entries))
+    answer = server.request("POST", f"/runs/{name}/p/r/artifacts", key, json=commit_body(entries))
     assert answer.status_code == 400 and "were not uploaded" in answer.json()["error"]["message"]
-    body = _commit(entries) | {"digest": "0" * 64}
+    body = commit_body(entries) | {"digest": "0" * 64}
     answer = server.request("POST", f"/runs/{name}/p/r/artifacts", key, json=body)
     assert answer.status_code == 400 and "digest is not the digest" in answer.text
 
@@ -69,15 +69,15 @@ def test_bad_names_paths_and_aliases_are_refused(server: Server) -> None:
     server.ok("PUT", f"{blobs_of(name)}/{_sha(b'x')}", key, content=b"x")
     entry = {"digest": _sha(b"x"), "size": 1}
     for bad in (
-        _commit({"../x": entry}),
-        _commit({"a.txt": entry}, name="a..b"),
-        _commit({"a.txt": entry}, aliases=["no/slash"]),
+        commit_body({"../x": entry}),
+        commit_body({"a.txt": entry}, name="a..b"),
+        commit_body({"a.txt": entry}, aliases=["no/slash"]),
     ):
         answer = server.request("POST", f"/runs/{name}/p/r/artifacts", key, json=bad)
         assert answer.status_code == 400, answer.text
     answer = server.request("GET", f"/artifacts/{name}/p/ds/bad:alias", key)
     assert answer.status_code in (400, 404, 422), answer.text
-    ok = server.ok("POST", f"/runs/{name}/p/r/artifacts", key, json=_commit({"a.txt": entry}))
+    ok = server.ok("POST", f"/runs/{name}/p/r/artifacts", key, json=commit_body({"a.txt": entry}))
     assert ok["version"] == "v0" and ok["aliases"] == ["latest"]
     answer = server.request("PATCH", f"/artifacts/{name}/p/ds/v0", key, json={"aliases": ["v9"]})
     assert answer.status_code == 400 and "is a version name" in answer.text
@@ -92,7 +92,7 @@ def test_private_artifacts_answer_strangers_as_missing(server: Server) -> None:
     _, stranger = server.new_user()
     server.ok("PUT", f"{blobs_of(owner)}/{_sha(b'x')}", key, content=b"x")
     entry = {"digest": _sha(b"x"), "size": 1}
-    server.ok("POST", f"/runs/{owner}/p/r/artifacts", key, json=_commit({"a.txt": entry}))
+    server.ok("POST", f"/runs/{owner}/p/r/artifacts", key, json=commit_body({"a.txt": entry}))
     for path in ("/ds/latest", "/ds/latest/manifest", "/ds/latest/files/a.txt", "/ds/versions"):
         assert server.request("GET", f"/artifacts/{owner}/p{path}", stranger).status_code == 404
     assert (

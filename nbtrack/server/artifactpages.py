@@ -1,0 +1,49 @@
+"""Artifact pages of the web UI: a project's artifacts, and one version with its versions,
+aliases, files, metadata and the runs that logged and used it. Rendered server-side (no script),
+under the same permission rules as the API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from nbtrack.server import access, artifacts, lineage
+from nbtrack.server.context import Context, context_of
+from nbtrack.server.webui import PageViewer, render
+
+router = APIRouter(include_in_schema=False)
+Ctx = Annotated[Context, Depends(context_of)]
+FILES_SHOWN = 1000
+
+
+@router.get("/{entity}/{project}/artifacts", response_class=HTMLResponse)
+def artifact_list(
+    request: Request, entity: str, project: str, ctx: Ctx, viewer: PageViewer
+) -> Response:
+    with ctx.db.read() as conn:
+        proj = access.readable(conn, viewer, entity, project)
+        found = lineage.collections(conn, proj, None, None)
+    return render(request, "artifacts.html", viewer=viewer, project=proj, collections=found)
+
+
+@router.get("/{entity}/{project}/artifacts/{name}/{alias}", response_class=HTMLResponse)
+def artifact_page(
+    request: Request, entity: str, project: str, name: str, alias: str, ctx: Ctx, viewer: PageViewer
+) -> Response:
+    with ctx.db.read() as conn:
+        proj = access.readable(conn, viewer, entity, project)
+        version = artifacts.find_version(conn, proj, name, alias)
+        shown = artifacts.present(conn, proj, version)
+        entries = artifacts.entries(conn, version["pk"])
+        values: dict[str, Any] = {
+            "version": shown,
+            "versions": lineage.versions(conn, proj, name),
+            "entries": list(entries.items())[:FILES_SHOWN],
+            "file_count": len(entries),
+            "used_by": artifacts.used_by(conn, version["pk"]),
+        }
+    api = f"/api/v1/artifacts/{entity}/{project}/{name}/{shown['version']}"
+    return render(request, "artifact.html", viewer=viewer, project=proj, files_api=api, **values)
