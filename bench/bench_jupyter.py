@@ -30,6 +30,7 @@ from jupyter_client.manager import KernelManager
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_core
+import jupyter_compare
 import provenance
 
 BENCH = Path(__file__).resolve().parent
@@ -336,9 +337,15 @@ def main() -> None:
         log = measure_logging(folder, steps // 5 if args.quick else steps, 3 if args.quick else 7)
         first = measure_first_init(folder, 3 if args.quick else 7)
         hooks = measure_hooks(folder)
+        runs, length = (4, 20_000) if args.quick else (20, 100_000)
+        compared = jupyter_compare.measure(
+            folder, Kernel, kernel_env(folder), runs, length, 1 if args.quick else 3
+        )
     logged = steps // 5 if args.quick else steps
     section = header(time.monotonic() - started, start_load) + "\n"
-    section += table(log, first, hooks, logged) + "\n\n" + NOTES
+    section += table(log, first, hooks, logged) + "\n"
+    section += "\n".join(jupyter_compare.rows(compared)) + "\n\n" + NOTES + "\n"
+    section += jupyter_compare.NOTES
     print(section)
     if args.quick or args.no_write or not provenance.may_write():
         print("not written (quick run, --no-write, or uncommitted changes)", file=sys.stderr)
