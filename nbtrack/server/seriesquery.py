@@ -123,9 +123,12 @@ def _axes(row: dict[str, Any], query: SeriesQuery) -> dict[str, str]:
 def _fresh(
     conn: Connection, row: dict[str, Any], query: SeriesQuery
 ) -> list[tuple[int, int, dict[str, Any]]] | None:
-    """The rows after the run's since-cursor; None for a full answer (no cursor, or too many)."""
+    """The rows after the run's since-cursor; None for a full answer (no cursor, a cursor
+    beyond the run's rows, or more rows than ``samples``)."""
     cursor = query.since.get(row["run_id"])
-    return None if cursor is None else series.newer(conn, row["pk"], cursor, query.samples)
+    if cursor is None or cursor > row["max_offset"]:  # a rewound run starts over
+        return None
+    return series.newer(conn, row["pk"], cursor, query.samples)
 
 
 def _full_series(

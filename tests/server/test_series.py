@@ -85,6 +85,8 @@ def test_a_poll_answers_only_points_stored_after_the_cursor(server: Server) -> N
         server, key, project, runs=["liverun1"], keys=["acc"], samples=2, since={"liverun1": 0}
     )
     assert behind["runs"][0]["mode"] == "full"
+    rewound = query(server, key, project, runs=["liverun1"], keys=["acc"], since={"liverun1": 99})
+    assert rewound["runs"][0]["mode"] == "full" and rewound["runs"][0]["cursor"] == 12
 
 
 def test_x_axis_runtime_step_metric_and_filters(server: Server) -> None:

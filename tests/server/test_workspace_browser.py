@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from nbtrack import series
 from nbtrack.server.accounts import new_key
 from tests.browser import chromium
 from tests.liveserver import wait_for
@@ -104,6 +105,9 @@ def test_select_smooth_change_axis_zoom_and_follow_live_runs(
     assert f"runs={RUNS[0]}%2C{RUNS[1]}%2C{RUNS[2]}" in page.url
     assert series_bodies[-1]["runs"] == RUNS[:3]
 
+    values = [1.0, None, 3.0, 0.25, -7.5, 5.0]
+    in_page = page.evaluate("(v) => window.nbtrackViews.ema(v, 0.6)", values)
+    assert in_page == pytest.approx(series.ema(values, 0.6))  # the page smooths as Python does
     page.locator("#smoothing").fill("0.6")
     wait_for(lambda: "smooth=0.6" in page.url, timeout=5, what="smoothing in the URL")
 

@@ -124,11 +124,23 @@ window.nbtrackViews = (function () {
     root.dataset.differing = String(differing);
   }
 
+  // TensorBoard's debiased EMA, as nbtrack.series.ema: non-finite values stay null.
+  function ema(values, w) {
+    if (!w) return values;
+    let last = 0, n = 0;
+    return values.map((v) => {
+      if (v === null || !isFinite(v)) return null;
+      last = last * w + (1 - w) * v;
+      n++;
+      return last / (1 - Math.pow(w, n));
+    });
+  }
+
   function fmt(v) {
     if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toPrecision(4);
     if (typeof v === "string") return v;
     return JSON.stringify(v);
   }
 
-  return { scatter: scatter, parallel: parallel, diff: diff, fmt: fmt };
+  return { scatter: scatter, parallel: parallel, diff: diff, fmt: fmt, ema: ema };
 })();

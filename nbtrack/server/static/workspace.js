@@ -205,17 +205,6 @@
   }
 
   // --- panels: one uPlot chart per metric, one line per run ---
-  function ema(values, w) {
-    if (!w) return values;
-    let last = 0, n = 0;
-    return values.map((v) => {
-      if (v === null || !isFinite(v)) return null;
-      last = last * w + (1 - w) * v;
-      n++;
-      return last / (1 - Math.pow(w, n));
-    });
-  }
-
   // uPlot wants one x array: the union of the runs' x values, each run null where it has none.
   function aligned(key) {
     const runs = state.runs.filter((id) => store.has(key) && store.get(key).has(id));
@@ -224,7 +213,7 @@
     const at = new Map(xs.map((x, i) => [x, i]));
     const columns = lines.map((l) => {
       const col = new Array(xs.length).fill(null);
-      const ys = ema(l.ys, state.smooth);
+      const ys = views.ema(l.ys, state.smooth);
       l.xs.forEach((x, i) => { col[at.get(x)] = state.log && !(ys[i] > 0) ? null : ys[i]; });
       return col;
     });
@@ -239,6 +228,7 @@
     for (const key of state.panels) drawPanel(key);
     draws++;
     document.body.dataset.drawn = String(draws);
+    document.body.dataset.drawnAt = String(Math.round(performance.now())); // ms from navigation
   }
 
   function drawPanel(key) {
@@ -308,7 +298,7 @@
       sw.className = "swatch";
       sw.style.background = colour(id);
       row.insertCell().textContent = byId.get(id).name;
-      const ys = ema(line.ys, state.smooth);
+      const ys = views.ema(line.ys, state.smooth);
       let j = line.xs.length - 1;
       if (x !== null) { j = -1; for (let k = 0; k < line.xs.length && line.xs[k] <= x; k++) j = k; }
       row.insertCell().textContent = j >= 0 && ys[j] !== null ? views.fmt(ys[j]) + " @ " + views.fmt(line.xs[j]) : "–";
