@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from nbtrack import rundir, runfiles, runlog
+from nbtrack import directupload, rundir, runfiles, runlog
 from nbtrack.errors import CommError, ServerError, UsageError
 from nbtrack.values import MAX_STEP
 
@@ -77,6 +77,7 @@ class Chunk:
     history: list[bytes] = dataclasses.field(default_factory=list)
     files: list[str] = dataclasses.field(default_factory=list)
     alerts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    system: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     artifacts: list[tuple[str, dict[str, Any]]] = dataclasses.field(default_factory=list)
     exit: dict[str, Any] | None = None
     skipped: list[Skipped] = dataclasses.field(default_factory=list)
@@ -252,6 +253,8 @@ class Uploader:
             self._send_file(name, chunk.skipped)
         if chunk.alerts:
             self.transport.call("POST", f"{self._run_path()}/alerts", {"alerts": chunk.alerts})
+        if chunk.system:
+            self._send_system(chunk.system, chunk.skipped)
         for kind, payload in chunk.artifacts:
             self._send_artifact(kind, payload, chunk.skipped)
         if chunk.exit is not None:
@@ -290,6 +293,16 @@ class Uploader:
             self._send_history(records[:half], skipped)
             self._send_history(records[half:], skipped)
 
+    def _send_system(self, samples: list[dict[str, Any]], skipped: list[Skipped]) -> None:
+        """POST system-metrics samples (nbtrack.system); a batch the server refuses is skipped."""
+        try:
+            self.transport.call("POST", f"{self._run_path()}/system", {"samples": samples})
+        except ServerError as exc:
+            if not _refused(exc) and exc.status != 404:  # 404: a server without the stream
+                raise
+            first, last = samples[0]["offset"], samples[-1]["offset"]
+            skipped.append(Skipped(None, None, f"system metrics {first}-{last} not sent: {exc}"))
+
     def _byte_of(self, offset: int) -> int:
         """Where the record at ``offset`` starts in the log (it is in the chunk being sent)."""
         with open(self.path / runlog.LOG_NAME, "rb") as stream:
@@ -308,7 +321,9 @@ class Uploader:
         except (OSError, ValueError) as exc:
             skipped.append(Skipped(None, None, f"file {name!r} not sent: {exc}"))
             return
-        self.transport.call("PUT", f"{self._run_path()}/files/{name}", data=content, timeout=60)
+        if not directupload.send_file(self.transport, self._run_path(), name, content):
+            path = f"{self._run_path()}/files/{name}"
+            self.transport.call("PUT", path, data=content, timeout=60)
 
     def _send_artifact(self, kind: str, payload: dict[str, Any], skipped: list[Skipped]) -> None:
         """An ``artifact`` or ``use_artifact`` record (nbtrack.artifacts.upload)."""
@@ -414,6 +429,8 @@ def _add_decoded(chunk: Chunk, offset: int, kind: str, payload: Any) -> bool:
         chunk.artifacts.append((kind, payload))
     elif kind == "alert" and isinstance(payload, dict):
         chunk.alerts.append({"offset": offset, **payload})
+    elif kind == "system" and isinstance(payload, dict):
+        chunk.system.append({"offset": offset, "data": payload})
     elif kind == "resume":
         chunk.fields["state"] = "running"
         chunk.exit = None

@@ -269,6 +269,13 @@ class _Link:
         self.head = bytearray()
         self.client_gone = threading.Event()
 
+    def close(self) -> None:
+        """A clean close: what was sent still reaches the client, then EOF."""
+        for sock in (self.upstream, self.client):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_WR)
+            sock.close()
+
     def cut(self) -> None:
         with contextlib.suppress(OSError):
             self.client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
@@ -291,6 +298,9 @@ def _replies(link: _Link) -> None:
                 link.client_gone.wait(120)
                 link.client.sendall(data)  # too late: the client closed, this fails
             break
+        else:  # the server closed after answering (HTTP/1.0): the answer arrives whole
+            link.close()
+            return
     except OSError:
         pass
     link.cut()

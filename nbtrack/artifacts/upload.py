@@ -3,8 +3,9 @@
 1. ``POST /artifacts/{entity}/{project}/blobs/missing`` with the manifest's SHA-256s: the server
    answers the ones it does not hold for this entity (so identical files go up once).
 2. Small files go up many to a request (``POST .../blobs``: a JSON index line, then the bytes
-   one after another); large ones each stream in one ``PUT .../blobs/{sha256}``. The server
-   checks every SHA-256 and keeps a blob only once it is complete.
+   one after another); large ones each stream in one ``PUT .../blobs/{sha256}``, or straight to
+   the server's object store when it hands out presigned URLs (:mod:`nbtrack.directupload`).
+   The server checks every SHA-256 and keeps a blob only once it is complete.
 3. ``POST /runs/{entity}/{project}/{run_id}/artifacts`` commits the version (the same digest is
    the same version); its answer, with the files and bytes this upload sent, goes to
    ``artifacts/logged/<digest>.json`` for ``wait()``.
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nbtrack import directupload
 from nbtrack.artifacts import storage
 from nbtrack.artifacts.runartifacts import folder_of
 from nbtrack.errors import UsageError
@@ -73,7 +75,10 @@ def _send_blobs(
 ) -> None:
     small = [d for d in missing if sizes[d] < SMALL]
     for digest in (d for d in missing if sizes[d] >= SMALL):
-        with open(_blob(folder, digest), "rb") as stream:
+        path = _blob(folder, digest)
+        if directupload.send_blob(transport, base.removesuffix("/blobs"), digest, path):
+            continue  # straight to the server's object store (presigned URLs)
+        with open(path, "rb") as stream:
             transport.call("PUT", f"{base}/{digest}", data=stream, timeout=120)
     for batch in _batches(small, sizes):
         transport.call("POST", base, data=b"".join(_framed(folder, batch, sizes)), timeout=120)

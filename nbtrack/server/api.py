@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 import time
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -12,7 +11,7 @@ from fastapi import Path as PathParam
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from nbtrack import __version__
 from nbtrack.filters import Node
@@ -29,6 +28,7 @@ from nbtrack.server import (
     runs,
     sampling,
     seriesquery,
+    streams,
 )
 from nbtrack.server.access import Project, Viewer
 from nbtrack.server.context import Context, context_of
@@ -45,7 +45,8 @@ from nbtrack.server.payloads import (
     Visibility,
     clean_text,
 )
-from nbtrack.server.problems import forbidden, invalid, not_found, too_large
+from nbtrack.server.problems import forbidden, invalid, not_found
+from nbtrack.server.storage import StorageError
 from nbtrack.server.wire import JSONResponse, dumps, loads
 from nbtrack.settings import check_run_id
 
@@ -149,7 +150,8 @@ def delete_run(entity: str, project: str, run_id: str, ctx: Ctx, who: Who) -> JS
         _, row = editable_run(conn, who, entity, project, run_id)
         runs.lock(conn, ctx.db.dialect, row["pk"])
         runedit.delete(conn, row["pk"])
-    runedit.delete_files(ctx.config.files_dir, row["pk"])
+    with contextlib.suppress(StorageError):  # the run is gone; its files are left over at worst
+        ctx.storage.delete_prefix(f"files/{row['pk']}")
     return JSONResponse({"id": run_id, "deleted": True})
 
 
@@ -246,39 +248,26 @@ async def put_file(
     entity: str, project: str, run_id: str, name: str, request: Request, ctx: Ctx, who: Who
 ) -> JSONResponse:
     files.safe_name(name)
-    row = await run_in_threadpool(_writable_run_tx, ctx, who, entity, project, run_id)
-    target = files.path_of(ctx.config.files_dir, row["pk"], name)
-    size = await _receive_file(request, ctx, target)
-    info = await run_in_threadpool(_record_file, ctx, row["pk"], name, size)
+    row = await run_in_threadpool(file_target, ctx, who, entity, project, run_id, name)
+    key = files.key(row["pk"], name)
+    size = await streams.receive(request.stream(), ctx.storage, key, ctx.config.max_file)
+    info = await run_in_threadpool(record_file, ctx, row["pk"], name, size)
     return JSONResponse(info)
 
 
-def _writable_run_tx(
-    ctx: Context, who: Viewer, entity: str, project: str, run_id: str
+def file_target(
+    ctx: Context, who: Viewer, entity: str, project: str, run_id: str, name: str
 ) -> dict[str, Any]:
+    """The writable run a file goes to, once its name clashes with none of the run's files."""
     with ctx.db.write() as conn:
-        return writable_run(ctx, conn, who, entity, project, run_id)
+        row = writable_run(ctx, conn, who, entity, project, run_id)
+        files.check_clash(conn, row["pk"], name)
+        return row
 
 
-def _record_file(ctx: Context, run_pk: int, name: str, size: int) -> dict[str, Any]:
+def record_file(ctx: Context, run_pk: int, name: str, size: int) -> dict[str, Any]:
     with ctx.db.write() as conn:
         return files.record(conn, run_pk, name, size)
-
-
-async def _receive_file(request: Request, ctx: Context, target: Path) -> int:
-    fd, tmp = files.temp_file(ctx.config.files_dir)
-    size = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > ctx.config.max_file:
-                    raise too_large(ctx.config.max_file)
-                out.write(chunk)
-        files.place(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return size
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/files")
@@ -289,18 +278,16 @@ def list_files(entity: str, project: str, run_id: str, ctx: Ctx, who: Who) -> JS
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/files/{name:path}")
-def get_file(entity: str, project: str, run_id: str, name: str, ctx: Ctx, who: Who) -> FileResponse:
+def get_file(entity: str, project: str, run_id: str, name: str, ctx: Ctx, who: Who) -> Response:
     files.safe_name(name)
     with ctx.db.read() as conn:
         proj, row = readable_run(conn, who, entity, project, run_id)
         files.require(conn, row["pk"], name, proj.member)
-    path = files.path_of(ctx.config.files_dir, row["pk"], name)
-    if not path.is_file():
-        raise not_found(f"File {name!r} is listed but missing on the server's disk.")
+    key, what = files.key(row["pk"], name), f"File {name!r}"
     shown = mediatypes.inline(name)
     if shown is not None:
-        return FileResponse(path, media_type=shown[0], headers=shown[1])
-    return FileResponse(path, media_type=files.media_type(name), headers=FILE_HEADERS)
+        return streams.respond(ctx.storage, key, what, shown[0], shown[1])
+    return streams.respond(ctx.storage, key, what, files.media_type(name), FILE_HEADERS)
 
 
 FILE_HEADERS = {

@@ -12,13 +12,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from nbtrack import __version__
-from nbtrack.server import alerts, api, artifactapi, mediaapi, migrations, rewind
+from nbtrack.server import (
+    alerts,
+    api,
+    artifactapi,
+    mediaapi,
+    migrations,
+    rewind,
+    systemmetrics,
+    uploadapi,
+)
 from nbtrack.server.config import ServerConfig
 from nbtrack.server.context import Context
 from nbtrack.server.database import Database
 from nbtrack.server.headers import SecurityHeaders
 from nbtrack.server.limits import BodyLimit
 from nbtrack.server.problems import ApiError, invalid
+from nbtrack.server.storage import StorageError
 from nbtrack.server.wire import error_response
 
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
@@ -37,15 +47,18 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
     app.state.context = Context(config, db)
     app.include_router(api.router)
     app.include_router(alerts.router)
+    app.include_router(systemmetrics.router)
     app.include_router(rewind.router)
     app.include_router(mediaapi.router)
     app.include_router(artifactapi.router)
+    app.include_router(uploadapi.router)
     _add_webui(app)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _database_busy)
+    app.add_exception_handler(StorageError, _storage_unavailable)
     app.add_exception_handler(Exception, _unexpected)
     app.add_middleware(BodyLimit, max_body=config.max_body, max_file=config.max_file)
     app.add_middleware(SecurityHeaders)
@@ -128,6 +141,11 @@ async def _integrity_error(request: Request, exc: Exception) -> Response:
 async def _database_busy(request: Request, exc: Exception) -> Response:
     message = "The database is busy or unreachable; retry in a moment."
     return error_response(ApiError(503, "unavailable", message, {"Retry-After": "1"}))
+
+
+async def _storage_unavailable(request: Request, exc: Exception) -> Response:
+    message = f"{exc} Nothing was recorded; retry later."
+    return error_response(ApiError(503, "unavailable", message, {"Retry-After": "5"}))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -6,6 +6,7 @@ import argparse
 import os
 import socket
 import sys
+from pathlib import Path
 
 
 def port_number(text: str) -> int:
@@ -30,6 +31,18 @@ def add_storage_arguments(parser: argparse.ArgumentParser) -> None:
         "--database-url",
         default=os.environ.get("NBTRACK_DATABASE_URL"),
         help="e.g. postgresql+psycopg://user@host/db (default: SQLite in the data dir)",
+    )
+    parser.add_argument(
+        "--storage-url",
+        default=os.environ.get("NBTRACK_STORAGE_URL"),
+        help="run files, media and artifacts: a directory or s3://bucket/prefix "
+        "(default: the data dir; env NBTRACK_STORAGE_URL; s3 needs pip install 'nbtrack[s3]')",
+    )
+    parser.add_argument(
+        "--storage-endpoint-url",
+        default=os.environ.get("NBTRACK_STORAGE_ENDPOINT_URL"),
+        help="endpoint of an S3-compatible store, e.g. http://minio:9000 "
+        "(env NBTRACK_STORAGE_ENDPOINT_URL; credentials and region as boto3 finds them)",
     )
 
 
@@ -77,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         max_body=int(args.max_body_mb * MIB),
         max_file=int(args.max_file_mb * MIB),
         secure_cookies=args.secure_cookies,
+        storage_url=args.storage_url,
+        storage_endpoint_url=args.storage_endpoint_url,
     )
     busy = _address_in_use(args.host, args.port)
     if busy:  # before the first start stores a key for an address another server answers on
@@ -87,12 +102,25 @@ def run(args: argparse.Namespace) -> int:
         migrations.upgrade(db)
         started = bootstrap.first_start(db, args.host, args.port, args.admin_user, args.admin_key)
         db.dispose()
+        check_storage(config)
     except Exception as exc:  # a clear message instead of a traceback
         print(f"nbtrack server: cannot start: {exc}", file=sys.stderr)
         return 1
     _announce(started, bootstrap.local_url(args.host, args.port))
     os.environ[ENV_CONFIG] = config.to_env()
     return _serve(args)
+
+
+def check_storage(config: object) -> None:
+    """Open the store once at start: a bad URL, a missing extra or bucket fails here, clearly."""
+    from nbtrack.server.config import ServerConfig
+    from nbtrack.server.storage import open_storage
+
+    assert isinstance(config, ServerConfig)
+    store = open_storage(config.storage_url, Path(config.data_dir), config.storage_endpoint_url)
+    check = getattr(store, "check", None)
+    if check is not None:
+        check()
 
 
 def _address_in_use(host: str, port: int) -> str | None:

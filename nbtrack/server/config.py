@@ -23,6 +23,8 @@ class ServerConfig:
     max_file: int = 256 * MIB
     max_artifact_file: int = 1024 * 1024 * MIB  # one artifact file (streamed, never in memory)
     secure_cookies: bool = False
+    storage_url: str | None = None  # run files, media, artifacts (default: the data directory)
+    storage_endpoint_url: str | None = None  # an S3-compatible store's endpoint
 
     @property
     def database(self) -> str:

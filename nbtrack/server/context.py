@@ -20,8 +20,10 @@ class Context:
 
     @functools.cached_property
     def storage(self) -> Storage:
-        """Where blobs live (artifacts; see nbtrack.server.storage)."""
-        return open_storage(getattr(self.config, "storage_url", None), Path(self.config.data_dir))
+        """Where run files, media and artifacts live (see nbtrack.server.storage)."""
+        config = self.config
+        data_dir = Path(config.data_dir).expanduser()
+        return open_storage(config.storage_url, data_dir, config.storage_endpoint_url)
 
     def base_url(self, request: Request) -> str:
         """Where the web UI lives: --base-url when set, else the URL the request came to."""

@@ -1,4 +1,4 @@
-"""Run files: bytes on disk under ``<data dir>/files/<run pk>/<name>``, listed in the database.
+"""Run files: objects in storage under ``files/<run pk>/<name>``, listed in the database.
 
 Names are relative paths that stay inside the run's folder: no ``..`` or ``.`` segments, no
 absolute paths, backslashes, NUL or control characters, and none of the invisible characters that
@@ -9,11 +9,8 @@ hold git state and are shown to members only.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 import unicodedata
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
@@ -72,29 +69,27 @@ def member_only(name: str) -> bool:
     return name in MEMBER_ONLY or name.startswith(MEMBER_ONLY_FOLDERS)
 
 
-def path_of(files_dir: Path, run_pk: int, name: str) -> Path:
-    folder = (files_dir / str(run_pk)).resolve()
-    target = (folder / safe_name(name)).resolve()
-    if folder not in target.parents:
-        raise invalid(f"File name {name!r} leaves the run's folder; use a relative path.")
-    return target
+def key(run_pk: int, name: str) -> str:
+    """Where the run's file lives in storage: ``files/<run pk>/<name>``."""
+    return f"files/{run_pk}/{safe_name(name)}"
 
 
-def temp_file(files_dir: Path) -> tuple[int, str]:
-    files_dir.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(dir=files_dir, prefix=".upload-")
-
-
-def place(tmp: str, target: Path) -> None:
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, target)
-    except (NotADirectoryError, IsADirectoryError, FileExistsError):
-        Path(tmp).unlink(missing_ok=True)
+def check_clash(conn: Connection, run_pk: int, name: str) -> None:
+    """A 400 if ``name`` is a folder of another file of the run, or has one as a folder."""
+    parts = name.split("/")
+    folders = ["/".join(parts[:n]) for n in range(1, len(parts))]
+    params: dict[str, Any] = {f"f{i}": f for i, f in enumerate(folders)}
+    within = " OR ".join(f"name = :f{i}" for i in range(len(folders))) or "1 = 0"
+    sql = (
+        "SELECT name FROM run_files WHERE run_pk = :r AND "
+        f"(substr(name, 1, :n) = :prefix OR {within}) LIMIT 1"
+    )
+    params.update(r=run_pk, n=len(name) + 1, prefix=name + "/")
+    if one(conn, sql, params) is not None:
         raise invalid(
-            f"File name '{target.name}' clashes with an existing file or folder of the run; "
+            f"File name {name!r} clashes with an existing file or folder of the run; "
             "choose another name."
-        ) from None
+        )
 
 
 def record(conn: Connection, run_pk: int, name: str, size: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ reloads the page. Answers hold presented references (``media.present``): only we
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from nbtrack.server.api import Ctx, Who, readable_run, text_param
 from nbtrack.server.context import Context
 from nbtrack.server.payloads import INT64_MAX, INT64_MIN
 from nbtrack.server.problems import not_found
+from nbtrack.server.storage.cache import local_copy
 from nbtrack.server.wire import JSONResponse, finite
 
 router = APIRouter(prefix="/api/v1", default_response_class=JSONResponse)
@@ -174,10 +176,11 @@ def _table_file(ctx: Context, conn: Connection, run_pk: int, name: Any) -> Any:
     if not isinstance(name, str) or media.MEDIA_NAME.fullmatch(name) is None:
         raise not_found(f"Table file name {name!r} is not allowed (not media/<sha256>.<ext>).")
     files.require(conn, run_pk, name, member=False)
-    path = files.path_of(ctx.config.files_dir, run_pk, name)
-    if not path.is_file():
-        raise not_found(f"Table file {name!r} is listed but missing on the server's disk.")
-    return path
+    cache_dir = Path(ctx.config.data_dir).expanduser() / "cache"
+    try:
+        return local_copy(ctx.storage, files.key(run_pk, name), cache_dir)
+    except FileNotFoundError:
+        raise not_found(f"Table file {name!r} is listed but missing from the storage.") from None
 
 
 def _key(key: str) -> str:

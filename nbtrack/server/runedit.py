@@ -6,9 +6,7 @@ An edit replaces config and summary (keys left out are removed), unlike the merg
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, inspect
@@ -51,7 +49,3 @@ def delete(conn: Connection, run_pk: int) -> None:
         if table != "runs" and any(c["name"] == "run_pk" for c in found.get_columns(table)):
             run(conn, f"DELETE FROM {table} WHERE run_pk = :r", {"r": run_pk})
     run(conn, "DELETE FROM runs WHERE pk = :r", {"r": run_pk})
-
-
-def delete_files(files_dir: Path, run_pk: int) -> None:
-    shutil.rmtree(files_dir / str(run_pk), ignore_errors=True)
