@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from nbtrack.background import BackgroundUpload
     from nbtrack.media.store import MediaStore
     from nbtrack.metrics import Metric, Metrics
+    from nbtrack.system.sampler import Sampler
 
 MAX_CODE_BYTES = 1 << 20
 MAX_STEP = values.MAX_STEP
@@ -97,6 +98,7 @@ class Run(RunLinks):
         self._git_thread: threading.Thread | None = None
         self._upload: BackgroundUpload | None = None
         self._media: MediaStore | None = None
+        self._sampler: Sampler | None = None
 
     # -- properties users read and set ------------------------------------------------------------
     @property
@@ -372,6 +374,9 @@ class Run(RunLinks):
         self._record("meta", self.metadata)
         self._write_files()
         self._worker.start()
+        from nbtrack import system
+
+        self._sampler = system.start(self)
         if self._upload is not None:
             self._upload.start()
         if not self.settings.disable_git or self.settings.save_code:
@@ -516,6 +521,8 @@ class Run(RunLinks):
         if self._media is not None:
             self._media.wait()  # every media file written and recorded before the exit record
         self._worker.stop()
+        if self._sampler is not None:
+            self._sampler.stop()
         if self._metrics is not None:
             self._record_final_summary(self._metrics)
         exit_record = {"state": state, "exit_code": exit_code, "runtime": self.runtime}

@@ -31,16 +31,20 @@ artifact    ``run.log_artifact()``: ``{"name", "type", "description", "metadata"
             ``artifacts/blobs/<ab>/<sha256>`` (see :mod:`nbtrack.artifacts`)
 used        ``run.use_artifact()``: ``{"entity", "project", "name", "version", "digest"}``;
             ``version`` is null for an artifact known only locally (found by digest at sync)
+system      one system-metrics sample (:mod:`nbtrack.system`), its own stream beside the history
+            (not a step): ``{"_runtime", "_timestamp", "system.cpu", "system.memory", ...}``;
+            read back by ``history(stream="system")``
 exit        the run ended: ``{"state", "exit_code", "runtime", "at"}``
 ==========  ====================================================================================
 
-Readers skip kinds they do not know, so a kind can be added within a format (``alert``,
-``metric``, ``unset``, ``preempting``, ``artifact`` and ``used`` were); the format number goes
-up only when an existing kind changes meaning, and then old readers refuse the log instead of
+Readers skip kinds they do not know, so a kind can be added within a format (``alert``, ``metric``,
+``unset``, ``preempting``, ``artifact``, ``used`` and ``system`` were); the format number goes up
+only when an existing kind changes meaning, and then old readers refuse the log instead of
 misreading it. What an older reader misses: without ``metric``, a live run's summary shows last
 values rather than aggregates (the final ``summary`` record corrects it as the run ends); without
 ``unset``, deleted summary keys stay; without ``preempting``, a preempting run reads as running;
-without ``artifact`` and ``used``, the run's artifacts and their lineage are not uploaded.
+without ``artifact`` and ``used``, the run's artifacts and their lineage are not uploaded; without
+``system``, the system metrics are neither shown nor uploaded.
 
 Crash safety: each record is handed to the kernel with one ``write`` before ``log()`` returns, so a
 killed process loses nothing that was accepted; the writer fsyncs every second and at the end. A

@@ -2,11 +2,11 @@
 
 ``nbtrack.Settings(...)`` and ``init(settings={...})`` accept wandb's common field names: those
 with an nbtrack meaning are renamed (``run_name`` -> ``name``, ``disable_code`` -> not
-``save_code``), those that tune machinery nbtrack does not have (a service process, system stats,
-console capture) are accepted and ignored on purpose (:data:`IGNORED`); anything else is an error
-naming the field. Environment: where an ``NBTRACK_*`` variable is unset, its ``WANDB_*`` twin is
-read (:data:`ENV_TWINS`); ``WANDB_API_KEY`` and ``WANDB_BASE_URL`` never are, as they point at
-another service.
+``save_code``, ``x_disable_stats`` -> ``disable_stats``), those that tune machinery nbtrack does
+not have (a service process, console capture) are accepted and ignored on purpose
+(:data:`IGNORED`); anything else is an error naming the field. Environment: where an ``NBTRACK_*``
+variable is unset, its ``WANDB_*`` twin is read (:data:`ENV_TWINS`); ``WANDB_API_KEY`` and
+``WANDB_BASE_URL`` never are, as they point at another service.
 """
 
 from __future__ import annotations
@@ -25,14 +25,16 @@ RENAMED = {
     "run_group": "group",
     "run_job_type": "job_type",
     "root_dir": "dir",
+    "x_disable_stats": "disable_stats",
+    "_disable_stats": "disable_stats",
+    "x_stats_sampling_interval": "stats_interval",
+    "_stats_sample_rate_seconds": "stats_interval",
 }
 IGNORED = frozenset(
     {
         "console",
         "console_multipart",
         "start_method",
-        "x_disable_stats",
-        "_disable_stats",
         "x_disable_meta",
         "_disable_meta",
         "x_disable_machine_info",
@@ -40,8 +42,6 @@ IGNORED = frozenset(
         "_save_requirements",
         "x_service_wait",
         "_service_wait",
-        "x_stats_sampling_interval",
-        "_stats_sample_rate_seconds",
         "x_file_stream_timeout_seconds",
         "heartbeat_seconds",
         "show_info",
@@ -79,6 +79,7 @@ ENV_TWINS = {
         "NBTRACK_DISABLED",
         "NBTRACK_DISABLE_GIT",
         "NBTRACK_DISABLE_CODE",
+        "NBTRACK_DISABLE_STATS",
         "NBTRACK_DIR",
         "NBTRACK_NOTEBOOK_NAME",
         "NBTRACK_CONFIG_PATHS",

@@ -141,6 +141,12 @@ class LocalStore:
         picked = [row for i, row in enumerate(rows) if chosen(i, total, samples)]
         return [{k: row[k] for k in keys} for row in picked] if keys else picked
 
+    def system(self, view: RunView, samples: int) -> list[dict[str, Any]]:
+        found = [
+            row for _, kind, row in runlog.read(self.path / runlog.LOG_NAME) if kind == "system"
+        ]
+        return [row for i, row in enumerate(found) if chosen(i, len(found), samples)]
+
     def update(self, view: RunView) -> None:
         from nbtrack.api.localedit import update
 

@@ -157,6 +157,11 @@ class RemoteStore:
         )["rows"]
         return rows
 
+    def system(self, view: RunView, samples: int) -> list[dict[str, Any]]:
+        answer = self.transport.call("GET", f"{self.path}/system", params={"samples": samples})
+        rows: list[dict[str, Any]] = answer["rows"]
+        return rows
+
     def update(self, view: RunView) -> None:
         body = {
             "name": view.name,

@@ -31,6 +31,8 @@ class RunStore(Protocol):
 
     def files(self, view: RunView) -> list[File]: ...
 
+    def system(self, view: RunView, samples: int) -> list[dict[str, Any]]: ...
+
 
 @dataclasses.dataclass
 class RunView:
@@ -80,15 +82,24 @@ class RunView:
     ) -> Any:
         """About ``samples`` rows spread evenly over the run, first and last included, as a pandas
         DataFrame (a list of dicts with ``pandas=False``). With ``keys``: only rows that hold
-        ``x_axis`` and every key, cut to those columns. ``scan_history()`` gives every row."""
+        ``x_axis`` and every key, cut to those columns. ``scan_history()`` gives every row.
+        ``stream="system"``: the system metrics (CPU, memory, disk, network, GPU), by
+        ``_runtime``."""
         _check_samples(samples)
+        if stream == "system":
+            return self._system(samples, keys, pandas)
         if stream != "default":
-            raise ValueError(
-                f"stream={stream!r}: nbtrack keeps no separate system-metrics stream; "
-                "use stream='default'."
-            )
+            raise ValueError(f"stream={stream!r} is not a stream; use 'default' or 'system'.")
         wanted = [x_axis, *(k for k in _check_keys(keys) if k != x_axis)] if keys else None
         rows = list(_with_media(iter(self._store.sample(self, samples, wanted)), self))
+        return frame(rows) if pandas else rows
+
+    def _system(self, samples: int, keys: list[str] | None, pandas: bool) -> Any:
+        """The system-metrics stream (:mod:`nbtrack.system`), indexed by ``_runtime``."""
+        rows = self._store.system(self, samples)
+        if keys:
+            wanted = ["_runtime", *(k for k in _check_keys(keys) if k != "_runtime")]
+            rows = list(_with_keys(iter(rows), wanted))
         return frame(rows) if pandas else rows
 
     def scan_history(

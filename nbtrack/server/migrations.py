@@ -177,6 +177,12 @@ EXCEPTION WHEN others THEN
 END
 $f$"""
 
+SYSTEM_METRICS = (
+    """CREATE TABLE system_metrics (
+        run_pk BIGINT NOT NULL REFERENCES runs(pk), log_offset BIGINT NOT NULL,
+        runtime {double} NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_pk, log_offset))""",
+)
+
 
 def _json_function(conn: Connection) -> None:
     """Run filters read config and summary as jsonb, NaN and infinities (kept in text) as null."""
@@ -201,6 +207,7 @@ STEPS: tuple[Step, ...] = (
     Step(8, "runs' metric definitions (define_metric)", RUN_METRICS),
     Step(9, "media references by key and step", MEDIA_REFS, _backfill_media),
     Step(10, "artifacts: versions, aliases, manifest entries, blobs and usage", ARTIFACTS),
+    Step(11, "system metrics (CPU, memory, disk, network, GPU samples)", SYSTEM_METRICS),
 )
 LATEST = STEPS[-1].version
 

@@ -46,6 +46,7 @@ def cut(conn: Connection, dialect: Dialect, row: dict[str, Any], offset: int) ->
         conn, "DELETE FROM history_rows WHERE run_pk = :r AND log_offset >= :o", params
     ).rowcount
     run(conn, "DELETE FROM alerts WHERE run_pk = :r AND log_offset >= :o", params)
+    run(conn, "DELETE FROM system_metrics WHERE run_pk = :r AND log_offset >= :o", params)
     run(conn, "DELETE FROM media_refs WHERE run_pk = :r AND log_offset >= :o", params)
     for table in ("metric_buckets", "history_keys"):
         run(conn, f"DELETE FROM {table} WHERE run_pk = :r", params)
