@@ -494,8 +494,8 @@ def notes(
         "",
         f"Each figure comes from fresh worker processes run one at a time inside a new git "
         f"repository with one commit. Storage: {modes}. The bracket says how much work stood "
-        "behind a figure: slow peers get fewer steps and runs so the whole run stays near ten "
-        "minutes; the logging runs for peak RSS stop at 1M steps or at their time budget. "
+        "behind a figure: slow peers get fewer steps and runs, and stop at time budgets; "
+        "the logging runs for peak RSS stop at 1M steps or at their time budget. "
         "Ratios are nbtrack's figure divided by the peer's (below 1: nbtrack is faster or "
         "smaller). `log()` times only the calls (the metric dicts are built beforehand); "
         "`init()` times only the init call (the previous run is finished outside the timer); "
