@@ -113,7 +113,8 @@ def _parse(path: Path, name: str) -> Table:
         raise ApiError(
             422,
             "unreadable",
-            f"Table file {name!r} is not a table ({exc}); log the table again to replace it.",
+            f"The file of the table under {name!r} is not a table ({exc}); "
+            "log the table again to replace it.",
         ) from None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -60,6 +61,10 @@ nbtrack.log({
     "cm": nbtrack.plot.confusion_matrix(y_true=[0, 1, 2, 2, 1, 0, 2], preds=[0, 1, 2, 1, 1, 0, 0],
                                         class_names=["a", "b", "c"]),
     "page": nbtrack.Html("<p>hello</p><script>parent.document.title = 'owned'</script>"),
+    "sound": nbtrack.Audio(np.sin(np.arange(8000) / 8).astype(np.float32), sample_rate=8000,
+                           caption="tone"),
+    "clip": nbtrack.Video(np.random.default_rng(1).integers(0, 255, (4, 3, 16, 16), dtype=np.uint8),
+                          fps=2, caption="noise"),
     "curve": nbtrack.plot.line(
         nbtrack.Table(columns=["x", "y"], data=[[i, i * i] for i in range(20)]), "x", "y",
         title="squares"),
@@ -132,7 +137,7 @@ def test_run_page_shows_media_at_a_slider_step_tables_histograms_and_charts(
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: note_dialog(dialogs, dialog))
     log_in(page, base, key, "/admin/media/runs/medrun01")
-    expect(page.locator("#media")).to_have_attribute("data-keys", "7")
+    expect(page.locator("#media")).to_have_attribute("data-keys", "9")
 
     pred = page.locator('.media-key[data-key="pred"]')
     expect(pred).to_have_attribute("data-step", "11")
@@ -177,6 +182,14 @@ def test_run_page_shows_media_at_a_slider_step_tables_histograms_and_charts(
     expect(matrix.locator('td[data-actual="a"][data-predicted="c"]')).to_have_text("0")
     expect(page.locator('.plot[data-chart="line"] canvas')).to_have_count(1)
 
+    sound = page.locator('.media-key[data-key="sound"] audio')
+    expect(sound).to_have_attribute("src", re.compile(r"/files/media/[0-9a-f]{64}\.wav$"))
+    page.wait_for_function(
+        "(a) => a.readyState >= 1 && a.duration === 1", arg=sound.element_handle()
+    )
+    clip = page.locator('.media-key[data-key="clip"] figure.media-player img')
+    expect(clip).to_have_attribute("src", re.compile(r"\.gif$"))
+    page.wait_for_function("(i) => i.complete && i.naturalWidth === 16", arg=clip.element_handle())
     frame = page.locator("iframe.media-html")
     expect(frame).to_have_attribute("sandbox", "")
     expect(page.frame_locator("iframe.media-html").locator("p")).to_have_text("hello")

@@ -195,3 +195,27 @@ def test_the_run_page_counts_media_files_instead_of_listing_them(server: Server,
     )
     assert page.status_code == 200 and "3 media files under media/" in page.text
     assert files[0] not in page.text and 'id="media-section"' in page.text
+
+
+def test_rows_stored_before_the_media_index_are_indexed_on_upgrade(fresh_database: str) -> None:
+    from nbtrack.server import media, migrations
+    from nbtrack.server.database import Database, run
+    from tests.server.test_migrations import seed_first_schema
+
+    db = Database(fresh_database)
+    migrations.upgrade(db, target=8)
+    seed_first_schema(db, "nbt_" + "k" * 40)
+    picture = image("media/" + "a" * 64 + ".png", "old")
+    with db.write() as conn:
+        run(
+            conn,
+            "INSERT INTO history_rows (run_pk, log_offset, step, data) VALUES (1, :o, :s, :d)",
+            [{"o": 100 + i, "s": 100 + i, "d": json.dumps({"pred": picture})} for i in range(3)],
+        )
+    assert migrations.upgrade(db) == [s.version for s in migrations.STEPS if s.version > 8]
+    with db.read() as conn:
+        assert media.keys(conn, 1) == [
+            {"key": "pred", "type": "image-file", "count": 3, "first_step": 100, "last_step": 102}
+        ]
+        assert media.at(conn, 1, "pred", 101) == {"step": 101, "ref": picture}
+    db.dispose()
