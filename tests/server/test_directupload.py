@@ -157,3 +157,27 @@ def test_a_store_that_goes_away_answers_503_and_loses_nothing(
     transport.call("PUT", path + "/files/small.txt", data=b"x")
     assert server.api("GET", path + "/files/kept.txt").content == b"kept"
     assert server.api("GET", path + "/files/small.txt").content == b"x"
+
+
+def test_a_saved_file_waits_out_an_outage_of_the_store_then_syncs(
+    server: ThreadServer, store_proxy: FaultProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbtrack
+
+    monkeypatch.chdir(tmp_path)
+    settings = {"MODE": "online", "BASE_URL": server.url, "API_KEY": server.admin_key}
+    for name, value in (settings | {"SILENT": "1", "FINISH_TIMEOUT": "3"}).items():
+        monkeypatch.setenv(f"NBTRACK_{name}", value)
+    content = os.urandom(9 * MIB)
+    (tmp_path / "model.ckpt").write_bytes(content)
+    store_proxy.set("drop")  # the store is away while the run uploads
+    run = nbtrack.init(project="p")
+    run.save("model.ckpt", policy="now")
+    run.finish()
+    files = f"/runs/admin/p/{run.id}/files"
+    assert server.api("GET", files).json() == []
+    store_proxy.set("pass")
+    assert nbtrack.sync(paths=[run.dir]).ok
+    assert server.api("GET", f"{files}/model.ckpt").content == content
+    puts = [bytes(h).split(b" ")[1] for h in store_proxy.seen if h.startswith(b"PUT ")]
+    assert any(b"/uploads/files/" in p for p in puts)  # straight to the store, presigned
