@@ -219,3 +219,25 @@ def test_rows_stored_before_the_media_index_are_indexed_on_upgrade(fresh_databas
         ]
         assert media.at(conn, 1, "pred", 101) == {"step": 101, "ref": picture}
     db.dispose()
+
+
+def test_an_incremental_table_is_its_increments_up_to_the_step(server: Server, uid: str) -> None:
+    name, key = server.new_user()
+    run = f"/runs/{name}/i{uid}/r1"
+    server.ok("PUT", run, key, json={})
+    rows = []
+    for part in range(3):
+        document = {"columns": ["i"], "data": [[part * 10 + j] for j in range(2)]}
+        content = json.dumps(document).encode()
+        path = upload(server, key, run, content, "table.json")
+        assert upload(server, key, run, content, "table.json") == path  # sent again: one file
+        ref = {"_type": "table-file", "path": path, "log_mode": "INCREMENTAL", "increment": part}
+        rows.append({"_step": part * 5, "t": ref})
+    history(server, key, run, rows)
+    page = server.ok("GET", f"{run}/media/table", key, params={"key": "t", "step": 7})
+    assert page["step"] == 5 and [r[0] for r in page["rows"]] == [0, 1, 10, 11]
+    page = server.ok(
+        "GET", f"{run}/media/table", key, params={"key": "t", "sort": "i", "order": "desc"}
+    )
+    assert [r[0] for r in page["rows"]] == [21, 20, 11, 10, 1, 0]
+    assert len(server.ok("GET", f"{run}/files", key)) == 3
