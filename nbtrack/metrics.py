@@ -8,6 +8,11 @@ Semantics follow wandb: a name may end with ``*`` (a glob on the key's prefix, `
 the same name is merged into the previous one unless ``overwrite=True``.
 
 Each definition, merged, is one ``metric`` record in the run log (see :mod:`nbtrack.runlog`).
+
+On ``log()``, with a glob among the definitions, what they mean for a row is worked out once per
+set of keys (a :class:`Plan`) and cached, so a row whose keys were seen before costs a tuple of its
+keys, one dict lookup and the work the plan names; with exact names only, the few names are checked
+in the row directly (cheaper than the lookup).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from nbtrack.errors import UsageError
 SUMMARY_OPS = frozenset({"min", "max", "mean", "last", "first", "best", "none", "copy"})
 GOALS = {"min": "minimize", "max": "maximize"}
 _MISSING = object()
+MAX_PLANS = 1024  # distinct key sets remembered; more (keys named by step?) start afresh
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,6 +270,17 @@ def _number(value: Any) -> Any:
     return None if math.isnan(number) else number
 
 
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What the definitions do to a row with given keys: the step metrics it sets (remembered),
+    the ones step_sync fills in, and the keys aggregated or kept out of the summary."""
+
+    steps: tuple[str, ...]
+    fill: tuple[str, ...]
+    aggregated: tuple[tuple[str, Stats], ...]
+    dropped: tuple[str, ...]
+
+
 class Metrics:
     """A run's metric definitions and the summary state they need (one per run, under its lock)."""
 
@@ -276,7 +293,8 @@ class Metrics:
         self._aggregated: list[tuple[str, Stats]] = []  # the same, but for summary="none"
         self._dropped: list[str] = []  # summary="none"
         self._syncing: list[tuple[str, str]] = []
-        self._checked: Any = None  # the row before_write learnt the keys of
+        self._plans: dict[tuple[str, ...], Plan] = {}
+        self._current: Plan | None = None  # before_write's plan, for the summarize that follows
 
     def define(self, metric: Metric, overwrite: bool | None = None) -> Metric:
         """Add a definition; answer the merged one, as the run log records it."""
@@ -299,6 +317,7 @@ class Metrics:
         """After a definition: every key seen so far, and every exact name, ruled afresh (so
         without globs no row needs looking at for new keys)."""
         seen, self._seen = self._seen, set()
+        self._plans, self._current = {}, None
         old, self._ruled, self._syncing = self._ruled, {}, []
         self._learn([*seen, *self.exact], old)
 
@@ -319,9 +338,19 @@ class Metrics:
 
     def before_write(self, row: dict[str, Any]) -> None:
         """Remember step metrics' values; fill them into rows that lack them (step_sync)."""
-        if self.globs and not self._seen.issuperset(row):
-            self._learn(row)
-        self._checked = row
+        if not self.globs:  # a few exact names: checking them costs less than a plan lookup
+            self._current = None
+            self._sync_exact(row)
+            return
+        plan = self._plans.get(tuple(row)) or self._plan(row)
+        self._current = plan
+        steps = self.step_values
+        for name in plan.steps:
+            steps[name] = row[name]
+        for name in plan.fill:
+            row[name] = steps[name]
+
+    def _sync_exact(self, row: dict[str, Any]) -> None:
         steps = self.step_values
         if steps:
             for name in steps:
@@ -333,8 +362,20 @@ class Metrics:
 
     def summarize(self, row: dict[str, Any], summary: dict[str, Any]) -> None:
         """Replace the last values just written into ``summary`` by their aggregations."""
-        if self.globs and row is not self._checked and not self._seen.issuperset(row):
-            self._learn(row)
+        plan, self._current = self._current, None
+        if plan is None and not self.globs:
+            self._summarize_exact(row, summary)
+            return
+        if plan is None:  # not after before_write: the row is as it will be kept
+            plan = self._plans.get(tuple(row)) or self._plan(row)
+        for key, stats in plan.aggregated:
+            stats.add(row[key])
+            summary[key] = stats.out
+        for key in plan.dropped:
+            self._ruled[key].add(row[key])
+            del summary[key]
+
+    def _summarize_exact(self, row: dict[str, Any], summary: dict[str, Any]) -> None:
         for key, stats in self._aggregated:
             if key in row:
                 stats.add(row[key])
@@ -343,6 +384,27 @@ class Metrics:
             if key in row:
                 self._ruled[key].add(row[key])
                 del summary[key]
+
+    def _plan(self, row: dict[str, Any]) -> Plan:
+        """Learn the row's new keys and cache what the definitions do to rows with its keys."""
+        keys = tuple(row)
+        if self.globs:
+            self._learn(keys)
+        present = set(keys)
+        fill = dict.fromkeys(
+            step for key, step in self._syncing if key in present and step not in present
+        )
+        after = present | set(fill)
+        plan = Plan(
+            steps=tuple(name for name in self.step_values if name in present),
+            fill=tuple(fill),
+            aggregated=tuple((k, stats) for k, stats in self._aggregated if k in after),
+            dropped=tuple(k for k in self._dropped if k in after),
+        )
+        if len(self._plans) >= MAX_PLANS:
+            self._plans.clear()
+        self._plans[keys] = plan
+        return plan
 
     def final(self, summary: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """The aggregated summary values, and the keys ``none`` keeps out of the summary."""

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import nbtrack
-from nbtrack import runlog, runstate
+from nbtrack import metrics, runlog, runstate
 from nbtrack.errors import Error, NotInitialized, RunFinished, UsageError
 
 
@@ -226,3 +226,31 @@ def test_odd_stored_definitions_give_no_axis_rather_than_an_error() -> None:
     }
     assert chart_axes(stored, ["a", "b/x", "c", "d"]) == ({"b/x": "epoch"}, [])
     assert chart_axes(["not", "a", "dict"], ["a"]) == ({}, [])
+
+
+def test_rows_with_known_keys_reuse_one_plan_and_a_new_definition_replans() -> None:
+    run = nbtrack.init(project="p")
+    run.define_metric("val/*", step_metric="epoch")
+    for epoch in range(3):
+        run.log({"epoch": epoch})
+        for i in range(100):
+            run.log({"val/loss": 1.0 / (i + 1), "val/acc": i / 100})
+    assert run._metrics is not None
+    assert len(run._metrics._plans) == 2  # one per key set, whatever the number of rows
+    run.define_metric("val/loss", summary="min")  # plans made before it no longer apply
+    run.log({"val/loss": 0.001, "val/acc": 0.5})
+    run.log({"val/loss": 0.5, "val/acc": 0.6})
+    assert run.summary["val/loss"] == {"min": 0.001}
+    run.finish()
+    rows = list(nbtrack.Api.local().run(run.id).scan_history())
+    assert [r["epoch"] for r in rows if "val/acc" in r][-3:] == [2, 2, 2]
+
+
+def test_plans_are_bounded_when_every_row_has_new_keys() -> None:
+    run = nbtrack.init(project="p")
+    run.define_metric("layer*", summary="max")
+    for i in range(metrics.MAX_PLANS + 10):
+        run.log({f"layer{i}": float(i)})
+    assert run._metrics is not None and len(run._metrics._plans) <= metrics.MAX_PLANS
+    assert run.summary[f"layer{metrics.MAX_PLANS + 9}"] == {"max": float(metrics.MAX_PLANS + 9)}
+    run.finish()
