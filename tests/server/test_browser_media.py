@@ -69,6 +69,18 @@ nbtrack.log({
         nbtrack.Table(columns=["x", "y"], data=[[i, i * i] for i in range(20)]), "x", "y",
         title="squares"),
 })
+points = nbtrack.Table(columns=["a", "b", "name"],
+                       data=[[i, (i * 7) % 5, f"n{i}"] for i in range(9)])
+truth = [0, 1, 1, 0, 1, 0]
+probas = [[0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.6, 0.4], [0.9, 0.1], [0.2, 0.8]]
+nbtrack.log({
+    "scatter": nbtrack.plot.scatter(points, "a", "b"),
+    "bar": nbtrack.plot.bar(points, "name", "b"),
+    "values": nbtrack.plot.histogram(points, "b"),
+    "series": nbtrack.plot.line_series([0, 1, 2], [[1, 2, 3], [3, 2, 1]], keys=["up", "down"]),
+    "pr": nbtrack.plot.pr_curve(truth, probas, labels=["no", "yes"]),
+    "roc": nbtrack.plot.roc_curve(truth, probas, labels=["no", "yes"]),
+})
 run.finish()
 other = nbtrack.init(project="media", id="medrun02", name="other-run")
 for step in range(4):
@@ -137,7 +149,7 @@ def test_run_page_shows_media_at_a_slider_step_tables_histograms_and_charts(
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: note_dialog(dialogs, dialog))
     log_in(page, base, key, "/admin/media/runs/medrun01")
-    expect(page.locator("#media")).to_have_attribute("data-keys", "9")
+    expect(page.locator("#media")).to_have_attribute("data-keys", "15")
 
     pred = page.locator('.media-key[data-key="pred"]')
     expect(pred).to_have_attribute("data-step", "11")
@@ -180,7 +192,11 @@ def test_run_page_shows_media_at_a_slider_step_tables_histograms_and_charts(
     expect(matrix.locator('td[data-actual="a"][data-predicted="a"]')).to_have_text("2")
     expect(matrix.locator('td[data-actual="c"][data-predicted="b"]')).to_have_text("1")
     expect(matrix.locator('td[data-actual="a"][data-predicted="c"]')).to_have_text("0")
-    expect(page.locator('.plot[data-chart="line"] canvas')).to_have_count(1)
+    for chart in ("line", "scatter", "bar", "histogram", "line_series", "pr_curve", "roc_curve"):
+        drawn = page.locator(f'.plot[data-chart="{chart}"]')
+        expect(drawn.locator("canvas")).to_have_count(1)
+        expect(drawn.locator(".media-missing")).to_have_count(0)
+    expect(page.locator('.plot[data-chart="roc_curve"] .u-legend .u-series')).to_have_count(3)
 
     sound = page.locator('.media-key[data-key="sound"] audio')
     expect(sound).to_have_attribute("src", re.compile(r"/files/media/[0-9a-f]{64}\.wav$"))
