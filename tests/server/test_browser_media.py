@@ -8,6 +8,7 @@ Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from tests.browser import chromium
 from tests.liveserver import free_port
 from tests.server.support import REPO, server_command, start_process, stop_process
 from tests.server.test_browser import RECORD_VIOLATIONS
+from tests.server.test_media import PNG
 
 ARTIFACTS = REPO / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -287,3 +289,31 @@ def test_the_comparison_page_moves_every_run_to_one_step(
     page.click("#latest-all")
     expect(first).to_have_attribute("data-step", "11")
     page.screenshot(path=str(ARTIFACTS / "server-media-compare.png"), full_page=True)
+
+
+def test_a_running_run_shows_new_media_steps_as_they_arrive(
+    media_server: tuple[str, str, Any], page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    base, key, _ = media_server
+    api = httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {key}"})
+    run = "/runs/admin/media/growing1"
+    api.put(run, json={"state": "running"}).raise_for_status()
+
+    def log_image(step: int) -> None:
+        content = PNG + bytes([step])
+        name = f"media/{hashlib.sha256(content).hexdigest()}.png"
+        api.put(f"{run}/files/{name}", content=content).raise_for_status()
+        row = {"_step": step, "live": {"_type": "image-file", "path": name, "caption": f"s{step}"}}
+        records = [{"offset": step, "step": step, "data": row}]
+        api.post(f"{run}/history", json={"records": records}).raise_for_status()
+
+    log_image(0)
+    log_in(page, base, key, "/admin/media/runs/growing1")
+    card = page.locator('.media-key[data-key="live"]')
+    expect(card).to_have_attribute("data-step", "0")
+    log_image(1)
+    expect(card).to_have_attribute("data-step", "1", timeout=20_000)  # polled every 5 s
+    expect(card.locator("figcaption")).to_have_text("s1")
+    api.close()

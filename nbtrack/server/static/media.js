@@ -6,6 +6,7 @@
 "use strict";
 (function () {
   const M = (window.nbtrackMedia = window.nbtrackMedia || {});
+  const POLL_MS = 5000;
   const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
     "#bfef45", "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075"];
 
@@ -345,8 +346,14 @@
       if (section) section.hidden = cards.size === 0;
       root.dataset.keys = String(cards.size);
     }
-    refresh();
-    if (["running", "preempting"].includes(root.dataset.state)) setInterval(refresh, 5000);
+    // while the run runs (run.js keeps #run-state current), new keys and steps appear
+    const badge = document.getElementById("run-state");
+    const live = () => ["running", "preempting"].includes(badge ? badge.textContent.trim() : root.dataset.state);
+    const poll = async () => {
+      await refresh();
+      if (live()) setTimeout(poll, POLL_MS);
+    };
+    poll();
   };
 
   document.addEventListener("DOMContentLoaded", () => {
