@@ -33,10 +33,6 @@ class ServerConfig:
             return self.database_url
         return f"sqlite:///{Path(self.data_dir).expanduser().resolve() / 'nbtrack.db'}"
 
-    @property
-    def files_dir(self) -> Path:
-        return Path(self.data_dir).expanduser().resolve() / "files"
-
     def to_env(self) -> str:
         return json.dumps(dataclasses.asdict(self))
 

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from nbtrack.server.storage import StorageError, open_storage
+from nbtrack.server.storage.cache import local_copy
 from nbtrack.server.storage.s3 import PART, S3Storage
 from tests.liveserver import FaultProxy
 from tests.server.s3support import bucket, moto_url, s3_client, store_proxy
@@ -120,3 +121,16 @@ def test_without_boto3_the_error_names_the_extra(
     monkeypatch.setitem(sys.modules, "boto3", None)  # as if not installed
     with pytest.raises(ImportError, match=r"pip install 'nbtrack\[s3\]'"):
         open_storage("s3://bucket/p", tmp_path)
+
+
+def test_code_that_reads_files_gets_a_local_copy(
+    bucket: str, moto_url: str, tmp_path: Path
+) -> None:
+    store = S3Storage(bucket, "p", moto_url)
+    store.put("files/3/media/t.table.json", io.BytesIO(b'{"columns": []}'))
+    copy = local_copy(store, "files/3/media/t.table.json", tmp_path / "cache")
+    assert copy == tmp_path / "cache" / "files/3/media/t.table.json"
+    assert copy.read_bytes() == b'{"columns": []}'
+    assert [p.name for p in copy.parent.iterdir()] == ["t.table.json"]  # no temporary left
+    with pytest.raises(FileNotFoundError):
+        local_copy(store, "files/3/media/none.json", tmp_path / "cache")
