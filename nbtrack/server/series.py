@@ -27,8 +27,8 @@ BUCKETS_SQL = (
     "WHERE run_pk = :r AND metric = :m AND level = :l AND bucket >= :b0 AND bucket <= :b1 "
     "ORDER BY bucket"
 )
-EDGE_SQL = (
-    "SELECT bucket FROM metric_buckets WHERE run_pk = ? AND metric = ? AND level = 0 "
+EDGE_SQL = (  # a run's first or last finest bucket, for ``runs.pk``
+    "SELECT bucket FROM metric_buckets WHERE run_pk = runs.pk AND metric = ? AND level = 0 "
     "AND bucket >= ? AND bucket <= ? ORDER BY bucket {} LIMIT 1"
 )
 ROWS_SQL = (
@@ -59,10 +59,8 @@ def points_of_runs(
     """``points`` for many runs, each level's buckets read for all of them in one query."""
     out: dict[int, tuple[list[int], list[float]]] = {pk: ([], []) for pk in run_pks}
     plans: dict[int, tuple[int, int, int]] = {}  # run -> first, last, group shift
-    for pk in run_pks:
-        span = _extent(conn, pk, key, window)
-        if span is not None:
-            plans[pk] = (*span, group_shift(span[0], span[1], window.samples))
+    for pk, span in _extents(conn, run_pks, key, window).items():
+        plans[pk] = (*span, group_shift(span[0], span[1], window.samples))
     by_level: dict[int, list[int]] = {}
     for pk, (_, _, shift) in plans.items():
         by_level.setdefault(_level_of(shift), []).append(pk)
@@ -174,13 +172,21 @@ def _ends(part: Partial) -> list[Point]:
     return pick((part[1], part[2]), (part[3], part[4]))
 
 
-def _extent(conn: Connection, run_pk: int, key: str, window: Window) -> tuple[int, int] | None:
-    params = (run_pk, key, window.lo >> FIRST_SHIFT, window.hi >> FIRST_SHIFT)
-    first = fetch(conn, EDGE_SQL.format("ASC"), params)
-    last = fetch(conn, EDGE_SQL.format("DESC"), params)
-    if not first or not last:
-        return None
-    return extent(first[0][0] << FIRST_SHIFT, last[0][0] << FIRST_SHIFT, window.lo, window.hi)
+def _extents(
+    conn: Connection, run_pks: list[int], key: str, window: Window
+) -> dict[int, tuple[int, int]]:
+    """Each run's extent in the window (its first and last 16-step block), in one query."""
+    if not run_pks:
+        return {}
+    edge = (key, window.lo >> FIRST_SHIFT, window.hi >> FIRST_SHIFT)
+    marks = ", ".join("?" for _ in run_pks)
+    sql = f"SELECT pk, ({EDGE_SQL.format('ASC')}), ({EDGE_SQL.format('DESC')}) FROM runs "
+    found = fetch(conn, sql + f"WHERE pk IN ({marks})", (*edge, *edge, *run_pks))
+    return {
+        pk: extent(first << FIRST_SHIFT, last << FIRST_SHIFT, window.lo, window.hi)
+        for pk, first, last in found
+        if first is not None and last is not None
+    }
 
 
 def _parts(
@@ -259,12 +265,12 @@ def newer(
     conn: Connection, run_pk: int, cursor: int, limit: int
 ) -> list[tuple[int, int, dict[str, Any]]] | None:
     """The rows stored after log offset ``cursor``: (offset, step, data); None if over ``limit``."""
-    found = rows(
+    found = fetch(
         conn,
-        "SELECT log_offset, step, data FROM history_rows WHERE run_pk = :r AND log_offset > :c "
-        "ORDER BY log_offset LIMIT :n",
-        {"r": run_pk, "c": cursor, "n": limit + 1},
+        "SELECT log_offset, step, data FROM history_rows WHERE run_pk = ? AND log_offset > ? "
+        "ORDER BY log_offset LIMIT ?",
+        (run_pk, cursor, limit + 1),
     )
     if len(found) > limit:
         return None
-    return [(r["log_offset"], r["step"], stored_object(r["data"])) for r in found]
+    return [(offset, step, stored_object(data)) for offset, step, data in found]
