@@ -183,6 +183,33 @@ def measure_first_logs(ad: Adapter, p: dict[str, float]) -> dict[str, Any]:
     return {"init_s": t1 - t0, "logs_s": t2 - t1, "steps": done}
 
 
+def measure_start_logs(ad: Adapter, p: dict[str, float]) -> dict[str, Any]:
+    """``init()``, then the module-level ``log()`` (``nbtrack.log``, ``trackio.log``) called
+    ``steps`` times in batches of ``batch``, each batch timed: how the first calls after a fresh
+    process's ``init()`` compare with the later ones (10 float keys, dicts built beforehand).
+    CPU time (the process's and the main thread's, from just before ``init()``) is noted after
+    each batch: the other threads' share is the background work competing for the GIL."""
+    ad.setup()
+    steps, size = int(p["steps"]), int(p["batch"])
+    batch = [metrics_for(i) for i in range(steps)]
+    clock, cpu, main_cpu = time.perf_counter, time.process_time, time.thread_time
+    process0, main0 = cpu(), main_cpu()
+    run = ad.init()
+    log = ad.mod.log
+    per_call: list[float] = []
+    cpu_marks: list[tuple[float, float]] = []  # (process, main thread) CPU after each batch
+    for first in range(0, steps, size):
+        part = batch[first : first + size]
+        t0 = clock()
+        for metrics in part:
+            log(metrics)
+        per_call.append((clock() - t0) / len(part))
+        cpu_marks.append((cpu() - process0, main_cpu() - main0))
+    ad.finish(run)
+    ad.close()
+    return {"log_s": per_call, "batch": size, "cpu_marks": cpu_marks}
+
+
 def measure_reinit(ad: Adapter, p: dict[str, float]) -> dict[str, Any]:
     """The reinit loop: ``runs`` x (init, 100 single-key logs, finish)."""
     ad.setup()
@@ -273,6 +300,7 @@ MEASURES = {
     "log": measure_log,
     "reinit": measure_reinit,
     "first_logs": measure_first_logs,
+    "start_logs": measure_start_logs,
     "rss": measure_rss,
 }
 

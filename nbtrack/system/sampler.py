@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from nbtrack._run import Run
     from nbtrack.system.probes import Probes
 
+OPEN_AFTER = 2.0  # seconds: psutil and NVML load after a run's first log() calls, not during them
+
 
 class Sampler(threading.Thread):
     """Samples every ``interval`` seconds until stopped, and once more as it stops."""
@@ -27,10 +29,14 @@ class Sampler(threading.Thread):
         self._probes: Probes | None = None
 
     def run(self) -> None:
+        started = time.monotonic()
+        stopped = self._stop_event.wait(min(self.interval, OPEN_AFTER))
         if not self._open():
             return
-        while not self._stop_event.wait(self.interval):
+        wait = max(0.0, self.interval - (time.monotonic() - started))  # the first on schedule
+        while not stopped and not self._stop_event.wait(wait):
             self._sample()
+            wait = self.interval
         self._sample()  # the last moments of the run (a short run gets at least one sample)
 
     def stop(self, timeout: float = 5.0) -> None:
