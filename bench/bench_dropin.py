@@ -7,7 +7,8 @@ repository as working directory, the tracker's own virtualenv), nbtrack and trac
 that both see the same machine load. The section goes to stdout and, for a clean tree, replaces
 ``## wandb drop-in`` in ``bench/RESULTS.md``.
 
-Usage: ``.venv/bin/python bench/bench_dropin.py [--quick] [--no-write]``
+Usage: ``bash bench/measure.sh dropin`` (a clean export of HEAD), or
+``.venv/bin/python bench/bench_dropin.py [--quick] [--no-write]``
 """
 
 from __future__ import annotations
@@ -213,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run; never writes")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--results", type=Path, default=bench_core.RESULTS)
     args = parser.parse_args(argv)
     plan = Plan().quick() if args.quick else Plan()
     load0, t0 = provenance.load(), time.perf_counter()
@@ -225,8 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick or args.no_write or not provenance.may_write():
         bench_core.note("not written to RESULTS.md (quick run, --no-write, or uncommitted changes)")
     else:
-        bench_core.write_results(bench_core.RESULTS, text, SECTION)
-        bench_core.note(f"wrote {bench_core.RESULTS}")
+        bench_core.write_results(args.results, text, SECTION)
+        bench_core.note(f"wrote {args.results}")
     return 0
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-measure every section of bench/RESULTS.md (or the sections named) from a clean export of
 # the current commit, so that each section states exactly the code it measured.
-# Usage: bash bench/measure.sh [core|server|jupyter|online ...] [-- extra arguments]
+# Usage: bash bench/measure.sh [core|server|jupyter|online|dropin ...] [-- extra arguments]
 # Needs the project's .venv (scripts/setup) and, for the peers, bash bench/setup_peers.sh.
 set -euo pipefail
 
@@ -23,8 +23,8 @@ echo "measuring commit ${commit:0:7} (exported to $export_dir): ${sections[*]}" 
 failed=0
 for section in "${sections[@]}"; do
     case "$section" in
-        core|server|jupyter|online) ;;
-        *) echo "unknown section: $section (core, server, jupyter, online)" >&2; exit 2 ;;
+        core|server|jupyter|online|dropin) ;;
+        *) echo "unknown section: $section (core, server, jupyter, online, dropin)" >&2; exit 2 ;;
     esac
     echo "== $section: started $(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1 /proc/loadavg)" >&2
     own=()
