@@ -57,6 +57,7 @@ class Artifact:
         self._source: Source | None = None
         self._temp: Path | None = None
         self._pending: Any = None  # waits for the upload of a logged draft (online)
+        self._blobs = cache.blobs()
 
     # -- identity ---------------------------------------------------------------------------------
     @property
@@ -145,11 +146,14 @@ class Artifact:
         if not path.is_file():
             raise UsageError(f"Cannot add {str(path)!r} to the artifact: no such file.")
         target = check_path(name if name is not None else path.name)
+        return self._add(path, target, policy, overwrite)
+
+    def _add(self, path: Path, target: str, policy: str | None, overwrite: bool) -> ManifestEntry:
         if policy == "immutable":  # the file will not change: hard-linked, never copied
             digest, size = sha256_of(path)
             local = path.resolve()
         else:  # wandb's "mutable": a copy is taken now, later edits do not reach the artifact
-            digest, size, local = storage.ingest(cache.blobs(), path)
+            digest, size, local = storage.ingest(self._blobs, path)
         known = self.manifest.entries.get(target)
         if known is not None and not overwrite and known.digest != digest:
             raise UsageError(
@@ -157,7 +161,7 @@ class Artifact:
                 "or overwrite=True."
             )
         entry = ManifestEntry(target, digest, size, local_path=str(local))
-        self.manifest.add(entry)
+        self.manifest.entries[target] = entry
         return entry
 
     def add_dir(
@@ -174,9 +178,8 @@ class Artifact:
         if not root.is_dir():
             raise UsageError(f"Cannot add folder {str(root)!r} to the artifact: no such folder.")
         prefix = f"{check_path(name)}/" if name else ""
-        for path in _walk(root.resolve()):
-            relative = path.relative_to(root.resolve()).as_posix()
-            self.add_file(path, prefix + relative, policy=policy, overwrite=merge)
+        for path, relative in _walk(root.resolve(), ""):
+            self._add(Path(path), check_path(prefix + relative), policy, merge)
 
     def add_reference(
         self,
@@ -295,18 +298,22 @@ class Artifact:
         return f"<Artifact {self.name} ({self.type}, {len(self.manifest.entries)} files)>"
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Files under ``root``, sorted; a symlink pointing outside ``root`` is refused by name."""
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        here = Path(folder)
-        for link in [d for d in dirs if (here / d).is_symlink()]:
-            _check_inside(root, here / link)
-        dirs.sort()
-        for name in sorted(files):
-            path = here / name
-            if path.is_symlink():
-                _check_inside(root, path)
-            yield path
+def _walk(root: Path, under: str) -> Iterator[tuple[str, str]]:
+    """``(path, relative name)`` of the files under ``root``, sorted; a symlink pointing outside
+    ``root`` is refused by name (one that stays inside is followed if it is a file)."""
+    folder = root / under if under else root
+    with os.scandir(folder) as found:
+        items = sorted(found, key=lambda e: e.name)
+    for item in items:
+        relative = f"{under}/{item.name}" if under else item.name
+        if item.is_symlink():
+            _check_inside(root, Path(item.path))
+            if item.is_file():
+                yield item.path, relative
+        elif item.is_dir():
+            yield from _walk(root, relative)
+        elif item.is_file():
+            yield item.path, relative
 
 
 def _check_inside(root: Path, link: Path) -> None:

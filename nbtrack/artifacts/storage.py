@@ -23,22 +23,32 @@ def blob_path(folder: Path, sha256: str) -> Path:
 
 def link_or_copy(source: Path, target: Path) -> None:
     """Make ``target`` hold ``source``'s bytes (a hard link, or a copy); no-op if present."""
+    try:
+        _link(source, target)  # a hard link appears whole, or not at all
+        return
+    except FileExistsError:
+        return  # the same content, there already
+    except OSError:
+        pass  # another file system, or links not allowed: copy
     if target.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)  # a hard link appears whole, or not at all
-        return
-    except FileExistsError:
-        return  # the same content, put there meanwhile
-    except OSError:
-        pass  # another file system, or links not allowed: copy
     temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     try:
         shutil.copyfile(source, temp)
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        if not source.exists():
+            raise
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source, target)
 
 
 def place(folder: Path, sha256: str, source: Path) -> Path:
@@ -79,16 +89,25 @@ def _ingest_bytes(folder: Path, data: bytes) -> tuple[str, int, Path]:
     parent = f"{folder}/{digest[:2]}"
     target = f"{parent}/{digest}"
     if not os.path.exists(target):
-        os.makedirs(parent, exist_ok=True)
         temp = f"{target}.{secrets.token_hex(4)}.part"
         try:
-            with open(temp, "wb") as out:
-                out.write(data)
+            _write_new(temp, data, parent)
             os.replace(temp, target)
         finally:
             if os.path.exists(temp):
                 os.unlink(temp)
     return digest, len(data), Path(target)
+
+
+def _write_new(path: str, data: bytes, parent: str) -> None:
+    """Write a file, making its folder only when it is missing (one system call saved a file)."""
+    try:
+        stream = open(path, "wb")  # noqa: SIM115
+    except FileNotFoundError:
+        os.makedirs(parent, exist_ok=True)
+        stream = open(path, "wb")  # noqa: SIM115
+    with stream:
+        stream.write(data)
 
 
 def materialize(blob: Path, target: Path) -> None:

@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from nbtrack import directupload
 from nbtrack.artifacts import storage
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 BATCH_BYTES = 16 << 20
 BATCH_FILES = 2000
 SMALL = 4 << 20
+READ_BYTES = 1 << 20
 QUERY_BATCH = 10_000
 
 
@@ -79,9 +80,24 @@ def _send_blobs(
         if directupload.send_blob(transport, base.removesuffix("/blobs"), digest, path):
             continue  # straight to the server's object store (presigned URLs)
         with open(path, "rb") as stream:
-            transport.call("PUT", f"{base}/{digest}", data=stream, timeout=120)
+            body: Any = LargeReads(stream, sizes[digest])
+            transport.call("PUT", f"{base}/{digest}", data=body, timeout=120)
     for batch in _batches(small, sizes):
         transport.call("POST", base, data=b"".join(_framed(folder, batch, sizes)), timeout=120)
+
+
+class LargeReads:
+    """A file read 1 MiB at a time whatever the HTTP library asks for (16 KiB), its length
+    known, so it goes out with a Content-Length in few system calls."""
+
+    def __init__(self, stream: BinaryIO, size: int) -> None:
+        self.stream, self.size = stream, size
+
+    def read(self, _amount: int = -1) -> bytes:
+        return self.stream.read(READ_BYTES)
+
+    def __len__(self) -> int:
+        return self.size
 
 
 def _blob(folder: Path, digest: str) -> Path:

@@ -20,6 +20,7 @@ def test_refused_writes_lose_nothing_and_sync_completes(online: LiveServer, tmp_
     aside = online.data_dir / "artifacts-aside"
     if store.exists():
         store.rename(aside)
+    store.parent.mkdir(parents=True, exist_ok=True)
     store.write_text("the store is gone")
     try:
         run = wandb.init(project=project, settings=wandb.Settings(finish_timeout=2))

@@ -65,8 +65,11 @@ class LocalStorage(Storage):
         target = self.path(key)
         temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temp.write_bytes(data)
+            try:
+                temp.write_bytes(data)
+            except FileNotFoundError:  # the folder is made only when missing
+                target.parent.mkdir(parents=True, exist_ok=True)
+                temp.write_bytes(data)
             os.replace(temp, target)
         except OSError as exc:
             raise StorageError(f"Could not store {target}: {exc}") from exc
