@@ -45,6 +45,7 @@ def test_run_and_artifact_pages_show_lineage(server: Server, uid: str) -> None:
         assert f"{owner}/{project}/maker" in text and f"{owner}/{project}/reader" in text
         assert "data/&lt;x&gt;.txt" in text and "<script>alert" not in text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+        assert f'href="/{owner}/{project}/artifacts"' in client.get(f"/{owner}/{project}").text
         listing = client.get(f"/{owner}/{project}/artifacts")
         assert listing.status_code == 200 and "/artifacts/ds/latest" in listing.text
 
