@@ -166,13 +166,18 @@ def resolve(
 ) -> Artifact:
     """An artifact as the server (online) or the local cache (offline, server down) knows it."""
     entity, project = path.entity or entity, path.project or project
+    missing: UsageError | None = None
     if transport is not None:
         try:
             return fetch(transport, entity, project, path.name, path.alias)
+        except UsageError as exc:  # not on the server (yet: logged here, upload pending?)
+            missing = exc
         except CommError as exc:
             if isinstance(exc, ServerError):
                 raise
     found = cache.recall(entity, project, path.name, path.alias)
+    if found is None and missing is not None:
+        raise missing
     if found is None:
         raise UsageError(
             f"Artifact {path.name}:{path.alias} of project {project!r} is not in the local cache "

@@ -115,3 +115,19 @@ def test_bad_alias_and_name_are_refused_by_name(online: LiveServer) -> None:
     with pytest.raises(ValueError, match="not found"):
         run.use_artifact("nothing:latest")
     run.finish()
+
+
+def test_use_right_after_log_then_lineage(online: LiveServer, tmp_path: Path) -> None:
+    project = _project()
+    source = tmp_path / "x.txt"
+    source.write_text("x")
+    run = wandb.init(project=project)
+    art = wandb.Artifact("fresh", type="dataset")
+    art.add_file(str(source))
+    run.log_artifact(art)
+    used = run.use_artifact("fresh:latest")  # the upload may still be under way
+    assert used.digest == art.digest
+    run.finish()
+    logged = wandb.Api().artifact(f"{project}/fresh:v0")
+    assert logged.logged_by().id == run.id
+    assert [r.id for r in logged.used_by()] == [run.id]
