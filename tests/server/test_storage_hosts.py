@@ -33,7 +33,7 @@ def hosts(tmp_path: Path, bucket: str, moto_url: str) -> Iterator[tuple[LiveServ
     shared = ("--database-url", database, "--storage-url", f"s3://{bucket}/team")
     shared += ("--storage-endpoint-url", moto_url)
     first = LiveServer(tmp_path / "host1" / "data", None, *shared)
-    second = LiveServer(tmp_path / "host2" / "data", None, *shared)
+    second = LiveServer(tmp_path / "host2" / "data", None, *shared, "--workers", "2")
     second.admin_key = first.admin_key  # one database: one admin
     for live in (first, second):
         live.data_dir.mkdir(parents=True)

@@ -18,6 +18,7 @@ from nbtrack.server.storage.direct import DirectStore, Part
 
 PART = 8 * 1024 * 1024
 EXPIRES = 3600
+SINGLE_COPY = 5 * 1024**3
 MISSING = ("404", "NoSuchKey", "NotFound", "NoSuchUpload")
 
 
@@ -236,8 +237,13 @@ class S3Storage(Storage, DirectStore):
             self.s3.abort_multipart_upload(**self.where(key), UploadId=upload_id)
 
     def copy(self, source: str, target: str) -> None:
+        """One CopyObject request up to 5 GiB (S3's limit for it), else a multipart copy."""
+        size = self.size(source) or 0
         with self.guard(f"copying {source} to {target}"):
-            self.s3.copy(self.where(source), self.bucket, self.full(target))
+            if size <= SINGLE_COPY:
+                self.s3.copy_object(**self.where(target), CopySource=self.where(source))
+            else:
+                self.s3.copy(self.where(source), self.bucket, self.full(target))
 
     def check(self) -> None:
         """Fail at start when the bucket is missing or unreachable (a clear message)."""
