@@ -120,3 +120,40 @@ def test_compare_draws_one_line_per_run(page: Any, frontend: JupyterLab) -> None
     expect(output.locator('.nbt-panel[data-metric="loss"]')).to_have_attribute("data-lines", "4")
     ARTIFACTS.mkdir(exist_ok=True)
     output.screenshot(path=str(ARTIFACTS / name.replace(".ipynb", ".png")))
+
+
+LIVE_RUN = """
+import time, nbtrack
+from nbtrack.jupyter.extension import widget_for
+run = nbtrack.init(project="run-charts")
+card, deadline = widget_for(run), time.monotonic() + 60
+step = 0
+while card._charts is None and time.monotonic() < deadline:  # until the charts are added
+    run.log({"loss": 1 / (step + 1), "acc": step / 1000})
+    step += 1
+    time.sleep(0.002)
+"""
+
+
+def test_the_live_run_widget_draws_its_charts(page: Any, frontend: JupyterLab) -> None:
+    name = f"charts-{type(frontend).__name__.lower()}.ipynb"
+    nbformat.write(
+        notebook(LIVE_RUN, "run.log({'loss': 0.0, 'acc': 1.0})\nprint('logged', run.step)"),
+        frontend.root / name,
+    )
+    page.goto(frontend.tree(name))
+    page.wait_for_function(KERNEL_READY, timeout=90_000)
+    cells = page.locator(".jp-Notebook .jp-CodeCell")
+    for index in range(2):
+        cells.nth(index).locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+    expect(cells.nth(1).locator(".jp-OutputArea-output")).to_contain_text("logged", timeout=90_000)
+    charts = cells.nth(0).locator(".nbtrack-widget .nbt-run")
+    for metric in ("acc", "loss"):
+        panel = charts.locator(f'.nbt-panel[data-metric="{metric}"]')
+        expect(panel).to_have_attribute("data-lines", "1", timeout=90_000)
+    expect(charts.locator('.nbt-panel[data-metric="loss"] .nbt-stats')).to_contain_text(
+        "min 0 · max 1", timeout=30_000
+    )  # the point logged by the second cell arrived live
+    ARTIFACTS.mkdir(exist_ok=True)
+    cells.nth(0).screenshot(path=str(ARTIFACTS / name.replace(".ipynb", ".png")))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,6 +60,7 @@ class CompareWidget(anywidget.AnyWidget):
     )
     live = Bool(False, help="True while some run is still logging.").tag(sync=True)
     samples = Int(1000, help="At most this many points per line.").tag(sync=True)
+    uid = Unicode(help="Names the model's data in the browser, shared by its views.").tag(sync=True)
 
     def __init__(
         self,
@@ -73,6 +75,7 @@ class CompareWidget(anywidget.AnyWidget):
         self._lock = threading.RLock()
         self._sent: dict[tuple[str, str], views.Line] = {}
         self._polled = 0.0
+        kwargs.setdefault("uid", uuid.uuid4().hex)
         super().__init__(**kwargs)
         self.refresh()
         if self.live:

@@ -4,7 +4,7 @@
 // "delta" messages from the kernel update it between full trait updates.
 
 const AXES = { _step: "step", _runtime: "relative time (s)", _timestamp: "wall time" };
-const STORES = new WeakMap();
+const STORES = new Map(); // by the model's uid: initialize() and each view get their own proxy
 
 function copyLines(series) {
   const out = {};
@@ -16,10 +16,11 @@ function copyLines(series) {
 }
 
 function storeOf(model) {
-  let store = STORES.get(model);
+  const uid = model.get("uid");
+  let store = STORES.get(uid);
   if (!store) {
     store = { series: copyLines(model.get("series")), runs: model.get("runs"), bands: model.get("bands"), views: new Set() };
-    STORES.set(model, store);
+    STORES.set(uid, store);
   }
   return store;
 }
