@@ -1,0 +1,87 @@
+"""compare() in-process: axes, grouping, legend, colours, the static fallback and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import nbtrack
+from nbtrack import series
+from nbtrack.errors import UsageError
+from nbtrack.jupyter.compare import views
+
+
+def make_runs() -> list[nbtrack.Run]:
+    runs = []
+    for index, (lr, depth) in enumerate([(0.1, 2), (0.1, 4), (0.01, 2)]):
+        run = nbtrack.init(
+            project="widget", config={"lr": lr, "depth": depth, "seed": 7}, reinit="create_new"
+        )
+        for step in range(50):
+            run.log({"loss": (index + 1) / (step + 1), "epoch": step // 10})
+        run.finish()
+        runs.append(run)
+    return runs
+
+
+def test_axes_step_runtime_wall_time_and_a_logged_key(isolated: Path) -> None:
+    runs = make_runs()
+    widget = nbtrack.compare(runs, metrics=["loss"])
+    line = widget.series["loss"][runs[0].id]
+    assert line["x"] == [float(s) for s in range(50)]
+    rows = list(nbtrack.Api.local().run(runs[0].id).scan_history())
+    widget.x = "_runtime"
+    assert widget.series["loss"][runs[0].id]["x"] == [r["_runtime"] for r in rows]
+    widget.x = "_timestamp"
+    assert widget.series["loss"][runs[0].id]["x"] == [r["_timestamp"] for r in rows]
+    widget.x = "epoch"
+    assert widget.series["loss"][runs[0].id]["x"] == [float(s // 10) for s in range(50)]
+    assert widget.x_options[:3] == ["_step", "_runtime", "_timestamp"]
+
+
+def test_group_by_draws_the_shared_mean_and_band(isolated: Path) -> None:
+    runs = make_runs()
+    widget = nbtrack.compare(runs, metrics=["loss"], group_by="config.lr", smoothing=0.3)
+    bands = {b["group"]: b for b in widget.bands["loss"]}
+    assert set(bands) == {"0.1", "0.01"} and bands["0.1"]["label"] == "lr=0.1 (2 runs)"
+    lines = [widget.series["loss"][r.id] for r in runs[:2]]
+    expected = series.group([(ln["x"], ln["y"]) for ln in lines], views.BINS)
+    assert bands["0.1"]["mean"] == expected.mean and bands["0.1"]["low"] == expected.low
+    assert widget.smoothing == 0.3
+
+
+def test_legend_diff_and_colours(isolated: Path) -> None:
+    runs = make_runs()
+    widget = nbtrack.compare(runs)
+    assert widget.panels == ["epoch", "loss"]
+    assert widget.diff["keys"] == ["depth", "lr", "seed"] and widget.diff["differs"] == 2
+    assert widget.runs[0]["label"] == f"{runs[0].name} (depth=2, lr=0.1)"
+    again = nbtrack.compare(list(reversed(runs)), legend=["seed"])
+    assert {r["id"]: r["colour"] for r in again.runs} == {r["id"]: r["colour"] for r in widget.runs}
+    assert again.runs[0]["label"] == f"{runs[2].name} (seed=7)"
+
+
+def test_the_static_fallback_draws_each_run(isolated: Path) -> None:
+    runs = make_runs()
+    data, _ = nbtrack.compare(runs, metrics=["loss"])._repr_mimebundle_()
+    html = data["text/html"]
+    assert html.count('class="nbtrack-line"') == 3 and "<script" not in html
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert data["text/plain"].startswith("nbtrack.compare: 3 runs, metrics loss")
+
+
+def test_runs_by_id_by_project_and_bad_input(isolated: Path) -> None:
+    runs = make_runs()
+    by_id = nbtrack.compare([r.id for r in runs])
+    assert [r["id"] for r in by_id.runs] == [r.id for r in runs]
+    assert len(nbtrack.compare("widget", max_runs=2).runs) == 2
+    assert [r["id"] for r in nbtrack.compare().runs][-3:] == [r.id for r in runs]  # this process
+    with pytest.raises(UsageError, match="No run 'zzzzzzzz'"):
+        nbtrack.compare(["zzzzzzzz"])
+    with pytest.raises(UsageError, match=r"smoothing=1 must be in \[0, 1\)"):
+        nbtrack.compare(runs, smoothing=1)
+    with pytest.raises(UsageError, match="max_runs must be at least 1"):
+        nbtrack.compare(runs, max_runs=0)
+    with pytest.raises(UsageError, match="No runs to compare from project 'nothing'"):
+        nbtrack.compare(project="nothing")
