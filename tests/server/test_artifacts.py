@@ -120,3 +120,20 @@ def test_a_store_that_refuses_writes_answers_503_and_keeps_nothing(server: Serve
         if aside.exists():
             aside.rename(blocked)
     assert server.ok("PUT", f"{blobs_of(name)}/{_sha(b'z')}", key, content=b"z")["size"] == 1
+
+
+def test_deleting_runs_keeps_the_versions_they_logged(server: Server) -> None:
+    name, key = server.new_user()
+    server.ok("PUT", f"{blobs_of(name)}/{_sha(b'k')}", key, content=b"k")
+    entry = {"digest": _sha(b"k"), "size": 1}
+    server.ok("POST", f"/runs/{name}/p/maker/artifacts", key, json=commit_body({"k": entry}))
+    used = {"entity": name, "project": "p", "name": "ds", "version": "v0"}
+    server.ok("POST", f"/runs/{name}/p/reader/artifacts/used", key, json=used)
+    server.ok("DELETE", f"/runs/{name}/p/maker", key)
+    server.ok("DELETE", f"/runs/{name}/p/reader", key)
+    version = server.ok("GET", f"/artifacts/{name}/p/ds/v0", key)
+    assert version["logged_by"] is None
+    assert server.ok("GET", f"/artifacts/{name}/p/ds/v0/runs", key) == {
+        "logged_by": None,
+        "used_by": [],
+    }
