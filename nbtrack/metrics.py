@@ -37,7 +37,7 @@ class Metric:
     name: str
     step_metric: str | None = None
     step_sync: bool = False
-    hidden: bool = False
+    hidden: bool | None = None  # None: not given (what wandb answers then)
     summary: tuple[str, ...] | None = None
     goal: str | None = None
 
@@ -60,6 +60,7 @@ class Metric:
 
     def record(self) -> dict[str, Any]:
         fields = dataclasses.asdict(self)
+        fields["hidden"] = bool(self.hidden)
         fields["summary"] = list(self.summary) if self.summary is not None else None
         return fields
 
@@ -114,7 +115,7 @@ def define(
             "(or use summary='min' / 'max')."
         )
     sync = step_sync if step_sync is not None else step_metric is not None
-    return Metric(name, step_metric, sync, bool(hidden), ops, cleaned_goal)
+    return Metric(name, step_metric, sync, hidden, ops, cleaned_goal)
 
 
 def _check_types(name: Any, step_metric: Any, *flags_and_text: Any) -> None:

@@ -105,7 +105,7 @@ def test_redefining_merges_unless_overwrite() -> None:
     run = nbtrack.init(project="p")
     run.define_metric("loss", step_metric="epoch", hidden=True)
     call = run.define_metric("loss", summary="min")
-    assert (call.step_metric, call.hidden, call.summary) == (None, False, ("min",))  # as wandb
+    assert (call.step_metric, call.hidden, call.summary) == (None, None, ("min",))  # as wandb
     merged = records(run, "metric")[-1]
     assert (merged["step_metric"], merged["hidden"], merged["summary"]) == ("epoch", True, ["min"])
     run.define_metric("loss", summary="max")
