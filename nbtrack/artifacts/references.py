@@ -8,7 +8,6 @@ boto3 is imported only for ``s3://`` (``pip install 'nbtrack[s3]'`` or ``pip ins
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -133,9 +132,10 @@ def fetch(entry: ManifestEntry, target: Path) -> None:
 def _fetch_http(uri: str, target: Path) -> None:
     import requests
 
-    hasher = hashlib.sha256()
-    with requests.get(uri, stream=True, timeout=60) as response, open(target, "wb") as out:
-        response.raise_for_status()
-        for chunk in response.iter_content(1 << 20):
-            hasher.update(chunk)
-            out.write(chunk)
+    try:
+        with requests.get(uri, stream=True, timeout=60) as response, open(target, "wb") as out:
+            response.raise_for_status()
+            for chunk in response.iter_content(1 << 20):
+                out.write(chunk)
+    except requests.RequestException as exc:
+        raise UsageError(f"Reference {uri} could not be downloaded ({exc}).") from None
