@@ -108,7 +108,7 @@ class RunWidget(widgets.VBox):  # type: ignore[misc]
         the ticker thread, so ``init()`` does not wait for the chart code to load)."""
         try:
             from nbtrack.jupyter.compare.widget import CompareWidget
-        except ImportError:  # anywidget missing (an older jupyter extra): the card alone
+        except (ImportError, OSError):  # no anywidget (older jupyter extra) or no uPlot build
             self._charts = False
             return
         self._charts = CompareWidget.for_run(self._run.dir)
