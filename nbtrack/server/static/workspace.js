@@ -97,7 +97,7 @@
       a.textContent = r.name;
       a.title = r.name + " (" + r.id + ")";
       const st = row.insertCell().appendChild(document.createElement("span"));
-      st.className = "state " + ({ running: "blue", finished: "green", failed: "red", crashed: "orange" }[r.state] || "grey");
+      st.className = "state " + ({ running: "blue", preempting: "amber", finished: "green", failed: "red", crashed: "orange" }[r.state] || "grey");
       st.textContent = r.state;
       row.insertCell().textContent = topKey && topKey in r.summary ? views.fmt(r.summary[topKey]) : "";
     }
@@ -172,7 +172,7 @@
 
   function schedulePoll() {
     if (polling) clearTimeout(polling);
-    const live = state.runs.some((id) => byId.get(id) && byId.get(id).state === "running");
+    const live = state.runs.some((id) => byId.get(id) && ["running", "preempting"].includes(byId.get(id).state));
     if (live) polling = setTimeout(poll, POLL_MS);
   }
 
