@@ -323,7 +323,8 @@ def trackio_figures(steps: int) -> dict[str, Any]:
 def report(
     sqlite: dict[str, Any], pg: dict[str, Any], ml: dict[str, Any], trk: dict[str, Any]
 ) -> str:
-    runs, steps = sqlite["runs"], sqlite["steps"]
+    first = sqlite or pg
+    runs, steps = first["runs"], first["steps"]
     rows = [
         (f"series query, {runs} runs", "≤ 300 ms", "series_ms", 0),
         ("series query, 10 runs", "", "series_10_runs_ms", 1),
@@ -344,12 +345,12 @@ def report(
         "|---|---|---|---|",
         *(f"| {a} | {b} | {cell(sqlite, k, d)} | {cell(pg, k, d)} |" for a, b, k, d in rows),
         "",
-        f"Spikes kept: {sqlite['spikes_kept']}/{runs} runs "
-        f"(median {sqlite['series_points_per_run']:.0f} points a run); "
-        f"a poll returned {sqlite['poll_points']:.0f} points (10 runs x 10 new rows).",
+        f"Spikes kept: {first['spikes_kept']}/{runs} runs "
+        f"(median {first['series_points_per_run']:.0f} points a run); "
+        f"a poll returned {first['poll_points']:.0f} points (10 runs x 10 new rows).",
     ]
     if "compare_10_runs_ms" in ml:
-        ratio = sqlite["series_10_runs_ms"] / ml["compare_10_runs_ms"]
+        ratio = first["series_10_runs_ms"] / ml["compare_10_runs_ms"]
         lines.append(
             f"MLflow (SQLite store) compare chart call for 10 runs x {steps:,} steps "
             f"(get-history-bulk-interval, max_results=1000): {ml['compare_10_runs_ms']:.0f} ms, "
@@ -358,7 +359,7 @@ def report(
     else:
         lines.append(f"MLflow: not measured ({ml.get('missing', 'skipped')}).")
     if "compare_10_runs_ms" in trk:
-        ratio = sqlite["series_10_runs_ms"] / trk["compare_10_runs_ms"]
+        ratio = first["series_10_runs_ms"] / trk["compare_10_runs_ms"]
         lines.append(
             f"trackio (local SQLite store) dashboard data call for 10 runs x {steps:,} steps "
             f"(get_logs_batch, max_points=1000): {trk['compare_10_runs_ms']:.0f} ms, "
@@ -376,10 +377,11 @@ def main() -> int:
     parser.add_argument(
         "--postgres", action="store_true", help="also on PostgreSQL (127.0.0.1:5432)"
     )
+    parser.add_argument("--skip-sqlite", action="store_true", help="with --postgres: only there")
     parser.add_argument("--skip-mlflow", action="store_true")
     parser.add_argument("--skip-trackio", action="store_true")
     args = parser.parse_args()
-    sqlite = nbtrack_figures(None, args.runs, args.steps)
+    sqlite = {} if args.skip_sqlite else nbtrack_figures(None, args.runs, args.steps)
     print(json.dumps(sqlite, indent=1), file=sys.stderr)
     pg = postgres_figures(args.runs, args.steps) if args.postgres else {}
     print(json.dumps(pg, indent=1), file=sys.stderr)
