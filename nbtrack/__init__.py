@@ -74,6 +74,24 @@ def use_artifact(artifact_or_name: Any, type: str | None = None, aliases: Any = 
     return _current("use_artifact").use_artifact(artifact_or_name, type, aliases)
 
 
+def watch(
+    models: Any,
+    criterion: Any = None,
+    log: str | None = "gradients",
+    log_freq: int = 1000,
+    idx: int | None = None,
+    log_graph: bool = False,
+) -> Any:
+    """Log histograms of torch models' gradients and/or parameters every ``log_freq`` forward
+    passes: see :mod:`nbtrack.integration.watch`."""
+    return _current("watch").watch(models, criterion, log, log_freq, idx, log_graph)
+
+
+def unwatch(models: Any = None) -> None:
+    """Remove ``watch()``'s hooks from the models (all of them when None)."""
+    _current("unwatch").unwatch(models)
+
+
 def log_model(path: Any, name: str | None = None, aliases: Any = None) -> Any:
     """Log a model file or folder from the current run: see :meth:`Run.log_model`."""
     return _current("log_model").log_model(path, name, aliases)
@@ -237,7 +255,9 @@ __all__ = [
     "termlog",
     "termwarn",
     "unload_ipython_extension",
+    "unwatch",
     "use_artifact",
     "use_model",
     "util",
+    "watch",
 ]

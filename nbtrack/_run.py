@@ -447,6 +447,26 @@ class Run(RunLinks):
 
         alerts.send(self, title, text, level, wait_duration)
 
+    def watch(
+        self,
+        models: Any,
+        criterion: Any = None,
+        log: str | None = "gradients",
+        log_freq: int = 1000,
+        idx: int | None = None,
+        log_graph: bool = False,
+    ) -> Any:
+        """Histograms of torch models' gradients/parameters (:mod:`nbtrack.integration.watch`)."""
+        from nbtrack.integration import watch
+
+        return watch.watch(self, models, criterion, log, log_freq, idx, log_graph)
+
+    def unwatch(self, models: Any = None) -> None:
+        """Remove ``watch()``'s hooks from the models (all of them when None)."""
+        from nbtrack.integration import watch
+
+        watch.unwatch(self, models)
+
     def log_artifact(
         self,
         artifact_or_path: Any,
@@ -513,6 +533,8 @@ class Run(RunLinks):
                 console.say(f"a callback of run {self.id} failed: {exc!r}")
 
     def _close(self, exit_code: int, state: str, reason: str | None, quiet: bool) -> None:
+        if getattr(self, "_watches", None):
+            self.unwatch()
         with self._lock:
             if self._pending:
                 self._commit({})
