@@ -93,19 +93,25 @@ def commit(
     if found is not None:
         version_pk = int(found["pk"])
     else:
-        _check_blobs(conn, entity_pk(conn, project), body["entries"])
         version_pk = _insert_version(conn, artifact, run_pk, body)
+        _check_blobs(conn, entity_pk(conn, project), version_pk)  # else the insert rolls back
     set_aliases(conn, artifact, version_pk, body.get("aliases") or [])
     return version_pk
 
 
-def _check_blobs(conn: Connection, entity: int, entries: dict[str, Any]) -> None:
-    stored = [e["digest"] for e in entries.values() if e.get("ref") is None]
-    lacking = missing_blobs(conn, entity, stored)
+def _check_blobs(conn: Connection, entity: int, version_pk: int) -> None:
+    """Every stored file of the new version names a blob the entity uploaded (one join)."""
+    lacking = rows(
+        conn,
+        "SELECT e.digest FROM artifact_entries e LEFT JOIN artifact_blobs b "
+        "ON b.entity_pk = :e AND b.sha256 = e.digest "
+        "WHERE e.version_pk = :v AND e.ref IS NULL AND b.sha256 IS NULL",
+        {"e": entity, "v": version_pk},
+    )
     if lacking:
         raise invalid(
-            f"{len(lacking)} files of this artifact were not uploaded (e.g. sha256 {lacking[0]}): "
-            "upload them (POST .../blobs) before committing the version."
+            f"{len(lacking)} files of this artifact were not uploaded (e.g. sha256 "
+            f"{lacking[0]['digest']}): upload them (POST .../blobs) before committing the version."
         )
 
 
