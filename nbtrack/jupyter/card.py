@@ -57,6 +57,7 @@ class Card:
     sync_text: str = ""
     alerts: tuple[tuple[str, str, str], ...] = ()  # (level, title, text), newest first
     media: tuple[tuple[str, str], ...] = ()  # (key, HTML): latest images, table head
+    system: str = ""  # the latest system-metrics sample, in brief
 
 
 class RecentMetrics:
@@ -150,7 +151,27 @@ def snapshot(run: Run, metrics: RecentMetrics, sync_text: str = "", uploads: boo
         sync_text=sync_text,
         alerts=tuple((a.level, a.title, a.text) for a in alerts.recent(run)),
         media=_media(run, metrics),
+        system=system_line(getattr(getattr(run, "_sampler", None), "latest", None) or {}),
     )
+
+
+SYSTEM_PARTS = (
+    ("system.cpu", "CPU {:.0f}%"),
+    ("system.proc.cpu.percent", "process {:.0f}%"),
+    ("system.proc.memory.rssMB", "RSS {:.0f} MB"),
+    ("system.memory", "memory {:.0f}%"),
+)
+
+
+def system_line(sample: dict[str, Any]) -> str:
+    """``CPU 12% · process 3% · RSS 250 MB · memory 41% · GPU0 80% 5120 MB`` (nbtrack.system)."""
+    parts = [text.format(sample[k]) for k, text in SYSTEM_PARTS if k in sample]
+    index = 0
+    while f"system.gpu.{index}.gpu" in sample:
+        used = sample.get(f"system.gpu.{index}.memoryAllocatedMB", 0.0)
+        parts.append(f"GPU{index} {sample[f'system.gpu.{index}.gpu']:.0f}% {used:.0f} MB")
+        index += 1
+    return " · ".join(parts)
 
 
 def _media(run: Run, metrics: RecentMetrics) -> tuple[tuple[str, str], ...]:
@@ -210,6 +231,8 @@ def to_html(card: Card, with_name: bool = True) -> str:
     if card.metrics:
         cells = " · ".join(f"{esc(k)} <b>{esc(v)}</b>" for k, v in card.metrics)
         lines.append(f'<div class="nbtrack-metrics">{cells}</div>')
+    if card.system:
+        lines.append(f'<div class="nbtrack-system">system {esc(card.system)}</div>')
     lines.extend(alert_line(level, title, text) for level, title, text in card.alerts)
     lines.extend(
         f'<div class="nbtrack-media"><code>{esc(key)}</code><br>{block}</div>'

@@ -25,6 +25,7 @@ class Sampler(threading.Thread):
         self.run_ = run
         self.interval = interval
         self.samples = 0
+        self.latest: dict[str, Any] = {}  # the last sample (the notebook widget shows it)
         self._stop_event = threading.Event()
         self._probes: Probes | None = None
 
@@ -67,6 +68,7 @@ class Sampler(threading.Thread):
             now = time.time()
             record = {"_runtime": self.run_.runtime, "_timestamp": now, **values}
             self.run_._record("system", record)
+            self.latest = record
             self.samples += 1
         except RunFinished:
             self._stop_event.set()

@@ -162,3 +162,12 @@ def test_server_refuses_bad_samples(target: LiveServer) -> None:
     ):
         answer = requests.post(url, json=body, headers=headers, timeout=30)
         assert answer.status_code == 400, answer.text
+
+
+def test_widget_line_names_each_gpu() -> None:
+    from nbtrack.jupyter.card import system_line
+
+    sample = {"system.cpu": 12.4, "system.memory": 41.0, "system.gpu.0.gpu": 80.0}
+    sample.update({"system.gpu.0.memoryAllocatedMB": 5120.0, "system.gpu.1.gpu": 3.0})
+    assert system_line(sample) == "CPU 12% · memory 41% · GPU0 80% 5120 MB · GPU1 3% 0 MB"
+    assert system_line({}) == ""
