@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -304,6 +305,7 @@ def mlflow_bench(quick: bool) -> dict[str, object]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=data,
+        start_new_session=True,  # its worker and job-runner processes go down with it
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -320,11 +322,11 @@ def mlflow_bench(quick: bool) -> dict[str, object]:
         out["rss_mb"], out["peak_rss_mb"] = rss_mb(process.pid)
         return out
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def _mlflow_version() -> str:
