@@ -105,7 +105,8 @@ class NbtrackLogger(Logger):
     # -- checkpoints as model artifacts ------------------------------------------------------------
     def _log_checkpoints(self, callback: Any) -> None:
         best = getattr(callback, "best_model_path", "") or ""
-        paths = [*getattr(callback, "best_k_models", {}), getattr(callback, "last_model_path", "")]
+        paths = [best, *getattr(callback, "best_k_models", {})]
+        paths.append(getattr(callback, "last_model_path", ""))
         for path in dict.fromkeys(str(p) for p in paths if p):
             if not os.path.isfile(path) or self._logged.get(path) == os.path.getmtime(path):
                 continue

@@ -1,12 +1,13 @@
 """``nbtrack.watch(models, ...)``: histograms of a torch model's gradients and parameters.
 
-One forward hook per watched model counts its calls; every ``log_freq``-th call logs the
-parameters' histograms and arms one-shot hooks on the parameters, which log each gradient's
-histogram as the following backward pass computes it. The histograms join the run's current step
-(``log(commit=False)``), under ``parameters/<name>`` and ``gradients/<name>`` (``<i>.<name>``
-when several models are watched together). Between due calls a watched model costs one counter
-increment per forward pass. ``unwatch()`` removes every hook. torch is never imported here: the
-models bring it.
+A hook on each trainable parameter (``Tensor.register_hook``) counts the backward passes that
+reach it; every ``log_freq``-th one logs that parameter's gradient and/or value as a histogram.
+Hooking the parameters, not the model's ``forward``, keeps it working when training calls
+submodules directly (a LightningModule's ``training_step``). The histograms join the run's
+current step (``log(commit=False)``), under ``gradients/<name>`` and ``parameters/<name>``
+(``<i>.<name>`` when several models are watched together). Between due passes a parameter costs
+one counter increment per backward pass. ``unwatch()`` removes every hook. torch is never imported
+here: the models bring it.
 """
 
 from __future__ import annotations
@@ -35,17 +36,9 @@ class Watch:
     gradients: bool
     parameters: bool
     log_freq: int
-    calls: int = 0
     handles: list[Any] = dataclasses.field(default_factory=list)
-    armed: dict[str, Any] = dataclasses.field(default_factory=dict)  # one-shot gradient hooks
-
-    def disarm(self) -> None:
-        for handle in self.armed.values():
-            handle.remove()
-        self.armed.clear()
 
     def remove(self) -> None:
-        self.disarm()
         for handle in self.handles:
             handle.remove()
         self.handles.clear()
@@ -72,7 +65,10 @@ def watch(
         prefix = f"{index}." if len(found) > 1 or idx is not None else ""
         unwatch(run, [model])
         entry = Watch(model, prefix, gradients, parameters, log_freq)
-        entry.handles.append(model.register_forward_hook(_counter(run, entry)))
+        if gradients or parameters:
+            for name, param in model.named_parameters():
+                if param.requires_grad:
+                    entry.handles.append(param.register_hook(_counter(run, entry, name, param)))
         watches[id(model)] = entry
         if log_graph:
             run.save_file(f"graph/model{prefix or '.'}txt", str(model))
@@ -101,7 +97,7 @@ def watches_of(run: Any) -> dict[int, Watch]:
 def _models(models: Any) -> list[Any]:
     found = list(models) if isinstance(models, list | tuple) else [models]
     for model in found:
-        if not callable(getattr(model, "register_forward_hook", None)):
+        if not callable(getattr(model, "named_parameters", None)):
             raise TypeError(
                 f"watch() takes torch.nn.Module objects (or a list of them), not "
                 f"{type(model).__name__}."
@@ -118,39 +114,20 @@ def _what(log: Any) -> tuple[bool, bool]:
     return LOGS[log]
 
 
-def _counter(run: Run, entry: Watch) -> Any:
-    def after_forward(module: Any, inputs: Any, output: Any) -> None:
-        entry.calls += 1
-        if entry.calls % entry.log_freq == 0 and module.training:
-            _due(run, entry)
-
-    return after_forward
-
-
-def _due(run: Run, entry: Watch) -> None:
-    if run.finished:
-        return
-    named = [(n, p) for n, p in entry.model.named_parameters() if p.requires_grad]
-    if entry.parameters:
-        data = {f"parameters/{entry.prefix}{n}": histogram(p.detach()) for n, p in named}
-        run.log(data, commit=False)
-    if entry.gradients:
-        entry.disarm()  # hooks armed for a backward pass that never came
-        for name, param in named:
-            _arm(run, entry, f"gradients/{entry.prefix}{name}", param)
-
-
-def _arm(run: Run, entry: Watch, key: str, param: Any) -> None:
-    """A hook on the parameter that logs its next gradient, then removes itself."""
+def _counter(run: Run, entry: Watch, name: str, param: Any) -> Any:
+    calls = [0]
 
     def on_gradient(grad: Any) -> None:
-        handle = entry.armed.pop(key, None)
-        if handle is not None:
-            handle.remove()
-        if not run.finished:
-            run.log({key: histogram(grad.detach())}, commit=False)
+        calls[0] += 1
+        if calls[0] % entry.log_freq == 0 and not run.finished:
+            data = {}
+            if entry.gradients:
+                data[f"gradients/{entry.prefix}{name}"] = histogram(grad.detach())
+            if entry.parameters:
+                data[f"parameters/{entry.prefix}{name}"] = histogram(param.detach())
+            run.log(data, commit=False)
 
-    entry.armed[key] = param.register_hook(on_gradient)
+    return on_gradient
 
 
 def histogram(tensor: Any) -> Any:
