@@ -112,6 +112,8 @@ def _attach(run: Run, artifact: Artifact, info: dict[str, Any]) -> None:
         )
     if transport is not None:
         artifact._pending = lambda timeout: _wait(run, artifact, source, timeout)
+        assert run._upload is not None
+        run._upload.worker.poke()  # upload now rather than at the next tick
 
 
 def _wait(run: Run, artifact: Artifact, source: Source, timeout: float | None) -> None:
