@@ -125,3 +125,21 @@ def test_s3_reference_without_boto3_names_the_extra(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(sys.modules, "boto3", None)  # as if not installed: import fails
     with pytest.raises(ValueError, match=r"nbtrack\[s3\]"):
         wandb.Artifact("x", "dataset").add_reference("s3://bucket/key")
+
+
+def test_add_image_and_read_it_back(tmp_path: Path) -> None:
+    import numpy as np
+
+    pixels = np.zeros((4, 6, 3), dtype=np.uint8)
+    pixels[:, :, 1] = 200
+    art = wandb.Artifact("imgs", "dataset")
+    art.add(wandb.Image(pixels, caption="green"), "sample")
+    assert "sample.image.json" in art.manifest.entries
+    with pytest.raises(ValueError, match="takes a media object"):
+        art.add({"not": "media"}, "bad")
+    run = wandb.init(project="p")
+    run.log_artifact(art)
+    run.finish()
+    back = art.get("sample")
+    assert back["caption"] == "green"
+    assert (np.asarray(back.image()) == pixels).all()
