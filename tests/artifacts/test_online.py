@@ -131,3 +131,21 @@ def test_use_right_after_log_then_lineage(online: LiveServer, tmp_path: Path) ->
     logged = wandb.Api().artifact(f"{project}/fresh:v0")
     assert logged.logged_by().id == run.id
     assert [r.id for r in logged.used_by()] == [run.id]
+
+
+def test_use_by_full_path_from_another_project(online: LiveServer, tmp_path: Path) -> None:
+    source_project, other = _project(), _project()
+    data = _dataset(tmp_path / "d", "z")
+    run = wandb.init(project=source_project)
+    art = wandb.Artifact("shared", type="dataset")
+    art.add_dir(str(data))
+    run.log_artifact(art).wait()
+    run.finish()
+    reader = wandb.init(project=other)
+    used = reader.use_artifact(f"{run.entity}/{source_project}/shared:v0", type="dataset")
+    with pytest.raises(ValueError, match="is of type 'dataset', not 'model'"):
+        reader.use_artifact(f"{source_project}/shared:latest", type="model")
+    reader.finish()
+    assert used.qualified_name == f"{run.entity}/{source_project}/shared:v0"
+    view = wandb.Api().run(f"{reader.entity}/{other}/{reader.id}")
+    assert [a.qualified_name for a in view.used_artifacts()] == [used.qualified_name]
