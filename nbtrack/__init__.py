@@ -82,7 +82,7 @@ def watch(
     idx: int | None = None,
     log_graph: bool = False,
 ) -> Any:
-    """Log histograms of torch models' gradients and/or parameters every ``log_freq`` forward
+    """Log histograms of torch models' gradients and/or parameters every ``log_freq`` backward
     passes: see :mod:`nbtrack.integration.watch`."""
     return _current("watch").watch(models, criterion, log, log_freq, idx, log_graph)
 
