@@ -566,6 +566,17 @@ def report(
             f"{name} {fmt(pg.get(key), unit)}" for key, (name, unit) in SHORT.items()
         )
         lines += ["", f"The same nbtrack figures on PostgreSQL 15 (same machine): {figures}."]
+    mlflow_notes = (
+        f" MLflow's full get-history of its {fmt(ml.get('chart_steps'))}-step metric took "
+        f"{fmt(ml.get('chart_full_history_ms'), ' ms')}."
+        if ml.get("version")
+        else " MLflow was not measured in this run (--skip-mlflow): its columns are empty."
+    )
+    seeded = (
+        f"MLflow's runs through its REST API ({fmt(ml.get('table_seed_s'), ' s')}). "
+        if ml.get("version")
+        else ""
+    )
     lines += [
         "",
         "More nbtrack figures: chart of 2 metrics "
@@ -573,12 +584,10 @@ def report(
         f"{fmt(nbt['table_middle_page_ms'], ' ms')}, filtered by tag at offset 9950 "
         f"{fmt(nbt['table_filtered_by_tag_ms'], ' ms')}, an $or filter on summary, tags and config "
         f"{fmt(nbt['table_filter_or_ms'], ' ms')}; the run table as a web page (HTML) "
-        f"{fmt(nbt['table_ui_page_ms'], ' ms')}. MLflow's full get-history of its "
-        f"{fmt(ml.get('chart_steps'))}-step metric took "
-        f"{fmt(ml.get('chart_full_history_ms'), ' ms')}.",
+        f"{fmt(nbt['table_ui_page_ms'], ' ms')}.{mlflow_notes}",
         "The 10k nbtrack runs are seeded through the server's own storage code (`runs.upsert`, "
-        f"{fmt(nbt['table_seed_s'], ' s')}); MLflow's runs through its REST API "
-        f"({fmt(ml.get('table_seed_s'), ' s')}). MLflow's server is `mlflow server --workers 1`; "
+        f"{fmt(nbt['table_seed_s'], ' s')}); {seeded}"
+        "MLflow's server is `mlflow server --workers 1`; "
         "its RSS counts the process and its children (the uvicorn worker). "
         "Ratios are nbtrack's figure over MLflow's (for ingest higher is better, for times and "
         "memory lower is better).",
