@@ -2,6 +2,7 @@
 # Re-measure every section of bench/RESULTS.md (or the sections named) from a clean export of
 # the current commit, so that each section states exactly the code it measured.
 # Usage: bash bench/measure.sh [core|server|jupyter|online|dropin ...] [-- extra arguments]
+# Without names: every bench/bench_NAME.py that writes its own section (takes --results).
 # Needs the project's .venv (scripts/setup) and, for the peers, bash bench/setup_peers.sh.
 set -euo pipefail
 
@@ -9,7 +10,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 sections=()
 while [[ $# -gt 0 && "$1" != "--" ]]; do sections+=("$1"); shift; done
 [[ "${1:-}" == "--" ]] && shift
-[[ ${#sections[@]} -gt 0 ]] || sections=(core server jupyter online)
+if [[ ${#sections[@]} -eq 0 ]]; then  # every script that writes its own section
+    for script in "$root"/bench/bench_*.py; do
+        grep -q -- '"--results"' "$script" && sections+=("$(basename "$script" .py | cut -c7-)")
+    done
+fi
 
 commit="$(git -C "$root" rev-parse HEAD)"
 export_dir="$(mktemp -d "${TMPDIR:-/tmp}/nbtrack-bench-export-XXXXXX")"
@@ -22,10 +27,8 @@ export NBTRACK_BENCH_COMMIT="$commit"
 echo "measuring commit ${commit:0:7} (exported to $export_dir): ${sections[*]}" >&2
 failed=0
 for section in "${sections[@]}"; do
-    case "$section" in
-        core|server|jupyter|online|dropin) ;;
-        *) echo "unknown section: $section (core, server, jupyter, online, dropin)" >&2; exit 2 ;;
-    esac
+    [[ -f "$root/bench/bench_$section.py" ]] \
+        || { echo "unknown section: $section (no bench/bench_$section.py)" >&2; exit 2; }
     echo "== $section: started $(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1 /proc/loadavg)" >&2
     own=()
     [[ "$section" == server ]] && own=(--postgres)  # nbtrack on PostgreSQL too
