@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "login": ("nbtrack.account", "Store an API key for a server (checked against it first)."),
     "logout": ("nbtrack.account", "Forget the API key stored for a server."),
     "sync": ("nbtrack.syncing", "Upload offline runs, and runs an outage left behind."),
+    "import": ("nbtrack.importers.cli", "Import runs from wandb, TensorBoard or MLflow."),
 }
 
 

@@ -1,0 +1,146 @@
+"""``nbtrack import tensorboard LOGDIR``: one nbtrack run per folder of event files under LOGDIR.
+
+Scalars (``simple_value`` and the scalars plugin's tensors) become history rows, one per step,
+with the event's wall time as ``_timestamp`` (``_runtime`` counts from the run's first event);
+the hparams plugin's session values become the config; histograms (``histo`` and the histograms
+plugin's tensors) and images (``image`` and the images plugin's tensors) become nbtrack media.
+Events of several tags need not come in step order (a histogram logged after later scalars):
+rows are kept back for up to 10,000 steps (``WINDOW``) and written in step order, so memory is
+bounded whatever the length; a value later than that is dropped and counted in the report.
+Other summaries (audio, text, graphs, ...) are left out and reported once per tag. The run is
+named after its folder (relative to LOGDIR); the project is ``--project`` or LOGDIR's name.
+Events are decoded with tensorboard's own protobuf definitions (the ``import-tensorboard`` extra).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from nbtrack.errors import UsageError
+from nbtrack.importers import fingerprint, tfrecord
+from nbtrack.importers.driver import Options, SourceRun, run_all
+from nbtrack.importers.report import ImportReport
+from nbtrack.importers.tbvalues import ValueReader
+from nbtrack.importers.writer import RunWriter
+
+WINDOW = 10_000
+
+
+def event_module() -> Any:
+    try:
+        from tensorboard.compat.proto import event_pb2
+    except ImportError as exc:
+        raise UsageError(
+            "Reading TensorBoard event files needs the tensorboard package: "
+            f"pip install 'nbtrack[import-tensorboard]' ({exc})"
+        ) from None
+    return event_pb2
+
+
+def from_tensorboard(logdir: Path, **options: Any) -> ImportReport:
+    event_pb2 = event_module()
+    if not logdir.is_dir():
+        raise UsageError(
+            f"LOGDIR {str(logdir)!r} is not a folder; pass the folder TensorBoard reads."
+        )
+    settings = Options(**options)
+    project = settings.project or logdir.resolve().name
+    sources = [_source(event_pb2, logdir, folder, project) for folder in run_folders(logdir)]
+    report = run_all("tensorboard", sources, settings)
+    if not sources:
+        report.problems.append(f"{logdir}: no event files (events.out.tfevents.*)")
+    return report
+
+
+def run_folders(logdir: Path) -> list[Path]:
+    """Every folder under ``logdir`` (itself included) that holds event files."""
+    found = {path.parent for path in logdir.rglob("*tfevents*") if path.is_file()}
+    return sorted(found)
+
+
+def event_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if "tfevents" in p.name and p.is_file())
+
+
+def _source(event_pb2: Any, logdir: Path, folder: Path, project: str) -> SourceRun:
+    files = event_files(folder)
+    name = folder.relative_to(logdir).as_posix()
+    name = logdir.resolve().name if name == "." else name
+    stamp = fingerprint.of_files("tensorboard", files)
+    info: dict[str, Any] = {"name": name, "project": project}
+    created = _first_wall_time(event_pb2, files)
+    if created is not None:
+        info["created_at"] = created
+    label = str(folder)
+    return SourceRun(label, stamp, info, lambda w: EventsRun(event_pb2, files, w).read())
+
+
+def _first_wall_time(event_pb2: Any, files: list[Path]) -> float | None:
+    for path in files:
+        for data in tfrecord.records(path, []):
+            event = event_pb2.Event()
+            event.ParseFromString(data)
+            return float(event.wall_time)
+    return None
+
+
+class EventsRun:
+    """Replays a folder's event files (in name order: TensorBoard's) into a RunWriter."""
+
+    def __init__(self, event_pb2: Any, files: list[Path], writer: RunWriter) -> None:
+        self.event_pb2, self.files, self.writer = event_pb2, files, writer
+        self.values = ValueReader(writer)
+        self.start = float(writer.info["created_at"])
+        self.pending: dict[int, dict[str, Any]] = {}  # rows not written yet, by step
+        self.steps: list[int] = []  # their steps, a heap
+        self.written = 0  # every step below this one is written
+
+    def read(self) -> str:
+        for event in self._events():
+            if event.HasField("summary"):
+                self._summary(event)
+        self._flush()
+        self.writer.add_config(self.values.hparams)
+        return "finished"
+
+    def _events(self) -> Iterator[Any]:
+        parse = self.event_pb2.Event
+        for path in self.files:
+            for data in tfrecord.records(path, self.writer.problems):
+                event = parse()
+                event.ParseFromString(data)
+                yield event
+
+    def _summary(self, event: Any) -> None:
+        step = int(event.step)
+        row = self.pending.get(step)
+        if row is None:
+            if step < self.written:
+                self.writer.dropped += 1  # later than the window allows: steps only go up
+                return
+            at = float(event.wall_time)
+            row = self.pending[step] = {
+                "_step": step,
+                "_runtime": at - self.start,
+                "_timestamp": at,
+            }
+            heapq.heappush(self.steps, step)
+            if len(self.steps) > WINDOW:
+                self._write(heapq.heappop(self.steps))
+        for item in event.summary.value:
+            got = self.values.read(item)
+            if got is not None:
+                row[item.tag] = got
+
+    def _write(self, step: int) -> None:
+        row = self.pending.pop(step)
+        self.written = step + 1
+        if len(row) > 3:
+            self.writer.add_row(row)
+
+    def _flush(self) -> None:
+        while self.steps:
+            self._write(heapq.heappop(self.steps))
