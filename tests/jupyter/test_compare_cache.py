@@ -8,7 +8,7 @@ import pytest
 
 import nbtrack
 from nbtrack.jupyter.compare import cache
-from nbtrack.jupyter.compare.runlogs import LogReader
+from nbtrack.jupyter.compare.runlogs import LogReader, RunData
 
 
 def make_runs(count: int, steps: int) -> list[nbtrack.Run]:
@@ -54,3 +54,38 @@ def test_no_cache_for_a_run_still_going(isolated: Path) -> None:
     nbtrack.compare([run])
     assert not (Path(run.dir) / cache.NAME).exists()
     run.finish()
+
+
+def test_a_cache_of_every_metric_serves_a_few_of_them(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = nbtrack.init(project="cached")
+    for step in range(300):
+        run.log({"loss": 1 / (step + 1), "acc": step / 300})
+    run.finish()
+    nbtrack.compare([run])  # every metric read, and kept
+    fresh = LogReader.read
+
+    def no_reading(*args: object) -> bool:
+        raise AssertionError("the log was read again")
+
+    monkeypatch.setattr(LogReader, "read", no_reading)
+    few = nbtrack.compare([run], metrics=["loss"])
+    assert few.panels == ["loss"] and "acc" not in few.x_options
+    monkeypatch.setattr(LogReader, "read", fresh)
+    (Path(run.dir) / cache.NAME).unlink()
+    assert few.series == nbtrack.compare([run], metrics=["loss"]).series
+
+
+def test_a_cache_of_a_few_metrics_serves_no_others(isolated: Path) -> None:
+    run = nbtrack.init(project="cached")
+    run.log({"loss": 1.0, "acc": 0.5})
+    run.finish()
+    nbtrack.compare([run], metrics=["loss"])
+    kept = LogReader(Path(run.dir), RunData(run_id=run.id), 1000, None, frozenset({"loss"}))
+    assert cache.load(kept) and list(kept.data.streams) == ["loss"]
+    for keys in (None, frozenset({"acc"}), frozenset({"loss", "acc"})):
+        reader = LogReader(Path(run.dir), RunData(run_id=run.id), 1000, None, keys)
+        assert not cache.load(reader)
+    other_x = LogReader(Path(run.dir), RunData(run_id=run.id), 1000, "acc", frozenset({"loss"}))
+    assert not cache.load(other_x)

@@ -3,7 +3,8 @@
 ``compare-cache.json`` in the run directory holds what ``LogReader`` built (the run's fields and
 every metric's ``Stream``) for one reading (``samples``, x key, keys), with the log's size and
 modification time. It is used only while the log is unchanged (a resumed run appends, and the
-cache is then ignored and rewritten); it is written only for runs that have ended. Writing is best
+cache is then ignored and rewritten), also for a reading of fewer metrics (``metrics=[...]``
+after a reading of all of them); it is written only for runs that have ended. Writing is best
 effort: a read-only run directory just means no cache.
 """
 
@@ -46,14 +47,30 @@ def load(reader: LogReader) -> bool:
         cached = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return False
-    if not isinstance(cached, dict) or cached.get("stamp") != stamp(reader):
+    if not isinstance(cached, dict) or not _serves(cached.get("stamp"), stamp(reader)):
         return False
-    data = reader.data
+    data, keys = reader.data, reader.keys
     for field in ("name", "project", "config", "metrics", "state"):
         setattr(data, field, cached["data"][field])
-    data.streams = {key: _stream(state) for key, state in cached["streams"].items()}
+    data.streams = {
+        key: _stream(state)
+        for key, state in cached["streams"].items()
+        if keys is None or key in keys
+    }
     reader.offset, reader.ended = cached["stamp"]["size"], True
     return True
+
+
+def _serves(cached: Any, wanted: dict[str, Any] | None) -> bool:
+    """The cache matches the log and the reading, its metrics being all or more of those wanted
+    (each metric's stream does not depend on the others)."""
+    if not isinstance(cached, dict) or wanted is None:
+        return False
+    if {**cached, "keys": None} != {**wanted, "keys": None}:
+        return False
+    return cached["keys"] is None or (
+        wanted["keys"] is not None and set(wanted["keys"]) <= set(cached["keys"])
+    )
 
 
 def save(reader: LogReader) -> None:
