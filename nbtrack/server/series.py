@@ -261,16 +261,23 @@ def x_values(conn: Connection, run_pk: int, x: str, steps: list[int]) -> dict[in
     return found
 
 
-def newer(
-    conn: Connection, run_pk: int, cursor: int, limit: int
-) -> list[tuple[int, int, dict[str, Any]]] | None:
-    """The rows stored after log offset ``cursor``: (offset, step, data); None if over ``limit``."""
-    found = fetch(
-        conn,
-        "SELECT log_offset, step, data FROM history_rows WHERE run_pk = ? AND log_offset > ? "
-        "ORDER BY log_offset LIMIT ?",
-        (run_pk, cursor, limit + 1),
+Fresh = list[tuple[int, int, dict[str, Any]]]  # (log offset, step, data) of rows after a cursor
+
+
+def newer(conn: Connection, cursors: dict[int, int], limit: int) -> dict[int, Fresh | None]:
+    """Each run's rows stored after its log offset cursor, in one query; None if over ``limit``."""
+    if not cursors:
+        return {}
+    one_run = (
+        "SELECT * FROM (SELECT run_pk, log_offset, step, data FROM history_rows "
+        "WHERE run_pk = ? AND log_offset > ? ORDER BY log_offset LIMIT ?) AS r{}"
     )
-    if len(found) > limit:
-        return None
-    return [(offset, step, stored_object(data)) for offset, step, data in found]
+    found: dict[int, Fresh] = {pk: [] for pk in cursors}
+    items = list(cursors.items())
+    for start in range(0, len(items), 100):  # SQLite allows 500 terms in a compound SELECT
+        chunk = items[start : start + 100]
+        sql = " UNION ALL ".join(one_run.format(i) for i in range(len(chunk)))
+        params = tuple(v for pk, cursor in chunk for v in (pk, cursor, limit + 1))
+        for pk, offset, step, data in fetch(conn, sql, params):
+            found[pk].append((offset, step, stored_object(data)))
+    return {pk: (None if len(rows) > limit else sorted(rows)) for pk, rows in found.items()}

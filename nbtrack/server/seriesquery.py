@@ -98,7 +98,7 @@ def answer(
     _check(query)
     now = time.time()
     axes = {row["pk"]: _axes(row, query) for row in run_rows}
-    fresh = {row["pk"]: _fresh(conn, row, query) for row in run_rows}
+    fresh = _fresh(conn, run_rows, query)
     full = _full_series(conn, [r for r in run_rows if fresh[r["pk"]] is None], axes, query)
     out = []
     for row in run_rows:
@@ -121,14 +121,17 @@ def _axes(row: dict[str, Any], query: SeriesQuery) -> dict[str, str]:
 
 
 def _fresh(
-    conn: Connection, row: dict[str, Any], query: SeriesQuery
-) -> list[tuple[int, int, dict[str, Any]]] | None:
-    """The rows after the run's since-cursor; None for a full answer (no cursor, a cursor
+    conn: Connection, run_rows: list[dict[str, Any]], query: SeriesQuery
+) -> dict[int, series.Fresh | None]:
+    """The rows after each run's since-cursor; None for a full answer (no cursor, a cursor
     beyond the run's rows, or more rows than ``samples``)."""
-    cursor = query.since.get(row["run_id"])
-    if cursor is None or cursor > row["max_offset"]:  # a rewound run starts over
-        return None
-    return series.newer(conn, row["pk"], cursor, query.samples)
+    cursors = {}
+    for row in run_rows:
+        cursor = query.since.get(row["run_id"])
+        if cursor is not None and cursor <= row["max_offset"]:  # else a rewound run starts over
+            cursors[row["pk"]] = cursor
+    found = series.newer(conn, cursors, query.samples)
+    return {row["pk"]: found.get(row["pk"]) for row in run_rows}
 
 
 def _full_series(

@@ -205,3 +205,18 @@ def test_the_server_answers_exactly_what_the_shared_module_computes(
     with series_db.read() as conn:
         got = series.points(conn, pk, "y", bounds)
     assert got == expected
+
+
+def test_a_poll_of_many_runs_answers_each_once(server: Server) -> None:
+    name, key = server.new_user()
+    project = f"{name}/many"
+    ids = [f"many{i:04d}" for i in range(120)]  # more than one batch of the poll's query
+    for i, run_id in enumerate(ids):
+        rows = [{"offset": 0, "step": 0, "data": {"m": float(i)}}]
+        server.ok("POST", f"/runs/{project}/{run_id}/history", key, json={"records": rows})
+    since = dict.fromkeys(ids, -1)
+    body = query(server, key, project, runs=ids, keys=["m"], since=since)
+    assert [r["series"]["m"]["ys"] for r in body["runs"]] == [[float(i)] for i in range(120)]
+    assert {r["mode"] for r in body["runs"]} == {"append"} and {
+        r["cursor"] for r in body["runs"]
+    } == {0}
