@@ -69,7 +69,7 @@ def test_setup_says_each_phase_once_and_then_nothing(scratch: Path) -> None:
         "done",
     ):
         assert sum(phase in line for line in lines) == 1, (phase, lines)
-    assert "python -m pip install -q -e .[server,jupyter,test]" in calls(scratch)
+    assert "python -m pip install -q -e .[server,s3,jupyter,test]" in calls(scratch)
     again = run(scratch, "setup")
     assert again.returncode == 0 and again.stdout == ""
 
@@ -80,6 +80,18 @@ def test_a_failed_install_says_what_it_was_for_and_how_to_do_it_by_hand(scratch:
     assert done.returncode == 1
     assert "could not upgrade pip in .venv" in done.stderr
     assert "by hand: .venv/bin/python -m pip install --upgrade pip" in done.stderr
+
+
+def test_the_demo_installs_only_the_server_extra(scratch: Path) -> None:
+    executable(scratch / ".venv/bin/nbtrack", "exit 0\n")
+    done = run(scratch, "demo")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "python -m pip install -q -e .[server]" in calls(scratch)
+    assert "checking that the JupyterLab extension" not in done.stdout  # no JupyterLab here
+    full = run(scratch, "setup")
+    assert "installing nbtrack" in full.stdout  # the tests' extras come on top
+    assert "python -m pip install -q -e .[server,s3,jupyter,test]" in calls(scratch)
+    assert run(scratch, "demo").stdout == ""  # and then serve the demo too
 
 
 @pytest.mark.parametrize("script", ["setup", "demo", "check"])
