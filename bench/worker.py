@@ -323,10 +323,11 @@ def main(argv: list[str]) -> None:
         adapter = DurableNbtrackAdapter if params.get("fsync_each") else ADAPTERS[tracker]
         result = MEASURES[measure](adapter(module), params)
     else:  # the online, sync and media children
+        import worker_importers
         import worker_media
         import worker_online
 
-        children = {**worker_online.CHILDREN, **worker_media.CHILDREN}
+        children = {**worker_online.CHILDREN, **worker_media.CHILDREN, **worker_importers.CHILDREN}
         result = children[measure](module, params)
     result["import_s"] = import_s
     result["tracker"] = tracker
