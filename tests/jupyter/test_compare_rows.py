@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from pathlib import Path
 from typing import Any
@@ -84,3 +85,24 @@ def test_lines_holding_two_records_are_not_read(tmp_path: Path) -> None:
     data = RunData(run_id="abc")
     LogReader(tmp_path, data, 1000).read()
     assert [p[:2] for p in data.streams["loss"].points()] == [(1, 1.0)]
+
+
+def test_a_block_sets_off_no_collection_and_the_collector_is_left_as_it_was(tmp_path: Path) -> None:
+    write(tmp_path, [{"loss": i / 7, "acc": 1.0} for i in range(20_000)], extra_every=5000)
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        LogReader(tmp_path, RunData(run_id="abc"), 1000).read()
+        blocks = -(-(tmp_path / runlog.LOG_NAME).stat().st_size // runlogs.CHUNK)
+        assert gc.isenabled() and len(collections) <= blocks and 2 not in collections
+        gc.disable()
+        LogReader(tmp_path, RunData(run_id="abc"), 1000).read()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        gc.callbacks.remove(seen)

@@ -11,6 +11,8 @@ the x key's) are looked up in its row only when the stream keeps that point.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 from collections.abc import Iterator
 from operator import itemgetter
@@ -22,6 +24,23 @@ from nbtrack import runlog
 from nbtrack.jupyter.compare.stream import Stream
 
 Extra = tuple[float | None, float | None, float | None]  # (_runtime, _timestamp, x key's value)
+
+
+@contextlib.contextmanager
+def no_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused while a block's rows are alive (restored after).
+
+    A block's thousands of row dicts would otherwise set off collections that scan them, move
+    them to the oldest generation and so bring full collections of the kernel's whole heap; the
+    rows hold no cycles, so reference counting frees them all the same.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def records(block: bytes) -> list[Any]:

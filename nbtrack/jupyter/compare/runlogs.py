@@ -90,7 +90,8 @@ class LogReader:
                     end = len(block) if block.endswith(b"\n") else 0
                 if end == 0:
                     break
-                found = self._lines(block[:end]) or found
+                with rows_module.no_collection():
+                    found = self._lines(block[:end]) or found
                 self.offset += end
                 left -= end
                 stream.seek(self.offset)
