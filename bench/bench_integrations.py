@@ -3,8 +3,9 @@
 - *watch*: three small MLPs (784-256-10, batch 64, SGD, one torch thread), one not watched, one
   with ``watch(model)`` (gradients, ``log_freq=1000``, the default), one with ``log="all"``,
   trained in alternating blocks of 1000 steps (a ``log({"loss"})`` each) in one run, so each
-  watched block holds one due step and drift hits the three alike; the median per-step time and
-  the median ratio of each block to the unwatched block of its round;
+  watched block holds one due step and drift hits the three alike (each mode leads a round in
+  turn); the training thread's CPU time per step (median) and the median ratio of each block to
+  the unwatched block of its round;
 - *sampler*: the CPU time of one system-metrics sample (``Probes.read()``, thread CPU time, median
   of 200), and what that is as a share of one core at the default 10 s interval;
 - *log()*: the median per-call time of 200k ``log({"loss": x})`` calls with the sampler on at a
@@ -55,14 +56,16 @@ def watch_section(rounds: int, block: int = 1000) -> list[str]:
     for _, step in modes.values():
         step()  # warm up torch (the first optimizer step imports a lot)
     found: dict[str, list[float]] = {mode: [] for mode in modes}
-    for _ in range(rounds):
-        for mode, (_, step) in modes.items():
-            started = time.perf_counter()
+    order = list(modes)
+    for number in range(rounds):
+        for mode in order[number % 3 :] + order[: number % 3]:  # each mode first in turn
+            step = modes[mode][1]
+            started = time.thread_time()  # this thread's CPU: less sensitive to a busy machine
             for _ in range(block):
                 run.log({"loss": step()})
-            found[mode].append((time.perf_counter() - started) / block)
+            found[mode].append((time.thread_time() - started) / block)
     run.finish()
-    lines = [f"watch(): {rounds} rounds of {block}-step blocks (one due step each), per step:"]
+    lines = [f"watch(): {rounds} rounds of {block}-step blocks (one due step each), CPU per step:"]
     for mode, values in found.items():
         ratios = [v / off for v, off in zip(values, found["off"], strict=True)]
         lines.append(
