@@ -85,3 +85,10 @@ def test_runs_by_id_by_project_and_bad_input(isolated: Path) -> None:
         nbtrack.compare(runs, max_runs=0)
     with pytest.raises(UsageError, match="No runs to compare from project 'nothing'"):
         nbtrack.compare(project="nothing")
+
+
+def test_the_same_runs_keep_their_colours_in_any_order() -> None:
+    ids = [f"run{index:05d}" for index in range(300)]
+    for start in range(0, 300, 3):
+        group = ids[start : start + 3]
+        assert views.colours(group) == views.colours(group[::-1])

@@ -40,10 +40,11 @@ def line(stream: Stream | None, x: str) -> Line:
 
 
 def colours(run_ids: Sequence[str]) -> dict[str, str]:
-    """A colour per run from its ID (the same run keeps its colour), distinct while they last."""
+    """A colour per run from its ID (the same runs keep their colours in any order), distinct
+    while they last."""
     taken: set[int] = set()
     out: dict[str, str] = {}
-    for run_id in run_ids:
+    for run_id in sorted(run_ids):  # clashes settled in one order, whatever the runs' order
         tier = 10 if len(taken) < 10 else len(PALETTE)  # the ten most distinct colours first
         slot = zlib.crc32(run_id.encode()) % tier
         for _ in range(tier):
