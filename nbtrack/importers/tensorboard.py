@@ -14,7 +14,6 @@ Events are decoded with tensorboard's own protobuf definitions (the ``import-ten
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from nbtrack.errors import UsageError
 from nbtrack.importers import fingerprint, tfrecord
 from nbtrack.importers.driver import Options, SourceRun, run_all
 from nbtrack.importers.report import ImportReport
+from nbtrack.importers.steporder import StepOrder
 from nbtrack.importers.tbvalues import ValueReader
 from nbtrack.importers.writer import RunWriter
 
@@ -94,15 +94,14 @@ class EventsRun:
         self.event_pb2, self.files, self.writer = event_pb2, files, writer
         self.values = ValueReader(writer)
         self.start = float(writer.info["created_at"])
-        self.pending: dict[int, dict[str, Any]] = {}  # rows not written yet, by step
-        self.steps: list[int] = []  # their steps, a heap
-        self.written = 0  # every step below this one is written
+        self.rows = StepOrder(WINDOW, self._write)
 
     def read(self) -> str:
         for event in self._events():
             if event.HasField("summary"):
                 self._summary(event)
-        self._flush()
+        self.rows.flush()
+        self.writer.dropped += self.rows.dropped  # later than the window allows
         self.writer.add_config(self.values.hparams)
         return "finished"
 
@@ -115,32 +114,18 @@ class EventsRun:
                 yield event
 
     def _summary(self, event: Any) -> None:
-        step = int(event.step)
-        row = self.pending.get(step)
+        at = event.wall_time
+        row = self.rows.row(
+            event.step, lambda: {"_step": event.step, "_runtime": at - self.start, "_timestamp": at}
+        )
         if row is None:
-            if step < self.written:
-                self.writer.dropped += 1  # later than the window allows: steps only go up
-                return
-            at = float(event.wall_time)
-            row = self.pending[step] = {
-                "_step": step,
-                "_runtime": at - self.start,
-                "_timestamp": at,
-            }
-            heapq.heappush(self.steps, step)
-            if len(self.steps) > WINDOW:
-                self._write(heapq.heappop(self.steps))
+            return
         for item in event.summary.value:
-            got = self.values.read(item)
-            if got is not None:
+            if item.WhichOneof("value") == "simple_value":
+                row[item.tag] = item.simple_value
+            elif (got := self.values.read(item)) is not None:
                 row[item.tag] = got
 
-    def _write(self, step: int) -> None:
-        row = self.pending.pop(step)
-        self.written = step + 1
+    def _write(self, row: dict[str, Any]) -> None:
         if len(row) > 3:
             self.writer.add_row(row)
-
-    def _flush(self) -> None:
-        while self.steps:
-            self._write(heapq.heappop(self.steps))

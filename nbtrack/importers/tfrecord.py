@@ -50,7 +50,8 @@ def records(path: Path, problems: list[str]) -> Iterator[bytes]:
                 problems.append(f"{path.name}: ends in a torn record")
                 return
             length, length_crc = LENGTH.unpack_from(buffer, position)
-            if masked(crc(buffer[position : position + 8])) != length_crc:
+            check = crc(buffer[position : position + 8])
+            if (((check >> 15) | (check << 17)) + MASK_DELTA) & 0xFFFFFFFF != length_crc:
                 problems.append(f"{path.name}: damaged record length; the rest is unreadable")
                 return
             end = position + LENGTH.size + length + 4
@@ -63,7 +64,8 @@ def records(path: Path, problems: list[str]) -> Iterator[bytes]:
             data = buffer[position + LENGTH.size : end - 4]
             (data_crc,) = struct.unpack_from("<I", buffer, end - 4)
             position = end
-            if masked(crc(data)) != data_crc:
+            check = crc(data)
+            if (((check >> 15) | (check << 17)) + MASK_DELTA) & 0xFFFFFFFF != data_crc:  # masked()
                 problems.append(f"{path.name}: a damaged record was skipped")
                 continue
             yield data

@@ -17,7 +17,7 @@ The records are wandb's protobuf messages, so this needs the ``wandb`` package
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -146,21 +146,7 @@ class WandbRun:
 
     def read(self) -> str:
         reader = LogReader(self.log)
-        history = self._on_history
-        for record in self._records(reader):
-            kind = record.WhichOneof("record_type")
-            if kind == "history":
-                history(record)
-            else:
-                handler = getattr(self, f"_on_{kind}", None)
-                if handler is not None:
-                    handler(record)
-        self.writer.problems += reader.problems
-        self._finish()
-        return self.state
-
-    def _records(self, reader: LogReader) -> Iterator[Any]:
-        parse = self.pb.Record
+        history, parse = self._on_history, self.pb.Record
         for data in reader.records():
             record = parse()
             try:
@@ -168,7 +154,14 @@ class WandbRun:
             except Exception as exc:  # a record wandb itself could not read
                 self.writer.problems.append(f"unreadable record: {exc}")
                 continue
-            yield record
+            kind = record.WhichOneof("record_type")
+            if kind == "history":
+                history(record)
+            elif (handler := getattr(self, f"_on_{kind}", None)) is not None:
+                handler(record)
+        self.writer.problems += reader.problems
+        self._finish()
+        return self.state
 
     def _on_run(self, record: Any) -> None:
         run = record.run

@@ -32,6 +32,7 @@ class LogReader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.problems: list[str] = []
+        self.parts: list[bytes] | None = None  # the chunks so far of a record split over blocks
 
     def check_header(self, head: bytes) -> bool:
         if len(head) < HEADER.size:
@@ -47,22 +48,32 @@ class LogReader:
         with open(self.path, "rb") as stream:
             if not self.check_header(stream.read(HEADER.size)):
                 return
-            yield from self._assemble(self._chunks(stream))
+            yield from self._records(stream)
+        self._join(FIRST, b"")  # a record still waiting for its end is lost
+        self.parts = None
 
-    def _chunks(self, stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
-        """``(type, data)`` of each sound chunk, blocks read a few at a time (flat memory)."""
+    def _records(self, stream: BinaryIO) -> Iterator[bytes]:
+        """Each record, its chunks checked and joined; blocks read a few at a time (flat memory).
+        The common case (a whole record in one chunk) is handled inline: this loop runs once per
+        history row."""
         position = HEADER.size
+        unpack, crc32, full_seed = CHUNK.unpack_from, zlib.crc32, SEEDS[FULL]
         for base, block in _blocks(stream):
-            offset = position - base
-            while offset + CHUNK.size <= len(block):
-                crc, length, kind = CHUNK.unpack_from(block, offset)
-                start, end = offset + CHUNK.size, offset + CHUNK.size + length
-                if kind == 0 and length == 0 and crc == 0:
+            offset, size = position - base, len(block)
+            while offset + CHUNK.size <= size:
+                crc, length, kind = unpack(block, offset)
+                start = offset + CHUNK.size
+                end = start + length
+                data = block[start:end]
+                if kind == FULL and self.parts is None and crc32(data, full_seed) == crc:
+                    yield data
+                elif kind == 0 and length == 0 and crc == 0:
                     break  # zero padding: the rest of the block is unused
-                if not _sound(block, kind, start, end, crc):
-                    self._damaged(base + offset, end > len(block) and len(block) < BLOCK)
+                elif kind not in SEEDS or end > size or crc32(data, SEEDS[kind]) != crc:
+                    self._damaged(base + offset, end > size and size < BLOCK)
                     break
-                yield kind, block[start:end]
+                elif (joined := self._join(kind, data)) is not None:
+                    yield joined
                 offset = end
             position = base + BLOCK
 
@@ -73,36 +84,24 @@ class LogReader:
             lost = f"{self.path.name}: damaged data at byte {at}, skipped to the next block"
             self.problems.append(lost)
 
-    def _assemble(self, chunks: Iterator[tuple[int, bytes]]) -> Iterator[bytes]:
-        parts: list[bytes] | None = None
-        for kind, data in chunks:
-            if kind == FULL:
-                self._drop(parts)
-                parts = None
-                yield data
-            elif kind == FIRST:
-                self._drop(parts)
-                parts = [data]
-            elif parts is None:
-                self.problems.append(f"{self.path.name}: a record's middle without its start")
-            elif kind == MIDDLE:
-                parts.append(data)
-            else:
-                parts.append(data)
-                yield b"".join(parts)
-                parts = None
-        self._drop(parts)
-
-    def _drop(self, parts: list[bytes] | None) -> None:
-        if parts is not None:
+    def _join(self, kind: int, data: bytes) -> bytes | None:
+        """A record split over blocks: its first, middle and last chunks."""
+        if kind in (FULL, FIRST) and self.parts is not None:
             self.problems.append(f"{self.path.name}: a record cut short was dropped")
+            self.parts = None
+        if kind == FULL:
+            return data
+        if kind == FIRST:
+            self.parts = [data]
+        elif self.parts is None:
+            self.problems.append(f"{self.path.name}: a record's middle without its start")
+        elif kind == MIDDLE:
+            self.parts.append(data)
+        else:
+            self.parts.append(data)
+            joined, self.parts = b"".join(self.parts), None
+            return joined
         return None
-
-
-def _sound(block: bytes, kind: int, start: int, end: int, crc: int) -> bool:
-    if kind not in SEEDS or end > len(block):
-        return False
-    return zlib.crc32(block[start:end], SEEDS[kind]) == crc
 
 
 def _blocks(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
