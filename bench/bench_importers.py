@@ -31,6 +31,10 @@ def measure(kind: str, steps: int, scratch: harness.Scratch) -> dict[str, Any]:
     return harness.run_child(python, "nbtrack", "import_history", params, {}, scratch)
 
 
+def steps_text(steps: int) -> str:
+    return f"{steps // 1_000_000}M" if steps >= 1_000_000 else f"{steps // 1000}k"
+
+
 def lines(results: dict[tuple[str, int], dict[str, Any]], big: int) -> list[str]:
     out = ["## Importers", "", f"load at start {provenance.load():.2f}", ""]
     out += [
@@ -39,7 +43,7 @@ def lines(results: dict[tuple[str, int], dict[str, Any]], big: int) -> list[str]
     ]
     for (kind, steps), r in results.items():
         out.append(
-            f"| {kind} | {harness.k(steps)} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | "
+            f"| {kind} | {steps_text(steps)} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | "
             f"{r['peak_kb'] / 1024:.0f} | {','.join(r['status'])} ({r['rows']} rows) | "
             f"{r['load']:.2f} |"
         )
@@ -49,8 +53,8 @@ def lines(results: dict[tuple[str, int], dict[str, Any]], big: int) -> list[str]
         verdict = harness.target_text(large["cpu_s"], TARGET_S, f"CPU ≤ {TARGET_S:.0f} s")
         out.append("")
         out.append(
-            f"{kind}: peak RSS grows {grow:.0f} MB from {harness.k(big // 10)} to "
-            f"{harness.k(big)} steps; {verdict}."
+            f"{kind}: peak RSS grows {grow:.0f} MB from {steps_text(big // 10)} to "
+            f"{steps_text(big)} steps; {verdict}."
         )
     return out
 

@@ -142,7 +142,7 @@ class WandbRun:
         self.start = float(writer.info["created_at"])
         self.media = MediaMapper(log.parent / "files", writer)
         self.last: dict[str, str] = {}  # the last JSON text of each key of the fast rows
-        self.keys: dict[str, str] = {}  # key -> its JSON string
+        self.keys: dict[tuple[str, ...], list[str]] = {}  # a row's keys -> their JSON prefixes
 
     def read(self) -> str:
         reader = LogReader(self.log)
@@ -193,8 +193,9 @@ class WandbRun:
             self.writer.dropped += 1
             return None
         runtime = self._times(texts)
-        quote = self.quoted
-        body = ",".join([f"{quote(k)}:{v}" for k, v in texts.items()])
+        names = tuple(texts)
+        prefixes = self.keys.get(names) or self.quoted(names)
+        body = ",".join([p + v for p, v in zip(prefixes, texts.values(), strict=True)])
         self.writer.add_line(step, runtime, f'["h",{{{body}}}]\n'.encode())
         self.last.update(texts)
         return None
@@ -212,11 +213,12 @@ class WandbRun:
         texts.setdefault("_runtime", repr(runtime))
         return runtime
 
-    def quoted(self, key: str) -> str:
-        text = self.keys.get(key)
-        if text is None:
-            text = self.keys[key] = orjson.dumps(key).decode()
-        return text
+    def quoted(self, names: tuple[str, ...]) -> list[str]:
+        """``'"key":'`` for each key of a row; cached per set of keys (rows repeat them)."""
+        if len(self.keys) > 4096:
+            self.keys.clear()
+        prefixes = self.keys[names] = [orjson.dumps(k).decode() + ":" for k in names]
+        return prefixes
 
     def _nested_row(self, record: Any) -> None:
         """A row with nested keys or media: decoded, rewritten, encoded again."""
