@@ -164,11 +164,13 @@ class WandbRun:
         return self.state
 
     def _on_run(self, record: Any) -> None:
-        run = record.run
-        self._config(run.config.update)
-        if run.git.remote_url or run.git.commit:
-            git = {"repository": True, "remote": run.git.remote_url, "commit": run.git.commit}
-            self.writer.add_meta(git=git)
+        self._config(record.run.config.update)
+        self._git(record.run.git)
+
+    def _git(self, git: Any) -> None:
+        if git.remote_url or git.commit:
+            state = {"repository": True, "remote": git.remote_url, "commit": git.commit}
+            self.writer.add_meta(git=state)
 
     def _on_config(self, record: Any) -> None:
         self._config(record.config.update)
@@ -267,6 +269,7 @@ class WandbRun:
         kept = {k: v for k, v in fields.items() if v}
         if kept:
             self.writer.add_meta(**kept)
+        self._git(env.git)
 
     def _on_exit(self, record: Any) -> None:
         code = record.exit.exit_code

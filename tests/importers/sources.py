@@ -80,6 +80,19 @@ json.dump({"run_id": run.info.run_id, "failed_id": failed.info.run_id, "start": 
 """
 
 
+def _git_repo(folder: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("config", "user.email", "test@example.com")
+    git("config", "user.name", "Test")
+    (folder / "train.py").write_text("print('train')\n")
+    git("add", "train.py")
+    git("commit", "-q", "-m", "first")
+    (folder / "train.py").write_text("print('changed')\n")
+
+
 def make_all(root: Path) -> dict[str, Any]:
     """Write every source under ``root``; returns ``{name: (folder, expected)}``."""
     jobs = {
@@ -92,6 +105,8 @@ def make_all(root: Path) -> dict[str, Any]:
     for name, (script, args) in jobs.items():
         folder = root / name
         folder.mkdir(parents=True)
+        if name == "wandb":  # a git repository with a commit and an uncommitted change
+            _git_repo(folder)
         env = {
             **os.environ,
             "WANDB_DIR": str(folder),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,10 @@ def test_media_files_and_system_metrics(sources: dict[str, Any], sandbox: Path) 
     system = run.history(stream="system", pandas=False)
     assert system and all(k.startswith(("system.", "_")) for row in system for k in row)
     assert run.metadata["python"] and run.metadata["imported"]["source"] == "wandb"
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=run_dir.parent.parent, capture_output=True, text=True
+    )
+    assert run.metadata["git"]["commit"] == head.stdout.strip()
 
 
 def test_importing_twice_creates_nothing_new(sources: dict[str, Any], sandbox: Path) -> None:
@@ -108,23 +113,29 @@ def garbage_in_the_middle(data: bytearray) -> bytes:
     return bytes(data)
 
 
-@pytest.mark.parametrize(
-    ("damage", "says"),
-    [(garbage_in_the_middle, "damaged data"), (lambda data: bytes(data[:-30]), "torn record")],
-)
-def test_a_damaged_log_imports_what_is_readable(
-    sources: dict[str, Any], sandbox: Path, damage: Any, says: str
-) -> None:
-    run_dir, expected = wandb_run(sources)
-    copy = damaged_copy(run_dir, sandbox / "damaged", damage)
+def test_a_damaged_block_costs_that_block(sources: dict[str, Any], sandbox: Path) -> None:
+    run_dir, _ = wandb_run(sources, "wandb-crash")  # thousands of rows: many 32 KiB blocks
+    copy = damaged_copy(run_dir, sandbox / "damaged", garbage_in_the_middle)
     report = importers.from_wandb(copy, dir=sandbox, progress=False)
     assert report.runs[0].status == "partial"
-    assert any(says in p for p in report.runs[0].problems), report.runs[0].problems
+    assert any("damaged data" in p for p in report.runs[0].problems), report.runs[0].problems
+    run = nbtrack.Api.local(sandbox).run("crashrun")
+    steps = [r["_step"] for r in run.scan_history()]
+    assert 0 < len(steps) < steps[-1] + 1  # rows before and after the lost block, a gap between
+    assert all(r["loss"] == 1.0 / (r["_step"] + 1) for r in run.scan_history())
+    assert run.metadata["imported"]["problems"] == report.runs[0].problems
+
+
+def test_a_torn_end_imports_what_is_readable(sources: dict[str, Any], sandbox: Path) -> None:
+    run_dir, expected = wandb_run(sources)
+    copy = damaged_copy(run_dir, sandbox / "torn", lambda data: bytes(data[:-30]))
+    report = importers.from_wandb(copy, dir=sandbox, progress=False)
+    assert report.runs[0].status == "partial"
+    assert any("torn record" in p for p in report.runs[0].problems), report.runs[0].problems
     run = nbtrack.Api.local(sandbox).run("goodrun1")
     assert run.config["lr"] == 0.1 and run.state == "crashed"
     losses = [r["loss"] for r in run.scan_history() if "loss" in r]
-    assert losses and losses == [r["loss"] for r in expected["rows"][: len(losses)]]
-    assert run.metadata["imported"]["problems"] == report.runs[0].problems
+    assert losses == [r["loss"] for r in expected["rows"]]
 
 
 def test_not_a_wandb_file_is_reported(sandbox: Path, tmp_path: Path) -> None:
