@@ -23,6 +23,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -140,18 +141,17 @@ def nbtrack_server(database_url: str | None, data: Path) -> Iterator[tuple[str, 
 def nbtrack_figures(database_url: str | None, runs: int, steps: int) -> dict[str, Any]:
     data = Path(tempfile.mkdtemp(prefix="nbt-compare-"))
     url = database_url or f"sqlite:///{data / 'nbtrack.db'}"
-    with nbtrack_server(database_url, data) as (base, client):
-        started = time.perf_counter()
-        ids = seed(url, runs, steps)
-        out: dict[str, Any] = {
-            "seed_s": time.perf_counter() - started,
-            "runs": runs,
-            "steps": steps,
-        }
-        out |= series_query(client, ids)
-        out |= live_poll(client, ids[:10], steps)
-        out |= workspace_drawn(base, ids)
-    return out
+    try:
+        with nbtrack_server(database_url, data) as (base, client):
+            started = time.perf_counter()
+            ids = seed(url, runs, steps)
+            out: dict[str, Any] = {"seed_s": time.perf_counter() - started}
+            out |= {"runs": runs, "steps": steps} | series_query(client, ids)
+            out |= live_poll(client, ids[:10], steps)
+            out |= workspace_drawn(base, ids)
+        return out
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def series_query(client: httpx.Client, ids: list[str]) -> dict[str, Any]:
@@ -260,6 +260,7 @@ def mlflow_figures(steps: int) -> dict[str, Any]:
             process.wait(30)
         except subprocess.TimeoutExpired:
             process.kill()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def mlflow_compare(client: httpx.Client, steps: int) -> dict[str, Any]:
@@ -316,6 +317,7 @@ def trackio_figures(steps: int) -> dict[str, Any]:
         text=True,
         check=True,
     )
+    shutil.rmtree(home, ignore_errors=True)
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 
