@@ -21,6 +21,8 @@ export_dir="$(mktemp -d "${TMPDIR:-/tmp}/nbtrack-bench-export-XXXXXX")"
 trap 'rm -rf "$export_dir"' EXIT
 git -C "$root" archive "$commit" | tar -x -C "$export_dir"
 ln -s "$root/.venv" "$export_dir/.venv"
+vendor=nbtrack/server/static/vendor  # build output (hatch_build.py), not versioned
+[[ -d "$root/$vendor" ]] && cp -r "$root/$vendor" "$export_dir/$vendor"
 [[ -d "$root/bench/venvs" ]] && ln -s "$root/bench/venvs" "$export_dir/bench/venvs"
 export NBTRACK_BENCH_COMMIT="$commit"
 
