@@ -55,5 +55,9 @@ def test_interactive_api_docs_are_off_and_the_schema_stays(server: Server) -> No
 def test_templates_hold_no_inline_script_style_or_handlers() -> None:
     for template in TEMPLATES.glob("*.html"):
         text = template.read_text()
-        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), template.name
+        # A JSON data block is never executed; it must be written through the escaping helper.
+        code = r"<script(?![^>]*\b(src=|type=\"application/json\"))[^>]*>"
+        assert not re.search(code, text), template.name
+        for block in re.findall(r"<script type=\"application/json\"[^>]*>(.*?)</script>", text):
+            assert block == "{{ data | safe }}", (template.name, block)
         assert not re.search(r"<style|\sstyle=|\son[a-z]+=|javascript:", text), template.name
