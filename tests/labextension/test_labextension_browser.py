@@ -58,7 +58,7 @@ def shot(page: Any, name: str) -> None:
 
 
 def local_run(lab: Lab, project: str) -> nbtrack.api.RunView:
-    (view,) = nbtrack.Api.local(lab.runs).runs(project=project)
+    (view,) = nbtrack.Api.local(lab.runs).runs(project)
     return view
 
 

@@ -246,7 +246,7 @@ def test_wandb_spellings_name_is_the_id_default_project_and_histories(
         rows = api.runs(path, filters={"tags": "b"}).histories(samples=3)
         assert {r["run_id"] for r in rows} == {r.id for r in api.runs(path, filters={"tags": "b"})}
         with pytest.raises(ValueError, match="stream"):
-            api.runs(path)[0].history(stream="system")
+            api.runs(path)[0].history(stream="events")
 
 
 def test_a_local_update_reaches_the_server_with_the_next_sync(online: Server) -> None:
