@@ -12,7 +12,7 @@ import nbtrack
 from nbtrack import errors, runlog
 from nbtrack.uploader import Progress
 from tests.liveserver import LiveServer
-from tests.server.support import drop_pg_schema, new_pg_schema
+from tests.server.support import BACKENDS, live_server_for
 
 
 def steps(run_id: str) -> list[tuple[int, object]]:
@@ -93,20 +93,11 @@ def test_missing_source_step_and_conflicts_are_clear() -> None:
 
 
 # -- on the server, SQLite and PostgreSQL ---------------------------------------------------------
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    extra: tuple[str, ...] = ()
-    schema = None
-    if request.param == "postgresql":
-        schema, url = new_pg_schema()
-        extra = ("--database-url", url)
-    live = LiveServer(tmp_path_factory.mktemp("fork-server") / "data", None, *extra).start()
-    yield live
-    live.stop()
-    if schema is not None:
-        drop_pg_schema(schema)
+    yield from live_server_for(request.param, tmp_path_factory.mktemp("fork-server"))
 
 
 @pytest.fixture

@@ -8,25 +8,14 @@ from pathlib import Path
 import pytest
 
 from tests.liveserver import LiveServer
-from tests.server.support import drop_pg_schema, new_pg_schema
+from tests.server.support import BACKENDS, live_server_for
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module", params=BACKENDS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    extra: tuple[str, ...] = ()
-    schema = None
-    if request.param == "postgresql":
-        schema, url = new_pg_schema()
-        extra = ("--database-url", url)
-    live = LiveServer(tmp_path_factory.mktemp("artifact-server") / "data", None, *extra).start()
-    yield live
-    live.stop()
-    if schema is not None:
-        drop_pg_schema(schema)
+    yield from live_server_for(request.param, tmp_path_factory.mktemp("artifact-server"))
 
 
 @pytest.fixture(autouse=True)

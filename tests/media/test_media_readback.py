@@ -14,23 +14,14 @@ import nbtrack
 from nbtrack.media.readback import ImageValue, MediaValue, TableValue
 from tests.liveserver import LiveServer
 from tests.media.mediarun import every_type, media_files, pixels
-from tests.server.support import drop_pg_schema, new_pg_schema
+from tests.server.support import BACKENDS, live_server_for
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    extra: tuple[str, ...] = ()
-    schema = None
-    if request.param == "postgresql":
-        schema, url = new_pg_schema()
-        extra = ("--database-url", url)
-    live = LiveServer(tmp_path_factory.mktemp("media-server") / "data", None, *extra).start()
-    yield live
-    live.stop()
-    if schema is not None:
-        drop_pg_schema(schema)
+    yield from live_server_for(request.param, tmp_path_factory.mktemp("media-server"))
 
 
 def _references(row: dict[str, Any]) -> list[MediaValue]:

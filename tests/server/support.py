@@ -22,7 +22,7 @@ import httpx
 import pytest
 from hypothesis import strategies as st
 
-from tests.liveserver import free_port, wait_for
+from tests.liveserver import LiveServer, free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -76,6 +76,15 @@ def database_for(backend: str, folder: Path) -> Iterator[str | None]:
         yield url
     finally:
         drop_pg_schema(schema)
+
+
+def live_server_for(backend: str, folder: Path) -> Iterator[LiveServer]:
+    """A started ``nbtrack server`` with its data in ``folder``, on the backend's database."""
+    for url in database_for(backend, folder):
+        extra = () if url is None else ("--database-url", url)
+        live = LiveServer(folder / "data", None, *extra).start()
+        yield live
+        live.stop()
 
 
 @dataclasses.dataclass

@@ -16,7 +16,7 @@ import requests
 import nbtrack
 from nbtrack import runlog
 from tests.liveserver import LiveServer, wait_for
-from tests.server.support import drop_pg_schema, new_pg_schema
+from tests.server.support import BACKENDS, live_server_for
 
 CORE_KEYS = {
     "_runtime",
@@ -103,20 +103,11 @@ def test_import_stays_light() -> None:
     assert out.stdout.split() == ["False", "False"]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    extra: tuple[str, ...] = ()
-    schema = None
-    if request.param == "postgresql":
-        schema, url = new_pg_schema()
-        extra = ("--database-url", url)
-    live = LiveServer(tmp_path_factory.mktemp("system-server") / "data", None, *extra).start()
-    yield live
-    live.stop()
-    if schema is not None:
-        drop_pg_schema(schema)
+    yield from live_server_for(request.param, tmp_path_factory.mktemp("system-server"))
 
 
 def logged_in(server: LiveServer) -> requests.Session:
