@@ -126,10 +126,16 @@ def writable_run(
     ctx: Context, conn: Connection, who: Viewer, entity: str, project: str, run_id: str
 ) -> dict[str, Any]:
     """The run, created empty if new, locked for this transaction."""
+    return writable_project_run(ctx, conn, who, entity, project, run_id)[1]
+
+
+def writable_project_run(
+    ctx: Context, conn: Connection, who: Viewer, entity: str, project: str, run_id: str
+) -> tuple[Project, dict[str, Any]]:
+    """The project and its run, created empty if new, locked for this transaction."""
     valid_run_id(run_id)
     proj = access.writable(conn, who, entity, project)
-    row = runs.upsert(conn, ctx.db.dialect, proj, run_id, {})
-    return row
+    return proj, runs.upsert(conn, ctx.db.dialect, proj, run_id, {})
 
 
 @router.patch("/runs/{entity}/{project}/{run_id}")

@@ -14,9 +14,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from nbtrack.server import access, artifacts, blobs, lineage, runs, streams
+from nbtrack.server import access, artifacts, blobs, lineage, streams
 from nbtrack.server.access import Viewer
-from nbtrack.server.api import FILE_HEADERS, Ctx, Who, readable_run, valid_run_id
+from nbtrack.server.api import (
+    FILE_HEADERS,
+    Ctx,
+    Who,
+    readable_run,
+    writable_project_run,
+    writable_run,
+)
 from nbtrack.server.artifactpayloads import (
     ArtifactCommit,
     ArtifactEdit,
@@ -86,10 +93,8 @@ def commit_artifact(
     entity: str, project: str, run_id: str, body: ArtifactCommit, ctx: Ctx, who: Who
 ) -> JSONResponse:
     """Record a version logged by the run (the same digest answers the same version)."""
-    valid_run_id(run_id)
     with ctx.db.write() as conn:
-        proj = access.writable(conn, who, entity, project)
-        row = runs.upsert(conn, ctx.db.dialect, proj, run_id, {})
+        proj, row = writable_project_run(ctx, conn, who, entity, project, run_id)
         fields = body.model_dump() | {"entries": body.stored()}
         version_pk = artifacts.commit(conn, ctx.db.dialect, proj, row["pk"], fields)
         found = artifacts.version_by_pk(conn, version_pk)
@@ -101,10 +106,8 @@ def use_artifact(
     entity: str, project: str, run_id: str, body: ArtifactUse, ctx: Ctx, who: Who
 ) -> JSONResponse:
     """Record that the run used a version (by version, or by digest if logged offline)."""
-    valid_run_id(run_id)
     with ctx.db.write() as conn:
-        proj = access.writable(conn, who, entity, project)
-        row = runs.upsert(conn, ctx.db.dialect, proj, run_id, {})
+        row = writable_run(ctx, conn, who, entity, project, run_id)
         source = access.readable(conn, who, body.entity, body.project)
         version = lineage.used_version(conn, source, body.name, body.version, body.digest)
         artifacts.record_use(conn, version["pk"], row["pk"])
