@@ -93,6 +93,23 @@ class LiveServer:
         """Create a user; returns its API key."""
         return str(self.api("POST", "/admin/users", json={"username": name})["api_key"])
 
+    def web_session(self) -> requests.Session:
+        """A browser-like session signed in as the admin through the login form."""
+        session = requests.Session()
+        form = session.get(f"{self.url}/login", timeout=30).text
+        found = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert found is not None
+        body = {"api_key": self.admin_key, "csrf": found.group(1)}
+        answer = session.post(
+            f"{self.url}/login",
+            data=body,
+            headers={"Origin": self.url},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert answer.status_code in (302, 303), answer.text
+        return session
+
 
 class FaultProxy:
     """A TCP proxy on loopback whose behaviour a test switches at will.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -11,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-import requests
 
 import nbtrack
 from nbtrack import runlog
@@ -133,26 +131,12 @@ def test_alerts_reach_the_run_page_and_the_webhook(
     text = str(receiver.bodies[0]["text"])
     assert text.startswith("[ERROR] Loss is NaN\nstep 0\n")
     assert f"/admin/alerts-online/runs/{run.id}" in text
-    page = requests.get(f"{target.url}/admin/alerts-online/runs/{run.id}", cookies=login(target))
+    page = target.web_session().get(f"{target.url}/admin/alerts-online/runs/{run.id}")
     assert 'id="alerts"' in page.text and "Loss is NaN" in page.text
     nbtrack.sync(paths=[str(Path(run.dir))], include_synced=True)  # a re-send posts nothing twice
     assert len(target.api("GET", f"{path}/alerts")["alerts"]) == 1
     assert len(receiver.bodies) == 1
     target.api("DELETE", "/entities/admin/webhook")
-
-
-def login(target: LiveServer) -> dict[str, str]:
-    session = requests.Session()
-    form = session.get(f"{target.url}/login").text
-    found = re.search(r'name="csrf" value="([^"]+)"', form)
-    assert found is not None
-    answer = session.post(
-        f"{target.url}/login",
-        data={"api_key": target.admin_key, "csrf": found.group(1)},
-        allow_redirects=False,
-    )
-    assert answer.status_code in (302, 303), answer.text
-    return dict(session.cookies)
 
 
 def test_admin_cli_sets_the_webhook(tmp_path: Path) -> None:

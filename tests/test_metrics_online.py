@@ -3,27 +3,10 @@ and the run page's charts get the step metric as x-axis."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-import requests
 
 import nbtrack
 from tests.liveserver import LiveServer
-
-
-def web_session(target: LiveServer) -> requests.Session:
-    session = requests.Session()
-    form = session.get(f"{target.url}/login").text
-    found = re.search(r'name="csrf" value="([^"]+)"', form)
-    assert found is not None
-    answer = session.post(
-        f"{target.url}/login",
-        data={"api_key": target.admin_key, "csrf": found.group(1)},
-        allow_redirects=False,
-    )
-    assert answer.status_code in (302, 303), answer.text
-    return session
 
 
 def test_definitions_reach_the_server_and_set_chart_axes(
@@ -47,7 +30,7 @@ def test_definitions_reach_the_server_and_set_chart_axes(
     assert stored["summary"]["val/loss"] == {"min": 1 / 6}
     assert stored["summary"]["train/loss"] == 2 / 6
     assert "gone" not in stored["summary"] and "note" not in stored["summary"]
-    session = web_session(target)
+    session = target.web_session()
     live = session.get(f"{target.url}/admin/axes/runs/{run.id}/live").json()
     assert live["axes"] == {"val/loss": "epoch"}
     assert live["hidden"] == ["epoch"]
@@ -62,5 +45,5 @@ def test_a_run_without_definitions_has_none(
     run.log({"loss": 1.0})
     run.finish()
     assert target.api("GET", f"/runs/admin/axes/{run.id}")["metrics"] == {}
-    live = web_session(target).get(f"{target.url}/admin/axes/runs/{run.id}/live").json()
+    live = target.web_session().get(f"{target.url}/admin/axes/runs/{run.id}/live").json()
     assert live["axes"] == {} and live["hidden"] == []

@@ -3,7 +3,6 @@ through ``history(stream="system")`` locally and from a server (SQLite and Postg
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -110,17 +109,6 @@ def server(
     yield from live_server_for(request.param, tmp_path_factory.mktemp("system-server"))
 
 
-def logged_in(server: LiveServer) -> requests.Session:
-    session = requests.Session()
-    form = session.get(f"{server.url}/login", timeout=30).text
-    found = re.search(r'name="csrf" value="([^"]+)"', form)
-    assert found is not None
-    body = {"csrf": found.group(1), "api_key": server.admin_key}
-    answer = session.post(f"{server.url}/login", data=body, headers={"Origin": server.url})
-    assert answer.ok
-    return session
-
-
 def test_synced_to_the_server(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
     run = sampled_run(monkeypatch)
     local = records(run, "system")
@@ -131,7 +119,9 @@ def test_synced_to_the_server(server: LiveServer, monkeypatch: pytest.MonkeyPatc
     view = nbtrack.Api().run(f"sys/{run.id}")
     assert view.history(stream="system", pandas=False) == local
     assert len(view.history(stream="system", samples=2, pandas=False)) == 2
-    page = logged_in(server).get(f"{server.url}/{view.entity}/sys/runs/{run.id}", timeout=30).text
+    page = (
+        server.web_session().get(f"{server.url}/{view.entity}/sys/runs/{run.id}", timeout=30).text
+    )
     assert 'id="system-section"' in page and "/static/system.js" in page
 
 
