@@ -11,6 +11,7 @@ import pytest
 
 from nbtrack import registry
 from tests.liveserver import LiveServer
+from tests.webhook import Receiver
 
 
 @pytest.fixture(autouse=True)
@@ -60,3 +61,11 @@ def target(live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServ
     monkeypatch.setenv("NBTRACK_BASE_URL", live_server.url)
     monkeypatch.setenv("NBTRACK_API_KEY", live_server.admin_key)
     return live_server
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook on a loopback port that keeps what is posted to it."""
+    found = Receiver()
+    yield found
+    found.close()
