@@ -40,6 +40,13 @@ KERNEL_READY = """() => {
     && k.status === 'idle';
 }"""
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# runs before any page script (CDP, not subject to the page's CSP): records every violation
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI);
+});
+"""
 
 
 def require_chromium() -> None:
@@ -66,6 +73,19 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def csp_checked_page(width: int, height: int) -> Iterator[Any]:
+    """A Chromium page that fails its test on any Content-Security-Policy violation."""
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.add_init_script(RECORD_VIOLATIONS)
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
+        yield page
+        assert not [m for m in console if "Content Security Policy" in m], console
+        assert page.evaluate("window.__cspViolations") == []
 
 
 class JupyterLab:

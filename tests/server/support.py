@@ -7,6 +7,7 @@ dropped afterwards. Without PostgreSQL the tests skip, except under CI=true wher
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import socket
@@ -201,6 +202,17 @@ def stop_process(process: subprocess.Popen[str]) -> str:
         process.kill()
         output, _ = process.communicate()
     return output or ""
+
+
+@contextlib.contextmanager
+def ui_server(data_dir: Path) -> Iterator[tuple[str, str]]:
+    """A real server process with its data in ``data_dir``: (its base URL, the admin key)."""
+    key, port = admin_key(), free_port()
+    process = start_process(server_command(port, data_dir, None, "--admin-key", key), port)
+    try:
+        yield f"http://127.0.0.1:{port}", key
+    finally:
+        stop_process(process)
 
 
 def uvicorn_server(backend: str, data_dir: Path, database_url: str | None) -> Iterator[Server]:

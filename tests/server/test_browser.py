@@ -10,46 +10,26 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from nbtrack.server.accounts import new_key
-from tests.browser import chromium
+from tests.browser import csp_checked_page
 from tests.liveserver import wait_for
-from tests.server.support import REPO, free_port, server_command, start_process, stop_process
+from tests.server.support import REPO, ui_server
 
 ARTIFACTS = REPO / "test-artifacts"
 EVIL = "<script>alert(1)</script>"
-# runs before any page script (CDP, not subject to the page's CSP): records every violation
-RECORD_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI);
-});
-"""
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    key, port = new_key(), free_port()
-    process = start_process(
-        server_command(port, tmp_path_factory.mktemp("ui"), None, "--admin-key", key), port
-    )
-    try:
-        yield f"http://127.0.0.1:{port}", key
-    finally:
-        stop_process(process)
+    with ui_server(tmp_path_factory.mktemp("ui")) as found:
+        yield found
 
 
 @pytest.fixture
 def browser_page() -> Iterator[object]:
     """A page that fails its test on any Content-Security-Policy violation."""
-    with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.add_init_script(RECORD_VIOLATIONS)
-        console: list[str] = []
-        page.on("console", lambda message: console.append(message.text))
+    with csp_checked_page(1280, 1000) as page:
         yield page
-        assert not [m for m in console if "Content Security Policy" in m], console
-        assert page.evaluate("window.__cspViolations") == []
 
 
 def test_run_page_shows_the_run_and_a_live_chart(

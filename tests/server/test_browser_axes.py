@@ -8,31 +8,24 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from nbtrack.server.accounts import new_key
 from tests.browser import chromium
-from tests.server.support import REPO, free_port, server_command, start_process, stop_process
+from tests.server.support import REPO, ui_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    key, port = new_key(), free_port()
-    process = start_process(
-        server_command(port, tmp_path_factory.mktemp("axes"), None, "--admin-key", key), port
-    )
-    try:
-        yield f"http://127.0.0.1:{port}", key
-    finally:
-        stop_process(process)
+def axes_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    with ui_server(tmp_path_factory.mktemp("axes")) as found:
+        yield found
 
 
 def test_step_metric_is_the_x_axis_and_hidden_metrics_have_no_chart(
-    ui_server: tuple[str, str],
+    axes_server: tuple[str, str],
 ) -> None:
     from playwright.sync_api import expect
 
-    base, key = ui_server
+    base, key = axes_server
     api = httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {key}"})
     run = "/runs/admin/axes/r1"
     metrics = {

@@ -21,11 +21,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from nbtrack.server.accounts import new_key
-from tests.browser import chromium
-from tests.liveserver import free_port
-from tests.server.support import REPO, server_command, start_process, stop_process
-from tests.server.test_browser import RECORD_VIOLATIONS
+from tests.browser import csp_checked_page
+from tests.server.support import REPO, ui_server
 from tests.server.test_media import PNG
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -97,11 +94,8 @@ print(json.dumps({"pred5": next(r["pred"]["path"] for r in rows if r["_step"] ==
 @pytest.fixture(scope="module")
 def media_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Any]]:
     """A real server holding the run logged by ``LOG_MEDIA`` (uploaded by the client itself)."""
-    key, port = new_key(), free_port()
     folder = tmp_path_factory.mktemp("media-ui")
-    process = start_process(server_command(port, folder / "data", None, "--admin-key", key), port)
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with ui_server(folder / "data") as (base, key):
         env = dict(os.environ, NBTRACK_BASE_URL=base, NBTRACK_API_KEY=key, NBTRACK_SILENT="1")
         env["PYTHONPATH"] = str(REPO)
         done = subprocess.run(
@@ -114,20 +108,12 @@ def media_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         )
         assert done.returncode == 0, done.stderr
         yield base, key, json.loads(done.stdout.strip().splitlines()[-1])
-    finally:
-        stop_process(process)
 
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.add_init_script(RECORD_VIOLATIONS)
-        console: list[str] = []
-        page.on("console", lambda message: console.append(message.text))
+    with csp_checked_page(1280, 1000) as page:
         yield page
-        assert not [m for m in console if "Content Security Policy" in m], console
-        assert page.evaluate("window.__cspViolations") == []
 
 
 def note_dialog(dialogs: list[str], dialog: Any) -> None:

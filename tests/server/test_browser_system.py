@@ -12,11 +12,8 @@ from typing import Any
 
 import pytest
 
-from nbtrack.server.accounts import new_key
-from tests.browser import chromium
-from tests.liveserver import free_port
-from tests.server.support import REPO, server_command, start_process, stop_process
-from tests.server.test_browser import RECORD_VIOLATIONS
+from tests.browser import RECORD_VIOLATIONS, chromium
+from tests.server.support import REPO, ui_server
 from tests.server.test_browser_media import log_in, painted
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -40,11 +37,8 @@ run.finish()
 
 @pytest.fixture(scope="module")
 def system_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    key, port = new_key(), free_port()
     folder = tmp_path_factory.mktemp("system-ui")
-    process = start_process(server_command(port, folder / "data", None, "--admin-key", key), port)
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with ui_server(folder / "data") as (base, key):
         env = dict(os.environ, NBTRACK_BASE_URL=base, NBTRACK_API_KEY=key, NBTRACK_SILENT="1")
         env.update(PYTHONPATH=str(REPO), NBTRACK_STATS_INTERVAL="0.1", NBTRACK_MODE="online")
         done = subprocess.run(
@@ -57,8 +51,6 @@ def system_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         )
         assert done.returncode == 0, done.stderr
         yield base, key
-    finally:
-        stop_process(process)
 
 
 def test_system_panels_and_watch_heatmaps(system_server: tuple[str, str]) -> None:

@@ -15,11 +15,9 @@ import httpx
 import pytest
 
 from nbtrack import series
-from nbtrack.server.accounts import new_key
-from tests.browser import chromium
+from tests.browser import csp_checked_page
 from tests.liveserver import wait_for
-from tests.server.support import REPO, free_port, server_command, start_process, stop_process
-from tests.server.test_browser import RECORD_VIOLATIONS
+from tests.server.support import REPO, ui_server
 
 ARTIFACTS = REPO / "test-artifacts"
 RUNS = ["wsa00001", "wsb00002", "wsc00003", "wsd00004"]
@@ -28,51 +26,40 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, httpx.Client]]:
-    key, port = new_key(), free_port()
-    process = start_process(
-        server_command(port, tmp_path_factory.mktemp("ws"), None, "--admin-key", key), port
-    )
-    base = f"http://127.0.0.1:{port}"
-    api = httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {key}"})
-    try:
-        for i, run_id in enumerate(RUNS):
-            fields = {
-                "name": f"lr-{i}",
-                "config": {"lr": 10.0**-i, "opt": "adam" if i % 2 else "sgd"},
+    with ui_server(tmp_path_factory.mktemp("ws")) as (base, key):
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=f"{base}/api/v1", headers=headers) as api:
+            seed_runs(api)
+            yield base, api
+
+
+def seed_runs(api: httpx.Client) -> None:
+    for i, run_id in enumerate(RUNS):
+        fields = {
+            "name": f"lr-{i}",
+            "config": {"lr": 10.0**-i, "opt": "adam" if i % 2 else "sgd"},
+        }
+        fields |= {
+            "summary": {"acc": 0.5 + i / 10},
+            "state": "running" if i == 0 else "finished",
+        }
+        api.put(f"/runs/admin/ws/{run_id}", json=fields).raise_for_status()
+        rows = [
+            {
+                "loss": 2.0 if s == 700 + i else 1 / (s + 1) + i / 10 + 0.01 * math.sin(s),
+                "_runtime": s / 4,
             }
-            fields |= {
-                "summary": {"acc": 0.5 + i / 10},
-                "state": "running" if i == 0 else "finished",
-            }
-            api.put(f"/runs/admin/ws/{run_id}", json=fields).raise_for_status()
-            rows = [
-                {
-                    "loss": 2.0 if s == 700 + i else 1 / (s + 1) + i / 10 + 0.01 * math.sin(s),
-                    "_runtime": s / 4,
-                }
-                for s in range(3000)
-            ]
-            records = [{"offset": s, "step": s, "data": r} for s, r in enumerate(rows)]
-            api.post(
-                f"/runs/admin/ws/{run_id}/history", json={"records": records}
-            ).raise_for_status()
-        api.patch("/projects/admin/ws", json={"visibility": "public"}).raise_for_status()
-        yield base, api
-    finally:
-        api.close()
-        stop_process(process)
+            for s in range(3000)
+        ]
+        records = [{"offset": s, "step": s, "data": r} for s, r in enumerate(rows)]
+        api.post(f"/runs/admin/ws/{run_id}/history", json={"records": records}).raise_for_status()
+    api.patch("/projects/admin/ws", json={"visibility": "public"}).raise_for_status()
 
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    with chromium() as browser:
-        tab = browser.new_page(viewport={"width": 1400, "height": 1100})
-        tab.add_init_script(RECORD_VIOLATIONS)
-        console: list[str] = []
-        tab.on("console", lambda message: console.append(message.text))
+    with csp_checked_page(1400, 1100) as tab:
         yield tab
-        assert not [m for m in console if "Content Security Policy" in m], console
-        assert tab.evaluate("window.__cspViolations") == []
 
 
 def queries(page: Any) -> int:
