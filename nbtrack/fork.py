@@ -168,16 +168,9 @@ class RemoteSource:
         return seed
 
     def rows(self, step: int) -> Iterator[dict[str, Any]]:
-        cursor: int | None = None
-        while True:
-            params: dict[str, Any] = {"limit": PAGE_ROWS, "max_step": step}
-            if cursor is not None:
-                params["min_step"] = cursor
-            page = self.transport.call("GET", f"{self.path}/history", params=params)
-            yield from page["rows"]
-            cursor = page.get("next_min_step")
-            if cursor is None:
-                return
+        from nbtrack.api.remote import history_rows
+
+        return history_rows(self.transport, self.path, None, step, PAGE_ROWS)
 
 
 def source_of(settings: Settings, run_id: str, argument: str) -> Path | RemoteSource:

@@ -135,18 +135,8 @@ class RemoteStore:
         self, view: RunView, min_step: int | None, max_step: int | None, page_size: int
     ) -> Iterator[dict[str, Any]]:
         """Rows page by page, so a run of a million steps streams in bounded memory."""
-        cursor = min_step
-        while True:
-            params: dict[str, Any] = {"limit": min(page_size, 100_000)}
-            if cursor is not None:
-                params["min_step"] = cursor
-            if max_step is not None:
-                params["max_step"] = max_step
-            page = self.transport.call("GET", f"{self.path}/history", params=params)
-            yield from page["rows"]
-            cursor = page.get("next_min_step")
-            if cursor is None:
-                return
+        limit = min(page_size, 100_000)
+        return history_rows(self.transport, self.path, min_step, max_step, limit)
 
     def sample(self, view: RunView, samples: int, keys: list[str] | None) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"samples": samples}
@@ -194,3 +184,21 @@ class RemoteStore:
 
 def _plain(value: Any) -> Any:
     raise ValueError(f"filters hold a value JSON cannot carry: {value!r}.")
+
+
+def history_rows(
+    transport: Transport, path: str, min_step: int | None, max_step: int | None, limit: int
+) -> Iterator[dict[str, Any]]:
+    """The history rows of the run at ``path``, ``limit`` a page, following ``next_min_step``."""
+    cursor = min_step
+    while True:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor is not None:
+            params["min_step"] = cursor
+        if max_step is not None:
+            params["max_step"] = max_step
+        page = transport.call("GET", f"{path}/history", params=params)
+        yield from page["rows"]
+        cursor = page.get("next_min_step")
+        if cursor is None:
+            return
