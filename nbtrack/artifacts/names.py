@@ -19,21 +19,21 @@ LATEST = "latest"
 
 
 def check_name(name: object) -> str:
-    if not isinstance(name, str) or not NAME.fullmatch(name) or ".." in name:
-        raise UsageError(
-            f"Artifact name {name!r} is not allowed: use up to 128 letters, digits, '-', '_' "
-            "or '.' (no '..', '/' or ':'), e.g. 'mnist-train'."
-        )
-    return name
+    return _checked(
+        name,
+        NAME,
+        "name",
+        "use up to 128 letters, digits, '-', '_' or '.' (no '..', '/' or ':'), e.g. 'mnist-train'.",
+    )
 
 
 def check_alias(alias: object) -> str:
-    if not isinstance(alias, str) or not ALIAS.fullmatch(alias) or ".." in alias:
-        raise UsageError(
-            f"Artifact alias {alias!r} is not allowed: use up to 128 letters, digits, '-', '_' "
-            "or '.' (no '/', ':' or '..'), e.g. 'best'."
-        )
-    return alias
+    return _checked(
+        alias,
+        ALIAS,
+        "alias",
+        "use up to 128 letters, digits, '-', '_' or '.' (no '/', ':' or '..'), e.g. 'best'.",
+    )
 
 
 def user_aliases(aliases: object) -> list[str]:
@@ -55,12 +55,15 @@ def user_aliases(aliases: object) -> list[str]:
 
 
 def check_type(kind: object) -> str:
-    if not isinstance(kind, str) or not NAME.fullmatch(kind) or ".." in kind:
-        raise UsageError(
-            f"Artifact type {kind!r} is not allowed: use letters, digits, '-', '_' or '.', "
-            "e.g. 'dataset' or 'model'."
-        )
-    return kind
+    return _checked(
+        kind, NAME, "type", "use letters, digits, '-', '_' or '.', e.g. 'dataset' or 'model'."
+    )
+
+
+def _checked(value: object, pattern: re.Pattern[str], what: str, rule: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value) or ".." in value:
+        raise UsageError(f"Artifact {what} {value!r} is not allowed: {rule}")
+    return value
 
 
 @dataclasses.dataclass(frozen=True)
