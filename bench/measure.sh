@@ -22,7 +22,7 @@ trap 'rm -rf "$export_dir"' EXIT
 git -C "$root" archive "$commit" | tar -x -C "$export_dir"
 ln -s "$root/.venv" "$export_dir/.venv"
 vendor=nbtrack/server/static/vendor  # build output (hatch_build.py), not versioned
-[[ -d "$root/$vendor" ]] && cp -r "$root/$vendor" "$export_dir/$vendor"
+if [[ -d "$root/$vendor" ]]; then mkdir -p "$export_dir/$vendor" && cp -r "$root/$vendor/." "$export_dir/$vendor/"; fi
 [[ -d "$root/bench/venvs" ]] && ln -s "$root/bench/venvs" "$export_dir/bench/venvs"
 export NBTRACK_BENCH_COMMIT="$commit"
 
