@@ -88,6 +88,16 @@ def csp_checked_page(width: int, height: int) -> Iterator[Any]:
         assert page.evaluate("window.__cspViolations") == []
 
 
+@contextmanager
+def new_tab(browser: Any, width: int, height: int) -> Iterator[Any]:
+    """A page in a browser context of its own, closed afterwards; waits up to 30 s by default."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
+
+
 class JupyterLab:
     """A JupyterLab server in ``base``: notebooks under ``root``, its own settings and dirs."""
 

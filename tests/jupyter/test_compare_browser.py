@@ -15,7 +15,14 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import KERNEL_READY, JupyterLab, chromium, jupyter_env, require_chromium
+from tests.browser import (
+    KERNEL_READY,
+    JupyterLab,
+    chromium,
+    jupyter_env,
+    new_tab,
+    require_chromium,
+)
 from tests.jupyter.conftest import ARTIFACTS, notebook
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(240)]
@@ -82,11 +89,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1100})
-    tab = context.new_page()
-    tab.set_default_timeout(30_000)
-    yield tab
-    context.close()
+    with new_tab(browser, 1400, 1100) as tab:
+        yield tab
 
 
 def test_compare_draws_one_line_per_run(page: Any, frontend: JupyterLab) -> None:

@@ -17,7 +17,14 @@ from playwright.sync_api import expect
 
 import nbtrack
 from nbtrack.jupyter.hooks import REEXECUTED
-from tests.browser import KERNEL_READY, JupyterLab, chromium, jupyter_env, require_chromium
+from tests.browser import (
+    KERNEL_READY,
+    JupyterLab,
+    chromium,
+    jupyter_env,
+    new_tab,
+    require_chromium,
+)
 from tests.jupyter.conftest import ARTIFACTS, NOTEBOOKS, notebook, runs_on_disk
 from tests.liveserver import LiveServer
 
@@ -56,11 +63,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    tab.set_default_timeout(30_000)
-    yield tab
-    context.close()
+    with new_tab(browser, 1400, 1000) as tab:
+        yield tab
 
 
 def shot(page: Any, name: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager, start_new_kernel
 
-from tests.browser import JupyterLab, chromium, jupyter_env
+from tests.browser import JupyterLab, chromium, jupyter_env, new_tab
 from tests.liveserver import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,21 +143,18 @@ def chromium_browser() -> Iterator[Any]:
 def page(chromium_browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser page; console errors collected in ``page.errors``; a screenshot and the
     HTML are saved to test-artifacts/labextension/ when the test fails."""
-    context = chromium_browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-    page.errors = errors
-    yield page
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        name = request.node.name
-        page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"))
-        (ARTIFACTS / f"FAILED-{name}.html").write_text(page.content())
-    context.close()
+    with new_tab(chromium_browser, 1400, 900) as page:
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+        page.errors = errors
+        yield page
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            name = request.node.name
+            page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"))
+            (ARTIFACTS / f"FAILED-{name}.html").write_text(page.content())
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
