@@ -59,10 +59,10 @@ async def put_blob(
 ) -> JSONResponse:
     """One blob, the body its bytes (streamed; checked against the SHA-256)."""
     blobs.check_sha256(sha256)
-    owner = await run_in_threadpool(_writable_entity, ctx, who, entity, project)
+    owner = await run_in_threadpool(writable_entity, ctx, who, entity, project)
     limit = ctx.config.max_artifact_file
     size = await blobs.receive_one(request.stream(), ctx.storage, sha256, limit)
-    await run_in_threadpool(_record_blobs, ctx, owner, [(sha256, size)])
+    await run_in_threadpool(record_blobs, ctx, owner, [(sha256, size)])
     return JSONResponse({"sha256": sha256, "size": size})
 
 
@@ -71,19 +71,21 @@ async def post_blobs(
     entity: str, project: str, request: Request, ctx: Ctx, who: Who
 ) -> JSONResponse:
     """Many small blobs: an index line ``{"blobs": [[sha256, size], ...]}`` then their bytes."""
-    owner = await run_in_threadpool(_writable_entity, ctx, who, entity, project)
+    owner = await run_in_threadpool(writable_entity, ctx, who, entity, project)
     body = await request.body()  # at most the body limit (--max-body-mb); small files only
     stored = await run_in_threadpool(blobs.store_batch, body, ctx.storage)
-    await run_in_threadpool(_record_blobs, ctx, owner, stored)
+    await run_in_threadpool(record_blobs, ctx, owner, stored)
     return JSONResponse({"stored": len(stored)})
 
 
-def _writable_entity(ctx: Context, who: Viewer, entity: str, project: str) -> int:
+def writable_entity(ctx: Context, who: Viewer, entity: str, project: str) -> int:
+    """The pk of the entity that owns the project, if ``who`` may write to the project."""
     with ctx.db.write() as conn:
         return artifacts.entity_pk(conn, access.writable(conn, who, entity, project))
 
 
-def _record_blobs(ctx: Context, owner: int, stored: list[tuple[str, int]]) -> None:
+def record_blobs(ctx: Context, owner: int, stored: list[tuple[str, int]]) -> None:
+    """Note that the entity ``owner`` holds the stored blobs (sha256, size)."""
     with ctx.db.write() as conn:
         artifacts.record_blobs(conn, owner, stored)
 

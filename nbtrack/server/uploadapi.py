@@ -14,9 +14,9 @@ from fastapi import APIRouter
 from pydantic import AfterValidator, Field
 from starlette.concurrency import run_in_threadpool
 
-from nbtrack.server import access, artifacts, blobs, directupload, files
-from nbtrack.server.access import Viewer
+from nbtrack.server import blobs, directupload, files
 from nbtrack.server.api import Ctx, Who, file_target, record_file
+from nbtrack.server.artifactapi import record_blobs, writable_entity
 from nbtrack.server.context import Context
 from nbtrack.server.payloads import Body
 from nbtrack.server.problems import too_large
@@ -50,13 +50,13 @@ async def plan_blob(
 ) -> JSONResponse:
     """How to upload one blob: stream it, it is stored already, or the store's URLs."""
     _within(body.size, ctx.config.max_artifact_file)
-    owner = await run_in_threadpool(_writable_entity, ctx, who, entity, project)
+    owner = await run_in_threadpool(writable_entity, ctx, who, entity, project)
     return JSONResponse(await run_in_threadpool(_blob_plan, ctx, owner, body))
 
 
 def _blob_plan(ctx: Context, owner: int, body: BlobUpload) -> dict[str, Any]:
     if directupload.direct(ctx.storage) and ctx.storage.size(blobs.key(body.sha256)) == body.size:
-        _record_blobs(ctx, owner, [(body.sha256, body.size)])
+        record_blobs(ctx, owner, [(body.sha256, body.size)])
         return {"method": "done"}
     return directupload.plan(ctx.storage, directupload.staging("blobs", body.sha256), body.size)
 
@@ -66,13 +66,13 @@ async def complete_blob(
     entity: str, project: str, body: BlobUpload, ctx: Ctx, who: Who
 ) -> JSONResponse:
     """Check the uploaded blob (size, SHA-256), keep it under its key and record it."""
-    owner = await run_in_threadpool(_writable_entity, ctx, who, entity, project)
+    owner = await run_in_threadpool(writable_entity, ctx, who, entity, project)
     key = directupload.staging("blobs", body.sha256)
     target = blobs.key(body.sha256)
     await run_in_threadpool(
         directupload.finish, ctx.storage, key, target, body.sha256, body.size, body.upload_id
     )
-    await run_in_threadpool(_record_blobs, ctx, owner, [(body.sha256, body.size)])
+    await run_in_threadpool(record_blobs, ctx, owner, [(body.sha256, body.size)])
     return JSONResponse({"sha256": body.sha256, "size": body.size})
 
 
@@ -100,16 +100,6 @@ async def complete_file(
     )
     info = await run_in_threadpool(record_file, ctx, row["pk"], body.name, body.size)
     return JSONResponse(info)
-
-
-def _writable_entity(ctx: Context, who: Viewer, entity: str, project: str) -> int:
-    with ctx.db.write() as conn:
-        return artifacts.entity_pk(conn, access.writable(conn, who, entity, project))
-
-
-def _record_blobs(ctx: Context, owner: int, stored: list[tuple[str, int]]) -> None:
-    with ctx.db.write() as conn:
-        artifacts.record_blobs(conn, owner, stored)
 
 
 def _within(size: int, limit: int) -> None:
