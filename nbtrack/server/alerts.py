@@ -17,7 +17,7 @@ from starlette.requests import Request
 
 from nbtrack.server import access, webhooks
 from nbtrack.server.api import Ctx, Who, readable_run, writable_run
-from nbtrack.server.database import bulk, rows
+from nbtrack.server.database import bulk, known_offsets, rows
 from nbtrack.server.payloads import INT64_MAX, Body, ShortText, Text
 from nbtrack.server.wire import JSONResponse
 
@@ -45,14 +45,7 @@ def store(conn: Connection, run_pk: int, alerts: list[AlertIn]) -> list[AlertIn]
     unique = {a.offset: a for a in alerts}
     if not unique:
         return []
-    known = {
-        r["log_offset"]
-        for r in rows(
-            conn,
-            "SELECT log_offset FROM alerts WHERE run_pk = :r AND log_offset BETWEEN :lo AND :hi",
-            {"r": run_pk, "lo": min(unique), "hi": max(unique)},
-        )
-    }
+    known = known_offsets(conn, "alerts", run_pk, unique)
     fresh = [a for o, a in sorted(unique.items()) if o not in known]
     if fresh:
         now = time.time()

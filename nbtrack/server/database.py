@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -90,6 +90,13 @@ def bulk(conn: Connection, sql: str, values: Sequence[tuple[Any, ...]]) -> None:
 
 def rows(conn: Connection, sql: str, params: Params | None = None) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(text(sql), params or {}).mappings()]
+
+
+def known_offsets(conn: Connection, table: str, run_pk: int, offsets: Collection[int]) -> set[int]:
+    """The run's log offsets already in ``table`` (a constant name) between those given."""
+    sql = f"SELECT log_offset FROM {table} WHERE run_pk = :r AND log_offset BETWEEN :lo AND :hi"
+    found = rows(conn, sql, {"r": run_pk, "lo": min(offsets), "hi": max(offsets)})
+    return {r["log_offset"] for r in found}
 
 
 def one(conn: Connection, sql: str, params: Params | None = None) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from nbtrack.server import media
-from nbtrack.server.database import Dialect, bulk, rows, run
+from nbtrack.server.database import Dialect, bulk, known_offsets, rows, run
 from nbtrack.server.problems import ApiError
 from nbtrack.server.values import check, encode, stored_object
 from nbtrack.server.wire import dumps
@@ -65,15 +65,7 @@ def _new_records(conn: Connection, run_pk: int, records: Sequence[Record]) -> li
         unique.setdefault(record[0], record)
     if not unique:
         return []
-    known = {
-        r["log_offset"]
-        for r in rows(
-            conn,
-            "SELECT log_offset FROM history_rows WHERE run_pk = :r "
-            "AND log_offset BETWEEN :lo AND :hi",
-            {"r": run_pk, "lo": min(unique), "hi": max(unique)},
-        )
-    }
+    known = known_offsets(conn, "history_rows", run_pk, unique)
     return [r for o, r in sorted(unique.items()) if o not in known]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from nbtrack.api.sample import chosen
 from nbtrack.server.api import Ctx, Who, readable_run, writable_run
-from nbtrack.server.database import bulk, rows
+from nbtrack.server.database import bulk, known_offsets, rows
 from nbtrack.server.payloads import INT64_MAX, Body
 from nbtrack.server.wire import JSONResponse, dumps, loads
 
@@ -52,15 +52,7 @@ def store(conn: Connection, run_pk: int, samples: list[SampleIn]) -> int:
     unique = {s.offset: s for s in samples}
     if not unique:
         return 0
-    known = {
-        r["log_offset"]
-        for r in rows(
-            conn,
-            "SELECT log_offset FROM system_metrics "
-            "WHERE run_pk = :r AND log_offset BETWEEN :lo AND :hi",
-            {"r": run_pk, "lo": min(unique), "hi": max(unique)},
-        )
-    }
+    known = known_offsets(conn, "system_metrics", run_pk, unique)
     fresh = [s for o, s in sorted(unique.items()) if o not in known]
     bulk(
         conn,
