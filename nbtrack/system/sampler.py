@@ -31,14 +31,17 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         started = time.monotonic()
-        stopped = self._stop_event.wait(min(self.interval, OPEN_AFTER))
+        opening = min(self.interval, OPEN_AFTER)
+        stopped = self._stop_event.wait(opening)
+        if stopped and opening >= OPEN_AFTER:
+            return  # a run over within seconds: loading psutil now would only slow its finish()
         if not self._open():
             return
         wait = max(0.0, self.interval - (time.monotonic() - started))  # the first on schedule
         while not stopped and not self._stop_event.wait(wait):
             self._sample()
             wait = self.interval
-        self._sample()  # the last moments of the run (a short run gets at least one sample)
+        self._sample()  # the last moments of the run
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop_event.set()

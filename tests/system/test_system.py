@@ -85,6 +85,15 @@ def test_off_by_setting_and_environment(monkeypatch: pytest.MonkeyPatch) -> None
     assert records(run, "system") == [] and records(other, "system") == []
 
 
+def test_a_run_over_before_the_sampler_opens_records_nothing_and_ends_at_once() -> None:
+    run = nbtrack.init(project="sys")  # the default interval: the sampler opens after 2 s
+    assert run._sampler is not None and run._sampler.is_alive()
+    run.log({"x": 1.0})
+    run.finish()
+    assert not run._sampler.is_alive() and run._sampler.samples == 0
+    assert records(run, "system") == []
+
+
 def test_bad_interval_and_stream_are_clear_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NBTRACK_STATS_INTERVAL", "soon")
     with pytest.raises(ValueError, match="stats_interval='soon' must be a number of seconds"):
