@@ -42,7 +42,10 @@ def _current(function: str) -> Run:
 
 def log(data: Any, step: int | None = None, commit: bool | None = None) -> None:
     """Log to the current run: see :meth:`Run.log`."""
-    _current("log").log(data, step=step, commit=commit)
+    run = registry._current  # read directly: this is the hot path of every training loop
+    if run is None:
+        raise NotInitialized("log")
+    run.log(data, step, commit)
 
 
 def finish(exit_code: int = 0, quiet: bool | None = None) -> None:
