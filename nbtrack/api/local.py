@@ -1,8 +1,9 @@
 """``nbtrack.Api.local()``: runs read from the run directories on disk, no server needed.
 
-Filters and orders are evaluated here with :mod:`nbtrack.filters` and :mod:`nbtrack.runorder`,
-with the meaning the server gives them in SQL. ``scan_history()`` streams the run log line by
-line (flat memory for any length); ``history(samples)`` reads it twice at most (count, pick).
+Filters and orders are evaluated here with :mod:`nbtrack.api.filters` and
+:mod:`nbtrack.api.runorder`, with the meaning the server gives them in SQL. ``scan_history()``
+streams the run log line by line (flat memory for any length); ``history(samples)`` reads it
+twice at most (count, pick).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from nbtrack import filters as run_filters
-from nbtrack import rundir, runlog, runorder, runstate
+from nbtrack import rundir, runlog, runstate
+from nbtrack.api import filters as run_filters
+from nbtrack.api import runorder
 from nbtrack.api.files import File, copier
 from nbtrack.api.paging import Runs
 from nbtrack.api.project import Project

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from nbtrack import credentials, runorder
-from nbtrack import filters as run_filters
+from nbtrack import credentials
+from nbtrack.api import filters as run_filters
+from nbtrack.api import runorder
 from nbtrack.api.files import File
 from nbtrack.api.paging import Runs
 from nbtrack.api.project import Project

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from nbtrack import __version__
-from nbtrack.filters import Node
-from nbtrack.filters import parse as parse_filters
+from nbtrack.api.filters import Node
+from nbtrack.api.filters import parse as parse_filters
 from nbtrack.server import (
     access,
     accounts,

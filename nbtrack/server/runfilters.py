@@ -1,4 +1,4 @@
-"""Run filters and orders (``nbtrack.filters``, ``nbtrack.runorder``) as parameterised SQL.
+"""Run filters and orders (``nbtrack.api.filters``, ``nbtrack.api.runorder``) as parameterised SQL.
 
 Every value and key path is a bound parameter; only fixed fragments are written into the SQL.
 Config and summary are JSON text: SQLite reads them with ``json_type``/``json_extract``,
@@ -6,7 +6,7 @@ PostgreSQL as ``jsonb`` with ``#>``. Text holding NaN or Infinity (valid for Pyt
 databases' JSON) goes through ``nbtrack_json`` (a function registered on each SQLite connection)
 or ``nbtrack_jsonb`` (created by migration 4 on PostgreSQL), which read those values as null.
 Every condition is false rather than NULL, so ``NOT`` means "does not match", as in
-:func:`nbtrack.filters.matches`.
+:func:`nbtrack.api.filters.matches`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from nbtrack.filters import Cond, Field, Group, Node, Not, kind
-from nbtrack.runorder import Order
+from nbtrack.api.filters import Cond, Field, Group, Node, Not, kind
+from nbtrack.api.runorder import Order
 from nbtrack.server.database import Dialect
 from nbtrack.server.wire import dumps
 

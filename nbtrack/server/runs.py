@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DataError
 
-from nbtrack import runorder
-from nbtrack.filters import Node
-from nbtrack.runorder import Order
+from nbtrack.api import runorder
+from nbtrack.api.filters import Node
+from nbtrack.api.runorder import Order
 from nbtrack.server import runfilters
 from nbtrack.server.access import Project
 from nbtrack.server.database import POSTGRESQL, SQLITE, Dialect, one, rows, run, scalar

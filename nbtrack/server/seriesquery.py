@@ -21,8 +21,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field
 from sqlalchemy import Connection, bindparam, text
 
-from nbtrack.filters import Node
-from nbtrack.filters import parse as parse_filters
+from nbtrack.api.filters import Node
+from nbtrack.api.filters import parse as parse_filters
 from nbtrack.series import INT64, numeric, step_metric_of
 from nbtrack.server import runs, series
 from nbtrack.server.access import Project

@@ -1,7 +1,7 @@
 """Run filters and orders in SQL (wandb's MongoDB-style language), on SQLite and PostgreSQL.
 
 Each filter has its expected runs written out by hand, and the local evaluator
-(``nbtrack.filters.matches``) must agree with the server on every one of them.
+(``nbtrack.api.filters.matches``) must agree with the server on every one of them.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from nbtrack import filters as run_filters
-from nbtrack import runorder
+from nbtrack.api import filters as run_filters
+from nbtrack.api import runorder
 from tests.server.support import Server
 
 RUNS: dict[str, dict[str, Any]] = {

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from nbtrack.filters import COLUMNS, Field, field_of, kind, lookup
+from nbtrack.api.filters import COLUMNS, Field, field_of, kind, lookup
 
 ORDER_COLUMNS = {
     **{k: v for k, v in COLUMNS.items() if v not in ("tags", "id")},
