@@ -125,7 +125,7 @@ def sync(nbtrack: Any, p: Result) -> Result:
     """``nbtrack.sync()`` of the runs under ``cwd``/nbtrack, timed piece by piece."""
     import resource
 
-    from nbtrack import transport, uploader
+    from nbtrack.upload import transport, uploader
 
     watch = Stopwatch()
     call = transport.Transport.call

@@ -12,22 +12,22 @@ from typing import TYPE_CHECKING, Any
 
 from nbtrack import errors, registry, util
 from nbtrack._run import Run
+from nbtrack.compat.features import require
 from nbtrack.console import termerror, termlog, termwarn
 from nbtrack.errors import Error, NotInitialized
-from nbtrack.features import require
 from nbtrack.launch import init
 from nbtrack.runconfig import Config
+from nbtrack.runparts.summary import Summary
 from nbtrack.settings import Settings
-from nbtrack.summary import Summary
 
 if TYPE_CHECKING:
     from nbtrack.account import login, logout
-    from nbtrack.alerts import AlertLevel
     from nbtrack.api import Api
     from nbtrack.artifacts import Artifact
     from nbtrack.jupyter.compare import compare
     from nbtrack.media import Audio, Histogram, Html, Image, Object3D, Table, Video
-    from nbtrack.metrics import Metric
+    from nbtrack.runparts.alerts import AlertLevel
+    from nbtrack.runparts.metrics import Metric
     from nbtrack.syncing import SyncReport, sync
 
 __version__ = "0.1.0"
@@ -194,7 +194,7 @@ def __getattr__(name: str) -> Any:
 
         return compare
     if name == "AlertLevel":
-        from nbtrack.alerts import AlertLevel
+        from nbtrack.runparts.alerts import AlertLevel
 
         return AlertLevel
     if name in ("login", "logout"):

@@ -12,19 +12,20 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from nbtrack import arrays, console, gitstate, registry, rundir, runlog, values
+from nbtrack import console, gitstate, registry, rundir, runlog, values
+from nbtrack.compat.runcompat import RunLinks
 from nbtrack.errors import RunFinished
-from nbtrack.runcompat import RunLinks
 from nbtrack.runconfig import Config, string_keys
+from nbtrack.runparts import arrays
+from nbtrack.runparts.summary import Summary
 from nbtrack.settings import Settings
-from nbtrack.summary import Summary
 from nbtrack.worker import Worker
 
 if TYPE_CHECKING:
-    from nbtrack.background import BackgroundUpload
     from nbtrack.media.store import MediaStore
-    from nbtrack.metrics import Metric, Metrics
+    from nbtrack.runparts.metrics import Metric, Metrics
     from nbtrack.system.sampler import Sampler
+    from nbtrack.upload.background import BackgroundUpload
 
 MAX_CODE_BYTES = 1 << 20
 MAX_STEP = values.MAX_STEP
@@ -278,7 +279,8 @@ class Run(RunLinks):
         self._step += 1
 
     def _plain_row(self, row: dict[str, Any], line: bytes) -> tuple[dict[str, Any], bytes]:
-        """Rows with NaN, arrays or tensors: values made plain (see :mod:`nbtrack.arrays`)."""
+        """Rows with NaN, arrays or tensors: values made plain
+        (see :mod:`nbtrack.runparts.arrays`)."""
         self._arrays.used = False
         plain = arrays.converted({k: v for k, v in row.items() if arrays.library(v)})
         if plain is None and b"null" not in line:
@@ -321,9 +323,9 @@ class Run(RunLinks):
         overwrite: bool | None = None,
     ) -> Metric:
         """wandb's ``define_metric``: x-axis, summary aggregation, visibility (see
-        :mod:`nbtrack.metrics`). Answers this call's definition, as wandb does; the run records
-        it merged with earlier ones."""
-        from nbtrack import metrics
+        :mod:`nbtrack.runparts.metrics`). Answers this call's definition, as wandb does; the run
+        records it merged with earlier ones."""
+        from nbtrack.runparts import metrics
 
         metric = metrics.define(name, step_metric, step_sync, hidden, summary, goal, overwrite)
         if self._closed:
@@ -416,10 +418,10 @@ class Run(RunLinks):
 
     def save(self, glob_str: Any = None, base_path: Any = None, policy: str = "live") -> Any:
         """``run.save("*.ckpt", policy="now"|"live"|"end")`` copies files into ``files/`` (see
-        :mod:`nbtrack.savefiles`); ``run.save()`` makes everything logged so far durable and
-        refreshes the run's files (and its name)."""
+        :mod:`nbtrack.runparts.savefiles`); ``run.save()`` makes everything logged so far durable
+        and refreshes the run's files (and its name)."""
         if glob_str is not None:
-            from nbtrack import savefiles
+            from nbtrack.runparts import savefiles
 
             return savefiles.save(self, glob_str, base_path, policy)
         if self._closed:
@@ -436,14 +438,16 @@ class Run(RunLinks):
         include_fn: Any = None,
         exclude_fn: Any = None,
     ) -> Any:
-        """Copy the code under ``root`` into ``files/code/`` (see :mod:`nbtrack.savefiles`)."""
-        from nbtrack import savefiles
+        """Copy the code under ``root`` into ``files/code/``
+        (see :mod:`nbtrack.runparts.savefiles`)."""
+        from nbtrack.runparts import savefiles
 
         return savefiles.log_code(self, root, name, include_fn, exclude_fn)
 
     def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
-        """Record an alert (see :mod:`nbtrack.alerts`); one per title per ``wait_duration``."""
-        from nbtrack import alerts
+        """Record an alert (see :mod:`nbtrack.runparts.alerts`); one per title per
+        ``wait_duration``."""
+        from nbtrack.runparts import alerts
 
         alerts.send(self, title, text, level, wait_duration)
 
@@ -599,7 +603,7 @@ class Run(RunLinks):
         """
         total = self._writer.offset
         if self._upload is None:
-            from nbtrack.uploader import Progress
+            from nbtrack.upload.uploader import Progress
 
             progress = Progress.load(self._folder) if self.dir else Progress()
             uploaded = progress.offset

@@ -10,7 +10,7 @@ from typing import Any
 from nbtrack import credentials
 from nbtrack.errors import CommError, NotLoggedIn, ServerError, UsageError
 from nbtrack.settings import resolve
-from nbtrack.transport import Transport
+from nbtrack.upload.transport import Transport
 
 
 def login(

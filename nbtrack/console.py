@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sys
 
+from nbtrack.compat.wandbsettings import getenv
 from nbtrack.settings import parse_bool
-from nbtrack.wandbsettings import getenv
 
 _said: set[str] = set()
 

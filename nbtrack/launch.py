@@ -18,22 +18,21 @@ import orjson
 from nbtrack import (
     console,
     environment,
-    fork,
     names,
     registry,
     runconfig,
     rundir,
     runlog,
     runstate,
-    unsupported,
     values,
-    wandbsettings,
 )
 from nbtrack import settings as settings_module
 from nbtrack._run import Run
+from nbtrack.compat import unsupported, wandbsettings
 from nbtrack.disabled import DisabledRun
 from nbtrack.errors import ResumeError
 from nbtrack.runlog import FORMAT_VERSION
+from nbtrack.runparts import fork
 from nbtrack.settings import Settings
 
 REINIT = {
@@ -245,8 +244,8 @@ def _connect(settings: Settings, info: dict[str, Any]) -> Any:
 def _go_online(run: Run, connection: Any) -> None:
     if connection is None:
         return
-    from nbtrack.background import BackgroundUpload
-    from nbtrack.uploader import Uploader
+    from nbtrack.upload.background import BackgroundUpload
+    from nbtrack.upload.uploader import Uploader
 
     run.entity = run.entity or connection.entity
     uploader = Uploader(Path(run.dir), connection.transport, run.entity, run.project)

@@ -8,7 +8,7 @@ from typing import Any
 from nbtrack import console, credentials
 from nbtrack.errors import CommError, NotLoggedIn, ServerError
 from nbtrack.settings import Settings
-from nbtrack.transport import Transport, launch_error
+from nbtrack.upload.transport import Transport, launch_error
 
 UPLOAD_TIMEOUT = 30.0
 _warned: set[str] = set()

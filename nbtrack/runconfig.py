@@ -164,7 +164,7 @@ def _to_dict(data: Any) -> Mapping[Any, Any]:
     if isinstance(data, Mapping):
         return data
     if isinstance(data, str | os.PathLike):  # a YAML or JSON file, as wandb takes
-        from nbtrack.wandbsettings import config_file
+        from nbtrack.compat.wandbsettings import config_file
 
         return config_file(Path(data).expanduser())
     if dataclasses.is_dataclass(data) and not isinstance(data, type):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from nbtrack import rundir, runlog
 
 if TYPE_CHECKING:
-    from nbtrack.metrics import Metrics
+    from nbtrack.runparts.metrics import Metrics
 
 LIVE_STATES = (None, "running", "preempting")
 
@@ -79,7 +79,7 @@ def apply(state: RunState, kind: str, payload: Any) -> None:
 
 
 def _define(state: RunState, payload: Any) -> None:
-    from nbtrack.metrics import Metric, Metrics
+    from nbtrack.runparts.metrics import Metric, Metrics
 
     if isinstance(payload, dict) and isinstance(payload.get("name"), str):
         state.metrics = state.metrics or Metrics()

@@ -4,8 +4,8 @@ Precedence, highest first: ``init()`` arguments (and ``settings=``), ``NBTRACK_*
 variables, the settings file ``./nbtrack/settings``, the settings file in the user's config
 directory, defaults. Settings files are INI files with a ``[default]`` section whose keys are
 the field names below (``project = mnist``, ``mode = offline``, ``base_url = http://...``).
-wandb's names are accepted too (see :mod:`nbtrack.wandbsettings`), in ``Settings(...)`` and in the
-environment (``WANDB_PROJECT`` where ``NBTRACK_PROJECT`` is unset).
+wandb's names are accepted too (see :mod:`nbtrack.compat.wandbsettings`), in ``Settings(...)``
+and in the environment (``WANDB_PROJECT`` where ``NBTRACK_PROJECT`` is unset).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nbtrack.wandbsettings import getenv, translate
+from nbtrack.compat.wandbsettings import getenv, translate
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8642"
 DEFAULT_PROJECT = "uncategorized"

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from nbtrack import console, credentials, rundir, runstate
-from nbtrack.backoff import Backoff
 from nbtrack.errors import CommError, ServerError, UsageError
 from nbtrack.settings import resolve
-from nbtrack.transport import Transport
-from nbtrack.uploader import Progress, Skipped, Uploader, UploadLock
+from nbtrack.upload.backoff import Backoff
+from nbtrack.upload.transport import Transport
+from nbtrack.upload.uploader import Progress, Skipped, Uploader, UploadLock
 
 SyncProgress = Callable[[str, int, int], None]
 RETRIES = 6

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import nbtrack
-from nbtrack import arrays, runlog, runstate
+from nbtrack import runlog, runstate
+from nbtrack.runparts import arrays
 
 
 def need(module: str) -> ModuleType:

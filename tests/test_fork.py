@@ -10,7 +10,7 @@ import pytest
 
 import nbtrack
 from nbtrack import errors, runlog
-from nbtrack.uploader import Progress
+from nbtrack.upload.uploader import Progress
 from tests.liveserver import LiveServer
 from tests.server.support import BACKENDS, live_server_for
 
@@ -132,7 +132,7 @@ def test_online_fork_and_rewind_of_a_run_only_on_the_server(
     online: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = source_run(2500)
-    monkeypatch.setattr("nbtrack.fork.PAGE_ROWS", 700)
+    monkeypatch.setattr("nbtrack.runparts.fork.PAGE_ROWS", 700)
     elsewhere = tmp_path / "elsewhere"  # another machine: no local copy of the source
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)

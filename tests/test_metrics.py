@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 import nbtrack
-from nbtrack import metrics, runlog, runstate
+from nbtrack import runlog, runstate
 from nbtrack.errors import Error, NotInitialized, RunFinished, UsageError
+from nbtrack.runparts import metrics
 
 
 def records(run: nbtrack.Run, kind: str) -> list[Any]:
@@ -216,7 +217,7 @@ def test_infinities_count_for_min_and_max() -> None:
 
 
 def test_odd_stored_definitions_give_no_axis_rather_than_an_error() -> None:
-    from nbtrack.metrics import chart_axes
+    from nbtrack.runparts.metrics import chart_axes
 
     stored = {
         "a": {"name": "a", "step_metric": 5, "summary": 7, "hidden": "yes", "goal": 1},

@@ -195,7 +195,7 @@ def test_server_killed_and_restarted_mid_run(tmp_path: Path) -> None:
 def test_faulty_network_loses_and_doubles_nothing(
     online: LiveServer, fault: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("nbtrack.transport.CONNECT_TIMEOUT", 0.5)
+    monkeypatch.setattr("nbtrack.upload.transport.CONNECT_TIMEOUT", 0.5)
     proxy = FaultProxy(online.port)
     try:
         settings = {"base_url": proxy.url, "finish_timeout": 30.0}

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import nbtrack
-from nbtrack import runlog, savefiles
+from nbtrack import runlog
+from nbtrack.runparts import savefiles
 from tests.liveserver import LiveServer, wait_for
 
 

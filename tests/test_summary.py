@@ -8,7 +8,7 @@ import pytest
 
 import nbtrack
 from nbtrack import runlog, runstate
-from nbtrack.summary import nest
+from nbtrack.runparts.summary import nest
 
 
 def test_nested_logs_read_back_nested_while_history_keeps_dotted_keys() -> None:

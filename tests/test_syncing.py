@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 import nbtrack
-from nbtrack import credentials, syncing, uploader
-from nbtrack.transport import Transport
+from nbtrack import credentials, syncing
+from nbtrack.upload import uploader
+from nbtrack.upload.transport import Transport
 from tests.liveserver import (
     FaultProxy,
     LiveServer,

@@ -20,7 +20,7 @@ import pytest
 
 import nbtrack
 from nbtrack import runlog
-from nbtrack.backoff import Backoff, retry_after
+from nbtrack.upload.backoff import Backoff, retry_after
 from tests.liveserver import FaultProxy, LiveServer, free_port, wait_for
 
 

@@ -21,7 +21,7 @@ from nbtrack.api.project import Project
 from nbtrack.api.run import RunView
 from nbtrack.errors import ServerError, UsageError
 from nbtrack.settings import resolve
-from nbtrack.transport import Transport
+from nbtrack.upload.transport import Transport
 
 
 class RemoteReader:

@@ -22,7 +22,7 @@ from nbtrack.errors import CommError, ServerError, UsageError
 
 if TYPE_CHECKING:
     from nbtrack._run import Run
-    from nbtrack.transport import Transport
+    from nbtrack.upload.transport import Transport
 
 FOLDER = "artifacts"
 WAIT_SECONDS = 600.0

@@ -21,7 +21,7 @@ from nbtrack.errors import UsageError
 
 if TYPE_CHECKING:
     from nbtrack.artifacts.artifact import Artifact
-    from nbtrack.transport import Transport
+    from nbtrack.upload.transport import Transport
 
 ENV_ARTIFACT_DIR = "NBTRACK_ARTIFACT_DIR"
 
@@ -98,7 +98,7 @@ class Source:
                 self.transport.session.get(url, stream=True, timeout=(2.0, 120.0)) as response,
             ):
                 if response.status_code >= 400:
-                    from nbtrack.transport import _error
+                    from nbtrack.upload.transport import _error
 
                     raise _error(response)
                 for chunk in response.iter_content(1 << 20):

@@ -4,7 +4,7 @@
    answers the ones it does not hold for this entity (so identical files go up once).
 2. Small files go up many to a request (``POST .../blobs``: a JSON index line, then the bytes
    one after another); large ones each stream in one ``PUT .../blobs/{sha256}``, or straight to
-   the server's object store when it hands out presigned URLs (:mod:`nbtrack.directupload`).
+   the server's object store when it hands out presigned URLs (:mod:`nbtrack.upload.directupload`).
    The server checks every SHA-256 and keeps a blob only once it is complete.
 3. ``POST /runs/{entity}/{project}/{run_id}/artifacts`` commits the version (the same digest is
    the same version); its answer, with the files and bytes this upload sent, goes to
@@ -21,13 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from nbtrack import directupload
 from nbtrack.artifacts import storage
 from nbtrack.artifacts.runartifacts import folder_of
 from nbtrack.errors import UsageError
+from nbtrack.upload import directupload
 
 if TYPE_CHECKING:
-    from nbtrack.transport import Transport
+    from nbtrack.upload.transport import Transport
 
 BATCH_BYTES = 16 << 20
 BATCH_FILES = 2000

@@ -13,7 +13,7 @@ import os
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from nbtrack import alerts
+from nbtrack.runparts import alerts
 
 if TYPE_CHECKING:
     from nbtrack._run import Run

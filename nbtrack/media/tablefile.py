@@ -6,8 +6,8 @@ from typing import Any
 
 import orjson
 
-from nbtrack import arrays
 from nbtrack.media import base, cells
+from nbtrack.runparts import arrays
 
 OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from nbtrack.metrics import chart_axes
+from nbtrack.runparts.metrics import chart_axes
 from nbtrack.server import (
     access,
     accounts,

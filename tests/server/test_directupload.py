@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import requests
 
-from nbtrack import directupload
 from nbtrack.errors import CommError, ServerError
 from nbtrack.server import blobs
 from nbtrack.server import directupload as plans
-from nbtrack.transport import Transport
+from nbtrack.upload import directupload
+from nbtrack.upload.transport import Transport
 from tests.liveserver import FaultProxy
 from tests.server.s3support import (
     ThreadServer,

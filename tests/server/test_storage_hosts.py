@@ -16,8 +16,8 @@ import pytest
 import requests
 
 import nbtrack as wandb
-from nbtrack import directupload
-from nbtrack.transport import Transport
+from nbtrack.upload import directupload
+from nbtrack.upload.transport import Transport
 from tests.liveserver import LiveServer
 from tests.server.s3support import bucket, moto_url, s3_client
 from tests.server.support import drop_pg_schema, new_pg_schema

@@ -11,7 +11,6 @@ from typing import Any, BinaryIO
 import requests
 
 from nbtrack import credentials, runlog
-from nbtrack.backoff import retry_after
 from nbtrack.errors import (
     CommError,
     EntityNotFound,
@@ -20,6 +19,7 @@ from nbtrack.errors import (
     PermissionDenied,
     ServerError,
 )
+from nbtrack.upload.backoff import retry_after
 
 API = "/api/v1"
 CONNECT_TIMEOUT = 2.0

@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from nbtrack import directupload, rundir, runfiles, runlog
+from nbtrack import rundir, runlog
 from nbtrack.errors import CommError, ServerError, UsageError
+from nbtrack.upload import directupload, runfiles
 from nbtrack.values import MAX_STEP
 
 if TYPE_CHECKING:
-    from nbtrack.transport import Transport
+    from nbtrack.upload.transport import Transport
 
 PROGRESS_FILE = "upload.json"
 LOCK_FILE = ".upload.lock"

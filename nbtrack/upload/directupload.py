@@ -20,7 +20,7 @@ import requests
 from nbtrack.errors import CommError, ServerError
 
 if TYPE_CHECKING:
-    from nbtrack.transport import Transport
+    from nbtrack.upload.transport import Transport
 
 DIRECT_MIN = 8 * 1024 * 1024
 READ = 1024 * 1024

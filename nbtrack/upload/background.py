@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from nbtrack.backoff import Backoff
 from nbtrack.errors import CommError, ServerError
-from nbtrack.uploader import Uploader, UploadLock
+from nbtrack.upload.backoff import Backoff
+from nbtrack.upload.uploader import Uploader, UploadLock
 from nbtrack.worker import Worker
 
 

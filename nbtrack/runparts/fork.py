@@ -144,7 +144,7 @@ class RemoteSource:
 
     def __init__(self, settings: Settings, run_id: str) -> None:
         from nbtrack import online
-        from nbtrack.transport import Transport
+        from nbtrack.upload.transport import Transport
 
         key, entity = online.key_and_entity(settings)
         self.transport = Transport(settings.base_url, key, timeout=60)
@@ -283,7 +283,7 @@ def _append(log: Path, seed: Seed, branch: Branch) -> None:
 
 def _after_cut(path: Path, offset: int) -> None:
     """The server may hold records past the cut: send from the cut, after dropping them."""
-    from nbtrack.uploader import Progress
+    from nbtrack.upload.uploader import Progress
 
     progress = Progress.load(path)
     if progress.offset > offset:
@@ -296,7 +296,7 @@ def _after_cut(path: Path, offset: int) -> None:
 
 def _fetch(settings: Settings, source: RemoteSource, branch: Branch) -> Path:
     """A local run directory for a run only on the server, holding its rows up to N."""
-    from nbtrack.uploader import Progress
+    from nbtrack.upload.uploader import Progress
 
     seed = source.seed(branch.step)
     started = float(source.transport.call("GET", source.path).get("created_at") or time.time())

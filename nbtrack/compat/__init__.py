@@ -1,0 +1,2 @@
+"""wandb compatibility: its settings names, feature switches, and the calls nbtrack
+does not support."""
