@@ -47,7 +47,7 @@ class Table(base.Media):
         self._dtypes = _per_column(dtype, len(self.columns), None)
         self._optional = _per_column(optional, len(self.columns), True)
         if data is not None:
-            self._add_rows([list(row) for row in data])
+            self._add_rows(list(map(list, data)))
 
     # -- building ------------------------------------------------------------------------------
     def add_data(self, *data: Any) -> None:
@@ -56,12 +56,12 @@ class Table(base.Media):
 
     def _add_rows(self, rows: list[list[Any]]) -> None:
         width = len(self.columns)
-        for row in rows:
-            if len(row) != width:
-                raise ValueError(
-                    f"a row has {len(row)} values but the table has {width} columns "
-                    f"{self.columns}; give one value per column"
-                )
+        if set(map(len, rows)) - {width}:
+            row = next(row for row in rows if len(row) != width)
+            raise ValueError(
+                f"a row has {len(row)} values but the table has {width} columns "
+                f"{self.columns}; give one value per column"
+            )
         cells.check_size(len(self.data) + len(rows), width)
         self._check(rows)
         self.data.extend(rows)

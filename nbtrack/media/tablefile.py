@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -39,9 +40,19 @@ def column_types(columns: list[str], rows: list[list[Any]], mixed_ok: bool) -> l
     """The kind of each column (``mixed`` when allowed to mix); TypeError for a bad column."""
     if not rows:
         return ["none"] * len(columns)
+    uniform = _uniform_kind(rows)
+    if uniform is not None:
+        return [uniform] * len(columns)
     found = []
     for name, values in zip(columns, zip(*rows, strict=True), strict=True):
         kinds = cells.column_kind(values)
         cells.check_column(name, kinds, mixed_ok)
         found.append(kinds.pop() if len(kinds) == 1 else ("none" if not kinds else "mixed"))
     return found
+
+
+def _uniform_kind(rows: list[list[Any]]) -> str | None:
+    """The kind of every cell when all are plain values of one kind (one pass over the cells)."""
+    kinds = {cells.PLAIN.get(t, "?") for t in set(map(type, chain.from_iterable(rows)))}
+    kind = kinds.pop() if len(kinds) == 1 else None
+    return None if kind == "?" else kind

@@ -77,3 +77,28 @@ def test_table_html_shows_the_head_with_image_cells() -> None:
     html = table._repr_html_()
     assert "12 rows x 2 columns" in html and html.count("<tr>") == 11  # header + 10 rows
     assert html.count("data:image/png;base64,") == 10
+
+
+@pytest.mark.parametrize(
+    ("rows", "types"),
+    [
+        ([[1, 2.5], [3, 4.0]], ["number", "number"]),
+        ([["a", "b"], ["c", "d"]], ["string", "string"]),
+        ([[True, False]], ["bool", "bool"]),
+        ([[None, None]], ["none", "none"]),
+        ([[1, None], [2, None]], ["number", "none"]),
+        ([[1, "x"], [2.5, "y"]], ["number", "string"]),
+        ([[np.float32(1.5), 2]], ["number", "number"]),
+    ],
+)
+def test_column_types_one_pass_agrees_with_the_per_column_kinds(
+    rows: list[list[object]], types: list[str]
+) -> None:
+    from nbtrack.media import tablefile
+
+    assert tablefile.column_types(["a", "b"], rows, False) == types
+
+
+def test_a_row_of_the_wrong_width_is_named() -> None:
+    with pytest.raises(ValueError, match="a row has 1 values but the table has 2 columns"):
+        nbtrack.Table(columns=["a", "b"], data=[[1, 2], [3]])
