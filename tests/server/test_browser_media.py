@@ -1,8 +1,9 @@
 """Media on the run page in headless Chromium against a real uvicorn: a run logged by the real
 client (images with boxes and masks, a gallery, a table with image cells, histograms, a confusion
 matrix, a line chart, Html holding a script), synced, then opened: the image at a chosen slider
-step (without reloading the page), the table sorted by the server, the histogram heatmap, the
-confusion matrix, and the Html kept in a sandbox. Hostile stored references show placeholders.
+step (without reloading the page), the table sorted by the server, the histogram heatmap and its
+ridgeline view, a point cloud turned by dragging, the confusion matrix, and the Html kept in a
+sandbox. Hostile stored references show placeholders.
 Screenshots go to test-artifacts/.
 """
 
@@ -64,6 +65,9 @@ nbtrack.log({
                            caption="tone"),
     "clip": nbtrack.Video(np.random.default_rng(1).integers(0, 255, (4, 3, 16, 16), dtype=np.uint8),
                           fps=2, caption="noise"),
+    "cloud": nbtrack.Object3D(np.concatenate([
+        np.random.default_rng(2).normal(0, 1, (400, 3)),
+        np.tile([[230, 60, 40]], (400, 1))], axis=1)),
     "curve": nbtrack.plot.line(
         nbtrack.Table(columns=["x", "y"], data=[[i, i * i] for i in range(20)]), "x", "y",
         title="squares"),
@@ -137,7 +141,7 @@ def test_run_page_shows_media_at_a_slider_step_tables_histograms_and_charts(
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: note_dialog(dialogs, dialog))
     log_in(page, base, key, "/admin/media/runs/medrun01")
-    expect(page.locator("#media")).to_have_attribute("data-keys", "15")
+    expect(page.locator("#media")).to_have_attribute("data-keys", "16")
 
     pred = page.locator('.media-key[data-key="pred"]')
     expect(pred).to_have_attribute("data-step", "11")
@@ -174,7 +178,32 @@ def test_run_page_shows_media_at_a_slider_step_tables_histograms_and_charts(
 
     weights = page.locator('.media-key[data-key="weights"]')
     expect(weights).to_have_attribute("data-steps", "12")
+    expect(weights).to_have_attribute("data-view", "heatmap")
     assert painted(page, weights.locator("canvas.heatmap")) > 100
+    weights.locator('button[data-view="ridgeline"]').click()
+    expect(weights).to_have_attribute("data-view", "ridgeline")
+    expect(weights.locator("canvas.heatmap")).to_have_count(0)
+    ridges = weights.locator("canvas.ridgeline")
+    expect(ridges).to_have_attribute("data-ridges", "12")
+    assert painted(page, ridges) > 1000
+    assert ridge_peaks_move_right(page, ridges)  # the logged means grow with the step
+    weights.locator("canvas.ridgeline").screenshot(path=str(ARTIFACTS / "server-media-ridges.png"))
+    weights.locator('button[data-view="heatmap"]').click()
+    expect(weights.locator("canvas.heatmap")).to_have_count(1)
+
+    cloud = page.locator('.media-key[data-key="cloud"] canvas.points')
+    expect(cloud).to_have_attribute("data-points", "400")
+    before = red_pixels(page, cloud)
+    assert before > 50  # the points' own colour (230, 60, 40) on the dark background
+    cloud.scroll_into_view_if_needed()
+    box = cloud.bounding_box()
+    page.mouse.move(box["x"] + 200, box["y"] + 180)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 320, box["y"] + 120, steps=5)
+    page.mouse.up()
+    expect(cloud).not_to_have_attribute("data-yaw", "-0.600")
+    assert red_pixels(page, cloud) > 50
+    cloud.screenshot(path=str(ARTIFACTS / "server-media-cloud.png"))
 
     matrix = page.locator('.plot[data-chart="confusion_matrix"] table.confusion')
     expect(matrix.locator('td[data-actual="a"][data-predicted="a"]')).to_have_text("2")
@@ -206,6 +235,31 @@ def overlay_pixels(page: Any, card: Any) -> int:
     canvas = card.locator("canvas.overlay")
     page.wait_for_function("(c) => c.width > 0", arg=canvas.element_handle())
     return painted(page, canvas)
+
+
+def red_pixels(page: Any, canvas: Any) -> int:
+    """Pixels of a canvas close to the colour (230, 60, 40)."""
+    data = "c.getContext('2d').getImageData(0, 0, c.width, c.height).data"
+    script = (
+        f"(c) => {{ const d = {data}; let n = 0; for (let i = 0; i < d.length; i += 4) "
+        "n += Math.abs(d[i] - 230) < 30 && d[i + 1] < 100 && d[i + 2] < 90 ? 1 : 0; return n; }"
+    )
+    return int(page.evaluate(script, canvas.element_handle()))
+
+
+def ridge_peaks_move_right(page: Any, canvas: Any) -> bool:
+    """The back ridge's highest pixel of its own colour lies left of the front ridge's."""
+    script = """(c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const peak = (rgb) => { const [r, g, b] = rgb.split(',').map(Number);
+        for (let i = 0; i < d.length; i += 4)
+          if (d[i] === r && d[i + 1] === g && d[i + 2] === b) return (i / 4) % c.width;
+        return -1; };
+      const fills = c.dataset.fills.split(' ');
+      return [peak(fills[0]), peak(fills[fills.length - 1])];
+    }"""
+    first, last = page.evaluate(script, canvas.element_handle())
+    return bool(0 < first < last)
 
 
 def painted(page: Any, canvas: Any) -> int:

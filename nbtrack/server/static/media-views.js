@@ -1,5 +1,5 @@
 // Tables (a grid sorted, filtered and paged by the server, with image cells), histograms over
-// steps (a heatmap: step across, value up) and nbtrack.plot charts (uPlot; a confusion matrix as a
+// steps (a heatmap: step across, value up; or a ridgeline: a curve per step) and nbtrack.plot charts (uPlot; a confusion matrix as a
 // coloured grid). Used by media.js; cells and labels are set as text only.
 "use strict";
 (function () {
@@ -113,14 +113,38 @@
     return { lo: lo, hi: hi, columns: columns };
   }
 
-  V.heatmap = async function (body, api, key, card) {
+  // One card, two views of the same histograms: a heatmap (step across, value up, darker = more)
+  // and a ridgeline (one curve per sampled step, oldest at the back); the choice is kept on refresh.
+  V.histograms = async function (body, api, key, card) {
     let found;
     try { found = await M.getJSON(api + "/histograms?" + M.query({ key: key, samples: 300 })); } catch (err) { body.replaceChildren(M.problem(err.message)); return; }
     body.replaceChildren();
     if (!found.histograms.length) { body.append(el("p", "empty", "No readable histogram.")); return; }
     const grid = regrid(found.histograms);
+    const holder = el("div", "histogram-view");
+    const toggle = el("div", "view-toggle");
+    const buttons = ["heatmap", "ridgeline"].map((view) => {
+      const button = el("button", "plain", view === "heatmap" ? "Heatmap" : "Ridgeline");
+      button.type = "button"; button.dataset.view = view;
+      button.addEventListener("click", () => show(view));
+      return button;
+    });
+    toggle.append(...buttons);
+    body.append(toggle, holder);
+    function show(view) {
+      for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.view === view));
+      const canvas = view === "ridgeline" ? ridgeline(grid, found.steps) : heatmap(grid, found.steps);
+      holder.replaceChildren(canvas, axes(grid, found.steps));
+      card.dataset.view = view;
+      card.dataset.steps = String(found.steps.length);
+      card.dataset.drawn = String(Date.now());
+    }
+    show(card.dataset.view === "ridgeline" ? "ridgeline" : "heatmap");
+  };
+
+  function heatmap(grid, steps) {
     const canvas = el("canvas", "heatmap");
-    canvas.width = Math.max(300, Math.min(1200, found.steps.length * 4)); canvas.height = 256;
+    canvas.width = Math.max(300, Math.min(1200, steps.length * 4)); canvas.height = 256;
     const ctx = canvas.getContext("2d");
     const w = canvas.width / grid.columns.length, h = canvas.height / ROWS;
     grid.columns.forEach((col, c) => {
@@ -131,12 +155,46 @@
         ctx.fillRect(c * w, canvas.height - (r + 1) * h, Math.ceil(w), Math.ceil(h));
       }
     });
-    const axes = el("div", "heatmap-axes");
-    axes.append(el("span", "", "value " + fmt(grid.lo) + " … " + fmt(grid.hi)), el("span", "", "steps " + found.steps[0] + " … " + found.steps[found.steps.length - 1] + " (" + found.steps.length + " shown)"));
-    body.append(canvas, axes);
-    card.dataset.steps = String(found.steps.length);
-    card.dataset.drawn = String(Date.now());
-  };
+    return canvas;
+  }
+
+  const RIDGES = 24;
+
+  // Up to RIDGES steps evenly spread, each a filled curve over the value axis; later steps are
+  // drawn lower and in front, each curve scaled to its own peak (the shape, as TensorBoard's).
+  function ridgeline(grid, steps) {
+    const canvas = el("canvas", "ridgeline");
+    canvas.width = 900; canvas.height = 320;
+    const ctx = canvas.getContext("2d");
+    const n = Math.min(RIDGES, grid.columns.length);
+    const picks = Array.from({ length: n }, (_, i) => Math.round(i * (grid.columns.length - 1) / Math.max(1, n - 1)));
+    const left = 70, width = canvas.width - left - 10, top = 10;
+    const gap = (canvas.height - top - 16) / (n + 2), rise = gap * 3;
+    ctx.font = "11px sans-serif"; ctx.textBaseline = "middle";
+    const fills = [];
+    picks.forEach((c, i) => {
+      const col = grid.columns[c], peak = Math.max(...col) || 1;
+      const base = top + rise + i * gap;
+      ctx.beginPath(); ctx.moveTo(left, base);
+      for (let r = 0; r < ROWS; r++) ctx.lineTo(left + (r + 0.5) * width / ROWS, base - rise * col[r] / peak);
+      ctx.lineTo(left + width, base); ctx.closePath();
+      const shade = 200 - 150 * i / Math.max(1, n - 1);
+      const fill = [shade * 0.3, shade * 0.6, Math.min(255, shade + 60)].map(Math.round).join(",");
+      fills.push(fill);
+      ctx.fillStyle = "rgb(" + fill + ")";
+      ctx.fill(); ctx.strokeStyle = "#fff"; ctx.lineWidth = 1; ctx.stroke();
+      if (i === 0 || i === n - 1 || i % 4 === 0) { ctx.fillStyle = "#4a5568"; ctx.fillText("step " + steps[c], 4, base); }
+    });
+    canvas.dataset.ridges = String(n);
+    canvas.dataset.fills = fills.join(" "); // each ridge's colour, back to front
+    return canvas;
+  }
+
+  function axes(grid, steps) {
+    const node = el("div", "heatmap-axes");
+    node.append(el("span", "", "value " + fmt(grid.lo) + " … " + fmt(grid.hi)), el("span", "", "steps " + steps[0] + " … " + steps[steps.length - 1] + " (" + steps.length + " shown)"));
+    return node;
+  }
 
   function fmt(x) {
     return Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : String(Math.round(x * 1000) / 1000);

@@ -277,6 +277,7 @@
     if (ref.url) {
       const link = el("a", "", "download"); link.href = ref.url; link.download = "";
       box.append(link);
+      if (ref.format === "pts.json" && M.views && M.views.pointCloud) M.views.pointCloud(box, ref);
     } else {
       box.append(problem(ref.problem));
     }
@@ -299,7 +300,7 @@
     else body.append(el("p", "empty", "Nothing to show for " + String(type) + " at step " + step + "."));
   }
 
-  // A key's card: its title, its slider (or, for histograms, a heatmap over steps), its content.
+  // A key's card: its title, its slider (or, for histograms, a heatmap or ridgeline over steps), its content.
   M.keyCard = function (api, entry) {
     const card = el("div", "media-key");
     card.dataset.key = entry.key;
@@ -308,8 +309,8 @@
     const body = el("div", "media-body");
     if (entry.type === "histogram") {
       card.append(body);
-      if (M.views && M.views.heatmap) M.views.heatmap(body, api, entry.key, card);
-      card.refresh = () => { if (M.views && M.views.heatmap) M.views.heatmap(body, api, entry.key, card); };
+      card.refresh = () => { if (M.views && M.views.histograms) M.views.histograms(body, api, entry.key, card); };
+      card.refresh();
       return card;
     }
     const stepper = new Stepper(api, entry.key, (ref, step, err) => {
