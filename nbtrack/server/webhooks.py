@@ -3,16 +3,21 @@
 Only an admin of the entity sets its URL (HTTP, or ``nbtrack admin webhook`` on the database).
 So that a webhook cannot aim the server at its own network, a URL set over HTTP by anyone but a
 server admin must resolve to public addresses only, checked again before every post (DNS may
-change); server admins and ``nbtrack admin`` may set private and loopback targets. Posts go out
-from a small thread pool with a timeout, never from the request that brought the alert, and
-never follow redirects.
+change), and the post connects to the very address that was checked (no second lookup that a
+rebinding name could answer differently); server admins and ``nbtrack admin`` may set private and
+loopback targets. Posts go out from a small thread pool with a timeout, never from the request
+that brought the alert, and never follow redirects. Logs name the host only: a webhook's path
+often holds its secret.
 """
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
+import json
 import logging
 import socket
+import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -53,14 +58,24 @@ def check_url(url: str, private_ok: bool) -> str:
 def private_address(host: str, port: int | None) -> str | None:
     """The first address of ``host`` that is not public (or the host when it cannot resolve)."""
     try:
-        found = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return host
-    for *_, address in found:
-        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
-        if not ip.is_global or ip.is_multicast:
-            return str(ip)
+        _public_addresses(host, port or 443)
+    except LookupError as exc:
+        return str(exc)
     return None
+
+
+def _public_addresses(host: str, port: int) -> list[str]:
+    """``host``'s addresses, or LookupError naming the first that is not public."""
+    try:
+        found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except OSError:
+        raise LookupError(host) from None
+    addresses = [str(address[0]).split("%")[0] for *_, address in found]
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        if not ip.is_global or ip.is_multicast:
+            raise LookupError(str(ip))
+    return addresses
 
 
 def set_url(conn: Connection, entity_pk: int, url: str | None, private_ok: bool) -> None:
@@ -94,20 +109,43 @@ def post_later(hook: dict[str, Any], texts: list[str]) -> None:
         _pool.submit(_post, str(hook["url"]), bool(hook["private_ok"]), text)
 
 
-def _post(url: str, private_ok: bool, text: str) -> None:
-    import requests
+def shown(url: str) -> str:
+    """The URL as logs show it: scheme and host, never the path that may hold a secret."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}/..."
 
+
+def _post(url: str, private_ok: bool, text: str) -> None:
     try:
-        if not private_ok:  # checked again: what the name resolves to may have changed
-            parts = urlsplit(url)
-            bad = private_address(parts.hostname or "", parts.port)
-            if bad:
-                log.warning("webhook %s now resolves to %s; not posted", url, bad)
-                return
-        answer = requests.post(
-            url, json={"text": text}, timeout=POST_TIMEOUT, allow_redirects=False
-        )
-        if answer.status_code >= 300:
-            log.warning("webhook %s answered %s", url, answer.status_code)
+        status = _send(url, private_ok, json.dumps({"text": text}).encode())
+        if status >= 300:
+            log.warning("webhook %s answered %s", shown(url), status)
+    except LookupError as exc:
+        log.warning("webhook %s now resolves to %s; not posted", shown(url), exc)
     except Exception as exc:  # a webhook's trouble must never reach the run's ingest
-        log.warning("webhook %s failed: %r", url, exc)
+        log.warning("webhook %s failed: %s", shown(url), type(exc).__name__)
+
+
+def _send(url: str, private_ok: bool, body: bytes) -> int:
+    """POST ``body`` to the address checked just now; the HTTP status."""
+    parts = urlsplit(url)
+    host, secure = parts.hostname or "", parts.scheme == "https"
+    port = parts.port or (443 if secure else 80)
+    if private_ok:
+        address = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)[0][4][0]
+    else:  # checked again: what the name resolves to may have changed
+        address = _public_addresses(host, port)[0]
+    sock = socket.create_connection((str(address), port), timeout=POST_TIMEOUT)
+    if secure:
+        sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+    conn = http.client.HTTPConnection(host, port, timeout=POST_TIMEOUT)
+    conn.sock = sock  # connected already: http.client uses it as is
+    try:
+        path = parts.path or "/"
+        conn.request("POST", path + (f"?{parts.query}" if parts.query else ""), body, _HEADERS)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+_HEADERS = {"Content-Type": "application/json"}
