@@ -51,6 +51,33 @@ def test_timestamps_show_as_dates_and_short_runs_in_milliseconds(server: Server,
     assert pages.duration({"runtime": 61.5}) == "1m 1s"
 
 
+def test_media_in_the_summary_read_as_one_line_not_as_raw_references(
+    server: Server, uid: str
+) -> None:
+    image = {
+        "_type": "image-file",
+        "path": "media/a.png",
+        "sha256": "a",
+        "width": 256,
+        "height": 64,
+    }
+    table = {"_type": "table-file", "path": "media/b.table.json", "nrows": 10, "ncols": 3}
+    histogram = {"_type": "histogram", "bins": [0, 1, 2], "values": [4, 5]}
+    gallery = {"_type": "images/separated", "count": 3, "items": [image] * 3}
+    odd = {"_type": "<b>x</b>", "path": "p"}
+    summary = {"pred": image, "t": table, "h": histogram, "g": gallery, "odd": odd}
+    page = run_page(server, uid, {"summary": summary})
+    for text in (
+        "image 256x64 (see Media)",
+        "table 10 rows, 3 columns (see Media)",
+        "histogram, 2 bins (see Media)",
+        "3 images (see Media)",
+        "&lt;b&gt;x&lt;/b&gt; (see Media)",
+    ):
+        assert text in page
+    assert "media/a.png" not in page and "sha256" not in page
+
+
 def test_every_page_links_a_favicon_that_is_served(server: Server) -> None:
     login = server.client.get("/login").text
     link = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', login)
