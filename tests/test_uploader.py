@@ -141,6 +141,33 @@ def test_unreachable_server_at_finish_returns_at_once(
     assert [r["i"] for r in rows] == list(range(1000))
 
 
+def test_finish_leaves_a_run_another_uploader_holds_to_it(
+    target: LiveServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nbtrack.upload import background, uploader
+
+    held: list[uploader.UploadLock] = []
+    start = background.BackgroundUpload.start
+
+    def other_first(self: background.BackgroundUpload) -> None:
+        held.append(uploader.UploadLock(self.uploader.path))  # as `nbtrack sync` would
+        start(self)
+
+    monkeypatch.setattr(background.BackgroundUpload, "start", other_first)
+    monkeypatch.setenv("NBTRACK_SILENT", "false")
+    run = nbtrack.init(project="held", mode="online")
+    for i in range(100):
+        run.log({"i": i})
+    run.finish()
+    assert "another process is uploading it" in capsys.readouterr().err
+    api = nbtrack.Api(target.url, target.admin_key)
+    assert list(api.run(f"admin/held/{run.id}").scan_history()) == []
+    held[0].release()
+    assert nbtrack.sync([run.dir]).synced == 1
+    rows = nbtrack.Api(target.url, target.admin_key).run(f"admin/held/{run.id}").scan_history()
+    assert [r["i"] for r in rows] == list(range(100))
+
+
 def test_a_stalled_server_costs_finish_at_most_its_timeout(
     target: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -90,6 +90,8 @@ class BackgroundUpload:
         """Stop the thread, send what is left for up to ``timeout`` s; returns records left."""
         deadline = time.monotonic() + timeout
         self.worker.stop(timeout)
+        if self.lock is None:  # another process is uploading this run: it sends the rest
+            return self.uploader.total_records() - self.uploader.progress.offset
         if self._mutex.acquire(timeout=max(0.0, deadline - time.monotonic())):
             try:  # else the thread is still waiting for an answer: leave it to sync
                 self._send_rest(deadline)
