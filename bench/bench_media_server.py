@@ -10,8 +10,8 @@ uploaded. Then, in headless Chromium (``/usr/bin/chromium``, Playwright), logged
   (median over moves to steps not seen before);
 
 and over HTTP, before the page has asked for the table: its first page (the file parsed), a first
-sort by a column, a later sorted page, a first filter and another. Prints a Markdown section; it
-never writes RESULTS.md.
+sort by a column, a later sorted page, a first filter and another. Prints a Markdown section;
+``bench_media.py`` runs the same measurement and writes it into RESULTS.md's Media section.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ data = rng.random((rows, 10)).round(6).tolist()
 nbtrack.log({{"table": nbtrack.Table(columns=columns, data=data)}})
 run.finish()
 """
+SIZES = {"full": (1000, 100_000), "quick": (100, 10_000)}  # images, table rows
 CARD = '.media-key[data-key="pred"]'
 SHOWN = """([card, step]) => {
   const img = document.querySelector(card + ' figure.media-image img');
@@ -123,12 +124,13 @@ def table_figures(server: harness.NbServer) -> dict[str, float]:
     return found
 
 
-def report(data: dict[str, Any], images: int, rows: int) -> str:
+def lines(data: dict[str, Any], images: int, rows: int) -> list[harness.Line]:
+    """The table's rows: page open and slider move (with their targets), then the table API."""
     opens, moves, documents = data["browser"]
     load = f"{provenance.load():.2f}"
-    lines = [
+    found = [
         harness.Line(
-            "run page open, 1,000 images under one key" if images == 1000 else "run page open",
+            f"run page open, {images:,} images under one key",
             "nbtrack, Chromium, SQLite",
             f"{statistics.median(opens) * 1000:.0f} ms",
             f"median of {len(opens)} loads to the latest of {images} images decoded",
@@ -145,7 +147,7 @@ def report(data: dict[str, Any], images: int, rows: int) -> str:
         ),
     ]
     for label, seconds in data["table"].items():
-        lines.append(
+        found.append(
             harness.Line(
                 f"table API: {label}",
                 "nbtrack, SQLite",
@@ -154,19 +156,21 @@ def report(data: dict[str, Any], images: int, rows: int) -> str:
                 load,
             )
         )
+    return found
+
+
+def report(data: dict[str, Any], images: int, rows: int) -> str:
     head = (
         f"Measured {provenance.now()} by `bench/bench_media_server.py`, "
         f"{provenance.commit_text()}. Machine: {provenance.machine()}. "
         f"Logging and uploading the run took {data['log_seconds']:.1f} s."
     )
-    return "\n".join(["## Media on the server", "", head, "", *harness.table(lines)])
+    table = harness.table(lines(data, images, rows))
+    return "\n".join(["## Media on the server", "", head, "", *table])
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="100 images, 10k rows")
-    args = parser.parse_args()
-    images, rows = (100, 10_000) if args.quick else (1000, 100_000)
+def measure(images: int, rows: int) -> dict[str, Any]:
+    """Log the run to a fresh server, then time the table API and the run page."""
     with tempfile.TemporaryDirectory() as tmp:
         scratch = harness.Scratch(Path(tmp))
         with harness.nbtrack_server(scratch) as server:
@@ -175,6 +179,15 @@ def main() -> int:
             }
             data["table"] = table_figures(server)  # first: the table is not parsed yet
             data["browser"] = browser_figures(server, images, opens=7, moves=20)
+    return data
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="100 images, 10k rows")
+    args = parser.parse_args()
+    images, rows = SIZES["quick" if args.quick else "full"]
+    data = measure(images, rows)
     print(report(data, images, rows))
     return 0
 

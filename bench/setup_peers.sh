@@ -13,6 +13,20 @@ declare -A spec=(
     [trackio]="trackio==0.43.0"
     [mlflow]="mlflow"
 )
+# what bench_media.py needs for the peers' Image, Table and Histogram (module to import: package)
+declare -A media=(
+    [wandb]="PIL:pillow numpy:numpy"
+    [trackio]="PIL:pillow numpy:numpy"
+)
+
+add_media() {
+    local name="$1" dir="$venvs/$1" item
+    for item in ${media[$name]:-}; do
+        "$dir/bin/python" -c "import ${item%%:*}" 2>/dev/null && continue
+        echo "[$name] adding ${item#*:} (media)"
+        "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "${item#*:}"
+    done
+}
 
 setup_one() {
     local name="$1" dir="$venvs/$1"
@@ -35,7 +49,7 @@ main() {
     local failed=0
     for name in "${names[@]}"; do
         [[ -n "${spec[$name]:-}" ]] || { echo "unknown peer: $name" >&2; exit 2; }
-        setup_one "$name" || { echo "[$name] FAILED" >&2; failed=1; }
+        { setup_one "$name" && add_media "$name"; } || { echo "[$name] FAILED" >&2; failed=1; }
     done
     return "$failed"
 }
