@@ -39,6 +39,7 @@ def compare(
     run's name (default: up to three keys whose values differ).
     """
     from nbtrack.errors import UsageError
+    from nbtrack.jupyter.compare import loading
     from nbtrack.jupyter.compare.sources import resolve, sources
     from nbtrack.jupyter.compare.widget import CompareWidget
 
@@ -51,8 +52,7 @@ def compare(
     found = sources(
         resolve(runs, project, max_runs), SAMPLES, x, frozenset(metrics) if metrics else None
     )
-    for source in found:
-        source.load()
+    loading.load(found)
     return CompareWidget(
         found,
         metrics=metrics,

@@ -15,7 +15,7 @@ import contextlib
 import gc
 import math
 from collections.abc import Iterator
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import orjson
@@ -88,18 +88,55 @@ def add_rows(
     extras = Picked(rows, x_key)
     for key in _metric_keys(rows, keys):
         at, values = _column(rows, key)
-        if at is not None and not at:
-            continue
-        stream = streams.get(key)
-        if stream is None:
-            stream = streams[key] = Stream(samples)
-        points = steps if at is None else [steps[i] for i in at]
-        keep = _rising(points, stream.last if stream.count else None)
-        if keep is not None:
-            at = [i if at is None else at[i] for i in keep]
-            values = [values[i] for i in keep]
-            points = [steps[i] for i in at]
-        stream.extend(points, values, extras.of(at))
+        _extend(streams, key, samples, steps, at, values, extras)
+
+
+def add_structs(
+    rows: list[Any],
+    fields: dict[str, str],
+    streams: dict[str, Stream],
+    samples: int,
+    x_key: str | None,
+    keys: frozenset[str] | None,
+) -> None:
+    """``add_rows`` for rows decoded as structs (:mod:`typed`): ``fields`` maps each key the
+    rows may hold to its attribute (a key a row lacks reads as ``msgspec.UNSET``)."""
+    steps = list(map(attrgetter(fields["_step"]), rows))
+    if not steps or set(map(type, steps)) != {int}:
+        rows = [row for row, step in zip(rows, steps, strict=True) if type(step) is int]
+        steps = [step for step in steps if type(step) is int]
+    if not rows:
+        return
+    extras = StructPicked(rows, x_key, fields)
+    for key in sorted(fields):
+        if not key.startswith("_") and (keys is None or key in keys):
+            at, values = _numbers(list(map(attrgetter(fields[key]), rows)))
+            _extend(streams, key, samples, steps, at, values, extras)
+
+
+def _extend(
+    streams: dict[str, Stream],
+    key: str,
+    samples: int,
+    steps: list[int],
+    at: list[int] | None,
+    values: list[float],
+    extras: Picked,
+) -> None:
+    """One metric's points (the rows ``at``, None for all) added to its stream, those whose
+    step does not rise above the stream's last one dropped."""
+    if at is not None and not at:
+        return
+    stream = streams.get(key)
+    if stream is None:
+        stream = streams[key] = Stream(samples)
+    points = steps if at is None else [steps[i] for i in at]
+    keep = _rising(points, stream.last if stream.count else None)
+    if keep is not None:
+        at = [i if at is None else at[i] for i in keep]
+        values = [values[i] for i in keep]
+        points = [steps[i] for i in at]
+    stream.extend(points, values, extras.of(at))
 
 
 def _valid(rows: list[Any]) -> tuple[list[dict[str, Any]], list[int]]:
@@ -127,6 +164,12 @@ def _column(rows: list[dict[str, Any]], key: str) -> tuple[list[int] | None, lis
         values = list(map(itemgetter(key), rows))
     except KeyError:
         values = [row.get(key) for row in rows]
+    return _numbers(values)
+
+
+def _numbers(values: list[Any]) -> tuple[list[int] | None, list[float]]:
+    """The indexes of the chartable numbers among ``values`` (None for all of them), and those
+    numbers as floats."""
     if set(map(type, values)) == {float} and math.isfinite(sum(values)):
         return None, values
     at: list[int] = []
@@ -145,6 +188,9 @@ class Picked:
     def __init__(self, rows: list[dict[str, Any]], x_key: str | None) -> None:
         self.rows, self.x_key = rows, x_key
 
+    def __len__(self) -> int:
+        return len(self.rows)
+
     def of(self, at: list[int] | None) -> Of:
         return Of(self, at)
 
@@ -154,6 +200,20 @@ class Picked:
         return (_number(row.get("_runtime")), _number(row.get("_timestamp")), x)
 
 
+class StructPicked(Picked):
+    """``Picked`` over struct rows (``fields`` maps a key to its attribute)."""
+
+    def __init__(self, rows: list[Any], x_key: str | None, fields: dict[str, str]) -> None:
+        super().__init__(rows, x_key)
+        self.runtime, self.timestamp = fields["_runtime"], fields["_timestamp"]
+        self.x = fields.get(x_key or "", "")
+
+    def extra(self, index: int) -> Extra:
+        row = self.rows[index]
+        x = _number(getattr(row, self.x)) if self.x else None
+        return (_number(getattr(row, self.runtime)), _number(getattr(row, self.timestamp)), x)
+
+
 class Of:
     """``Picked`` extras of the rows ``at`` (None: of every row)."""
 
@@ -161,7 +221,7 @@ class Of:
         self.picked, self.at = picked, at
 
     def __len__(self) -> int:
-        return len(self.picked.rows if self.at is None else self.at)
+        return len(self.picked if self.at is None else self.at)
 
     def __iter__(self) -> Iterator[Extra]:
         return (self[i] for i in range(len(self)))

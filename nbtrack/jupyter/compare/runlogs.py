@@ -3,19 +3,23 @@
 ``LogReader`` keeps its byte offset in ``run.nbtrack`` and turns new complete lines into
 ``RunData``: the run's fields, config, metric definitions, state and one ``Stream`` per metric
 (each point carrying its ``_runtime``, ``_timestamp`` and the chosen x key's value). A torn last
-line is left for the next read. The log is parsed a block (``CHUNK`` bytes) at a time
-(:mod:`nbtrack.jupyter.compare.rows`), so memory stays flat whatever the run's length.
+line is left for the next read. The log is parsed a block (``CHUNK`` bytes) at a time, so memory
+stays flat whatever the run's length: decoded by msgspec into the row keys needed
+(:mod:`nbtrack.jupyter.compare.typed`), or, when it refuses the block, as JSON
+(:mod:`nbtrack.jupyter.compare.rows`); both give the same records.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from nbtrack import runlog
 from nbtrack.jupyter.compare import rows as rows_module
+from nbtrack.jupyter.compare import typed
 from nbtrack.jupyter.compare.stream import Stream
 
 CHUNK = 1 << 20  # a block of rows parsed at once (its objects live until its points are added)
@@ -52,6 +56,7 @@ class LogReader:
         self.ended = False
         self.follow_step_metric = False  # the live run's charts: x from define_metric
         self.skipped = 0  # bytes passed over by ``skip_to`` (their rows are not drawn)
+        self.row_keys: frozenset[str] | None = None  # the keys history rows were seen to hold
 
     def skip_to(self, budget: int) -> None:
         """Keep up with a fast writer: when more than ``budget`` bytes are waiting, pass over all
@@ -98,6 +103,42 @@ class LogReader:
         return found
 
     def _lines(self, block: bytes) -> bool:
+        decoding = self._decoding(block)
+        records = None if decoding is None else decoding.decode(block)
+        if decoding is None or records is None:
+            return self._records(block)
+        if decoding.all_rows(records):
+            self._add_structs(list(map(attrgetter("payload"), records)), decoding)
+            return bool(records)
+        rows: list[Any] = []
+        for record in records:
+            kind = decoding.kind(record)
+            if kind == "h":
+                rows.append(record.payload)
+            elif kind in FIELDS:
+                self._add_structs(rows, decoding)  # rows before a definition: as in _records
+                rows = []
+                self._field(kind, typed.payload(record))
+        self._add_structs(rows, decoding)
+        return bool(records)
+
+    def _decoding(self, block: bytes) -> typed.Decoding | None:
+        """msgspec's decoding of the keys wanted, or of every key the rows were seen to hold
+        (at first: the keys of the block's first history row)."""
+        if self.keys is not None:
+            return typed.decoding(typed.keys_of(self.keys, self.x_key), False)
+        if self.row_keys is None:
+            self.row_keys = typed.first_row_keys(block)
+            if self.row_keys is None:
+                return None
+        return typed.decoding(typed.keys_of(self.row_keys, self.x_key), True)
+
+    def _add_structs(self, rows: list[Any], decoding: typed.Decoding) -> None:
+        if rows:
+            streams, samples = self.data.streams, self.samples
+            rows_module.add_structs(rows, decoding.fields, streams, samples, self.x_key, self.keys)
+
+    def _records(self, block: bytes) -> bool:
         parsed = rows_module.records(block)
         history = rows_module.history(parsed, block)
         if history is not None:  # the common block: history rows only
@@ -120,6 +161,9 @@ class LogReader:
     def _add(self, rows: list[Any]) -> None:
         if rows:
             rows_module.add_rows(rows, self.data.streams, self.samples, self.x_key, self.keys)
+            if self.keys is None:
+                seen = set().union(*(row for row in rows if type(row) is dict))
+                self.row_keys = frozenset(seen.union(self.row_keys or ()))
 
     def _field(self, kind: str, payload: Any) -> None:
         data = self.data

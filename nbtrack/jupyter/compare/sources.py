@@ -8,6 +8,7 @@ name; by default the runs this process started.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -64,9 +65,32 @@ class LocalSource:
     def load(self) -> None:
         """The first read: from the cache of an ended run when it matches, else the whole log
         (then cached if the run has ended)."""
-        if not cache.load(self.reader):
-            self.poll()
-            cache.save(self.reader)
+        if not self.cached():
+            self.read_log()
+
+    def cached(self) -> bool:
+        """Read from the kept reading of an ended run, if it matches the log."""
+        return cache.load(self.reader)
+
+    def read_log(self) -> None:
+        """Read the log from where the reader stands, and keep the reading if the run ended."""
+        self.poll()
+        cache.save(self.reader)
+
+    def unread(self) -> int:
+        """Bytes of the log not read yet."""
+        try:
+            return max(0, os.path.getsize(self.reader.path) - self.reader.offset)
+        except OSError:
+            return 0
+
+    def job(self) -> tuple[Path, int, str | None, frozenset[str] | None]:
+        """What another process needs to read this log the same way (``LocalSource(*job)``)."""
+        return (self.folder, self.samples, self.reader.x_key, self.keys)
+
+    def take(self, reader: LogReader) -> None:
+        """Use a reader that another process built from ``job()``."""
+        self.reader, self.data = reader, reader.data
 
     def poll(self, budget: int | None = None) -> bool:
         """Read what the run logged since the last poll (with ``budget``: at most about that
