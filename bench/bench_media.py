@@ -228,8 +228,11 @@ def main() -> int:
     data["server"] = skipped if args.skip_server else server_data(args.quick)
     text = section(data, core_ratio(args.results), (time.perf_counter() - start) / 60)
     print(text)
-    if args.quick or args.no_write or args.skip_server or not provenance.may_write():
-        bench_core.note(f"not written to {args.results} ({provenance.commit_text()})")
+    flags = {"--quick": args.quick, "--no-write": args.no_write, "--skip-server": args.skip_server}
+    held = [flag for flag, on in flags.items() if on]
+    if held or not provenance.may_write():
+        why = ", ".join(held) or provenance.commit_text()
+        bench_core.note(f"not written to {args.results} ({why})")
     else:
         bench_core.write_results(args.results, text, SECTION)
         bench_core.note(f"wrote {args.results}")
