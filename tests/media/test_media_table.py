@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -102,3 +103,18 @@ def test_column_types_one_pass_agrees_with_the_per_column_kinds(
 def test_a_row_of_the_wrong_width_is_named() -> None:
     with pytest.raises(ValueError, match="a row has 1 values but the table has 2 columns"):
         nbtrack.Table(columns=["a", "b"], data=[[1, 2], [3]])
+
+
+def test_a_logged_table_keeps_what_it_held_at_log_time() -> None:
+    rows = [[i, float(i)] for i in range(1000)]
+    run = nbtrack.init(project="media")
+    table = nbtrack.Table(columns=["i", "x"], data=rows)
+    rows[0][1] = -1.0  # the caller's rows: the table copied them
+    run.log({"t": table})
+    table.data[1][1] = -2.0  # the table's own rows, after log(): the logged file is made
+    table.add_data(1000, 1000.0)
+    run.finish()
+    ref = history(run)[0]["t"]
+    stored = json.loads(media_files(run)[ref["path"]])
+    assert stored["data"] == [[i, float(i)] for i in range(1000)] and ref["nrows"] == 1000
+    assert ref["sha256"] == hashlib.sha256(media_files(run)[ref["path"]]).hexdigest()
