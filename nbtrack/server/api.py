@@ -43,7 +43,9 @@ from nbtrack.server.payloads import (
     RunEdit,
     RunPatch,
     Visibility,
+    body_schema,
     clean_text,
+    history_batch,
 )
 from nbtrack.server.problems import forbidden, invalid, not_found
 from nbtrack.server.storage import StorageError
@@ -171,11 +173,20 @@ def editable_run(
     return proj, row
 
 
-@router.post("/runs/{entity}/{project}/{run_id}/history")
-def append_history(
-    entity: str, project: str, run_id: str, batch: HistoryBatch, ctx: Ctx, who: Who
+@router.post("/runs/{entity}/{project}/{run_id}/history", openapi_extra=body_schema(HistoryBatch))
+async def append_history(
+    entity: str, project: str, run_id: str, request: Request, ctx: Ctx, who: Who
 ) -> JSONResponse:
-    records = [(r.offset, r.step, r.data) for r in batch.records]
+    """The body is read here and parsed off the event loop (``payloads.history_batch``)."""
+    body = await request.body()
+    return await run_in_threadpool(store_history, ctx, who, (entity, project, run_id), body)
+
+
+def store_history(
+    ctx: Context, who: Viewer, path: tuple[str, str, str], body: bytes
+) -> JSONResponse:
+    entity, project, run_id = path
+    records = [(r.offset, r.step, r.data) for r in history_batch(body).records]
     with ctx.db.write() as conn:
         row = writable_run(ctx, conn, who, entity, project, run_id)
         inserted, max_offset = history.append(conn, ctx.db.dialect, row, records, time.time())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Connection
@@ -21,6 +22,7 @@ from nbtrack.server.values import check, encode, stored_object
 from nbtrack.server.wire import dumps
 
 SHIFTS = (4, 8, 12, 16, 20)  # bucket width 2**shift per level
+INF = math.inf
 Record = tuple[int, int, dict[str, Any]]  # offset, step, data
 Partial = list[Any]  # n, min_step, min_value, max_step, max_value
 
@@ -36,13 +38,16 @@ def append(
     run_pk = run_row["pk"]
     fresh = _new_records(conn, run_pk, records)
     if fresh:
+        stored = _rows(run_pk, fresh)
         bulk(
             conn,
             "INSERT INTO history_rows (run_pk, log_offset, step, data) VALUES (?, ?, ?, ?)",
-            _rows(run_pk, fresh),
+            stored,
         )
         add_buckets(conn, dialect, run_pk, [(s, d) for _, s, d in fresh])
-        media.index(conn, run_pk, fresh)
+        media.index(
+            conn, run_pk, [r for r, row in zip(fresh, stored, strict=True) if media.MARK in row[3]]
+        )
     max_offset = max([run_row["max_offset"], *(o for o, _, _ in fresh)])
     _update_run(conn, run_row, fresh, max_offset, now)
     return len(fresh), max_offset
@@ -78,7 +83,7 @@ def _update_run(
     summary_sql = ""
     if newer:
         summary = stored_object(run_row["summary"])
-        for _, _, data in sorted(newer, key=lambda r: (r[1], r[0])):
+        for _, _, data in _in_step_order(newer):
             summary.update(data)  # the last value of every key, sparse keys included
         values |= {"s": dumps(summary), "ls": max(r[1] for r in newer)}
         summary_sql = ", summary = :s, last_step = :ls"
@@ -90,37 +95,62 @@ def _update_run(
     )
 
 
+def _in_step_order(records: list[Record]) -> list[Record]:
+    """Records (in offset order) by step, then offset; usually they already are."""
+    steps = [r[1] for r in records]
+    if all(a <= b for a, b in pairwise(steps)):
+        return records
+    return sorted(records, key=lambda r: (r[1], r[0]))
+
+
 def partials(points: Iterable[tuple[int, dict[str, Any]]]) -> dict[tuple[str, int], Partial]:
-    """Level-0 buckets of the finite numeric values (keys starting with '_' excluded)."""
+    """Level-0 buckets of the finite numeric values (keys starting with '_' excluded).
+
+    Rows of one bucket usually come one after another: their values gather per key in ``rows``,
+    which joins the result when the bucket changes."""
     acc: dict[tuple[str, int], Partial] = {}
     chartable: dict[str, bool] = {}
     shift = SHIFTS[0]
+    current, rows = 0, dict[str, Partial]()
     for step, data in points:
         bucket = step >> shift
+        if bucket != current:
+            _gather(acc, rows, current)
+            current, rows = bucket, dict[str, Partial]()
         for key, value in data.items():
-            kind = type(value)
-            if kind is int:
+            if type(value) is not float:
+                if type(value) is not int:
+                    continue
                 try:
                     value = float(value)
                 except OverflowError:
                     continue
-            elif kind is not float or not math.isfinite(value):
+            if not -INF < value < INF:
                 continue
-            ok = chartable.get(key)
-            if ok is None:
-                ok = chartable[key] = _chartable(key)
-            if not ok:
-                continue
-            part = acc.get((key, bucket))
+            part = rows.get(key)
             if part is None:
-                acc[(key, bucket)] = [1, step, value, step, value]
+                ok = chartable.get(key)
+                if ok is None:
+                    ok = chartable[key] = _chartable(key)
+                if ok:
+                    rows[key] = [1, step, value, step, value]
                 continue
             part[0] += 1
             if value < part[2]:
                 part[1], part[2] = step, value
-            if value > part[4]:
+            elif value > part[4]:
                 part[3], part[4] = step, value
+    _gather(acc, rows, current)
     return acc
+
+
+def _gather(acc: dict[tuple[str, int], Partial], rows: dict[str, Partial], bucket: int) -> None:
+    for key, part in rows.items():
+        found = acc.get((key, bucket))
+        if found is None:
+            acc[(key, bucket)] = part
+        else:
+            merge(found, part)
 
 
 def _chartable(key: str) -> bool:
@@ -143,11 +173,12 @@ def merge(into: Partial, part: Partial) -> None:
 
 
 def levels(level0: dict[tuple[str, int], Partial]) -> list[dict[tuple[str, int], Partial]]:
+    """Every level, each merged from the one below it."""
     out = [level0]
-    for shift in SHIFTS[1:]:
+    for below, shift in pairwise(SHIFTS):
         up: dict[tuple[str, int], Partial] = {}
-        for (key, bucket), part in level0.items():
-            target = (key, bucket >> (shift - SHIFTS[0]))
+        for (key, bucket), part in out[-1].items():
+            target = (key, bucket >> (shift - below))
             if target in up:
                 merge(up[target], part)
             else:

@@ -34,6 +34,7 @@ KINDS = frozenset(
     }
 )
 MAX_DEPTH = 16  # deeper parts of a stored reference are left out
+MARK = '"_type"'  # in the stored text of every row that holds a reference
 MEDIA_NAME = re.compile(r"media/[0-9a-f]{64}(\.[a-z0-9]{1,12}){1,2}")
 Record = tuple[int, int, dict[str, Any]]  # offset, step, data
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -93,3 +95,60 @@ def storable(value: object) -> bool:
     if isinstance(value, int) and not isinstance(value, bool):
         return -(2**63) <= value < 2**64
     return True
+
+
+LONE = '"\\ud800"'  # a lone surrogate as JSON text: read by the json module, not pydantic's parser
+
+
+@pytest.mark.parametrize("other", ['"fine"', LONE], ids=["one pass", "json module"])
+@pytest.mark.parametrize(
+    ("record", "named"),
+    [
+        ('{"offset": "3", "step": 0, "data": {}}', "records.1.offset='3'"),
+        ('{"offset": 1, "step": 1.5, "data": {}}', "records.1.step=1.5"),
+        ('{"offset": -1, "step": 0, "data": {}}', "records.1.offset=-1"),
+        ('{"offset": 1, "step": 0, "data": [1]}', "records.1.data=list"),
+        ('{"offset": 1, "step": 0}', "records.1.data"),
+    ],
+)
+def test_history_fields_of_the_wrong_kind_are_400_naming_them(
+    server: Server, uid: str, record: str, named: str, other: str
+) -> None:
+    name, key = server.new_user()
+    server.ok("PUT", f"/runs/{name}/p{uid}/r", key, json={})
+    first = '{"offset": 0, "step": 0, "data": {"s": ' + other + "}}"
+    answer = post_text(server, key, f"/runs/{name}/p{uid}/r/history", [first, record])
+    assert answer.status_code == 400, answer.text
+    assert named in answer.json()["error"]["message"]
+    assert server.ok("GET", f"/runs/{name}/p{uid}/r", key)["history_count"] == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{not json",
+        "",
+        "[1, 2]",
+        '{"records": {}}',
+        b'{"records": ["\xff"]}',
+        "[" * 5000 + "]" * 5000,
+    ],
+)
+def test_unreadable_history_bodies_are_400(server: Server, uid: str, body: str | bytes) -> None:
+    name, key = server.new_user()
+    answer = server.request(
+        "POST",
+        f"/runs/{name}/p{uid}/r/history",
+        key,
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == "invalid"
+
+
+def post_text(server: Server, key: str, path: str, records: list[str]) -> Any:
+    body = '{"records": [' + ", ".join(records) + "]}"
+    return server.request(
+        "POST", path, key, content=body, headers={"Content-Type": "application/json"}
+    )
