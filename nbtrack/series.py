@@ -16,18 +16,33 @@ moving average" also draws it; non-finite values are left out and keep the runni
 Grouping (``group``): several runs' series as one mean line with a min-max band, over ``bins``
 equal-width bins of x spanning every run's points; per bin, each run contributes the mean of its
 points there, and the bin's x is the mean of those points' x.
+
+Colours (``colour``): a run's colour comes from its ID alone (CRC-32 of the UTF-8 ID into
+``PALETTE``), so a run has the same colour in ``nbtrack.compare()`` and in the web workspace,
+whatever else is drawn with it (the server sends each run's colour with the workspace's runs).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
 FIRST_SHIFT = 4  # the finest group is 16 steps: the server's finest bucket
 INT64 = (-(2**63), 2**63 - 1)
 Point = tuple[int, float]
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#393b79", "#e6550d", "#31a354", "#843c39", "#7b4173", "#6baed6",
+    "#fdae6b", "#74c476", "#ad494a", "#a55194",
+)  # fmt: skip
+
+
+def colour(run_id: str) -> str:
+    """The run's colour in every chart, notebook and web (``#rrggbb``), from its ID alone."""
+    return PALETTE[zlib.crc32(run_id.encode()) % len(PALETTE)]
 
 
 def numeric(value: Any) -> float | None:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, bindparam, text
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from nbtrack import series
 from nbtrack.server import access, pages, runs
 from nbtrack.server.access import Project
 from nbtrack.server.context import Context, context_of
@@ -61,6 +62,7 @@ def run_entry(row: dict[str, Any], timeout: float) -> dict[str, Any]:
     return {
         "id": row["run_id"],
         "name": row["name"] or row["run_id"],
+        "colour": series.colour(row["run_id"]),  # the colour nbtrack.compare() gives the run
         "state": runs.shown_state(row, timeout),
         "created_at": row["created_at"],
         "config": flat(stored_object(row["config"])),

@@ -15,6 +15,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
+from nbtrack import series
 from tests.browser import (
     KERNEL_READY,
     JupyterLab,
@@ -27,12 +28,13 @@ from tests.jupyter.conftest import ARTIFACTS, notebook
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(240)]
 
-RUNS = """
+IDS = ("cmp-a", "cmp-b", "cmp-c", "cmp-d")  # four IDs whose colours (nbtrack.series) differ
+RUNS = f"""
 import math, nbtrack
-for lr in (0.3, 0.1, 0.03, 0.01):
-    run = nbtrack.init(project="compare-ui", config={"lr": lr})
+for lr, run_id in zip((0.3, 0.1, 0.03, 0.01), {IDS!r}):
+    run = nbtrack.init(project="compare-ui", id=run_id, config={{"lr": lr}})
     for step in range(400):
-        run.log({"loss": math.exp(-lr * step / 10), "acc": 1 - math.exp(-lr * step / 10)})
+        run.log({{"loss": math.exp(-lr * step / 10), "acc": 1 - math.exp(-lr * step / 10)}})
     run.finish()
 """
 COMPARE = "nbtrack.compare(metrics=['loss', 'acc'])"
@@ -114,6 +116,7 @@ def test_compare_draws_one_line_per_run(page: Any, frontend: JupyterLab) -> None
         "els => els.map(e => getComputedStyle(e).backgroundColor)"
     )
     hexes = ["#" + "".join(f"{int(v):02x}" for v in c[4:-1].split(",")[:3]) for c in colours]
+    assert sorted(hexes) == sorted(series.colour(run_id) for run_id in IDS)  # as on the server
     assert len(set(hexes)) == 4
     counts = panels.first.evaluate(
         PAINTED.replace("([panel, colours])", "(panel)").replace("colours.map", f"{hexes!r}.map")

@@ -87,8 +87,11 @@ def test_runs_by_id_by_project_and_bad_input(isolated: Path) -> None:
         nbtrack.compare(project="nothing")
 
 
-def test_the_same_runs_keep_their_colours_in_any_order() -> None:
+def test_a_run_s_colour_comes_from_its_id_alone() -> None:
     ids = [f"run{index:05d}" for index in range(300)]
+    alone = {run_id: views.colours([run_id])[run_id] for run_id in ids}
     for start in range(0, 300, 3):
         group = ids[start : start + 3]
-        assert views.colours(group) == views.colours(group[::-1])
+        assert views.colours(group) == views.colours(group[::-1]) == {i: alone[i] for i in group}
+    assert alone == {run_id: series.colour(run_id) for run_id in ids}
+    assert set(alone.values()) == set(series.PALETTE)  # every colour in use

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
+import nbtrack
+from nbtrack import runlog, series
 from tests.server.support import Server
 from tests.server.test_webui import log_in
 
@@ -63,3 +66,23 @@ def test_the_workspace_lists_runs_without_git_or_paths(server: Server, uid: str)
             assert data["series_url"] == f"/api/v1/projects/{project}/series"
     with server.new_client() as client:
         assert 'id="workspace-link"' in client.get(f"/{project}").text
+
+
+def test_a_run_has_the_colour_compare_gives_it(server: Server, uid: str, tmp_path: Path) -> None:
+    name, key = server.new_user()
+    project = f"{name}/c{uid}"
+    ids = [f"col{uid}{index}"[:32] for index in range(8)]
+    folders = []
+    for run_id in ids:
+        server.ok("PUT", f"/runs/{project}/{run_id}", key, json={"name": run_id})
+        folder = tmp_path / f"run-20260101_000000-{run_id}"
+        folder.mkdir()
+        row = {"_step": 0, "_runtime": 0.0, "_timestamp": 1e9, "loss": 1.0}
+        (folder / runlog.LOG_NAME).write_bytes(runlog.encode("h", row))
+        folders.append(folder)
+    with server.new_client() as client:
+        log_in(client, key)
+        page = client.get(f"/{project}/workspace")
+    on_the_server = {run["id"]: run["colour"] for run in data_of(page.text)["runs"]}
+    in_the_notebook = {run["id"]: run["colour"] for run in nbtrack.compare(folders).runs}
+    assert on_the_server == in_the_notebook == {run_id: series.colour(run_id) for run_id in ids}

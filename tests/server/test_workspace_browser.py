@@ -89,6 +89,13 @@ def test_select_smooth_change_axis_zoom_and_follow_live_runs(
 
     page.locator(f'#ws-runs tr[data-run="{RUNS[2]}"] input[type=checkbox]').check()
     expect(loss).to_have_attribute("data-lines", "3")
+    swatches = page.locator("#ws-runs tr[data-run] .swatch").evaluate_all(
+        "els => els.map(e => [e.closest('tr').dataset.run, getComputedStyle(e).backgroundColor])"
+    )
+    assert sorted(run for run, _ in swatches) == sorted(RUNS)
+    for run, painted in swatches:  # the colour nbtrack.compare() gives the run
+        want = series.colour(run)
+        assert painted == f"rgb({int(want[1:3], 16)}, {int(want[3:5], 16)}, {int(want[5:], 16)})"
     assert f"runs={RUNS[0]}%2C{RUNS[1]}%2C{RUNS[2]}" in page.url
     assert series_bodies[-1]["runs"] == RUNS[:3]
 

@@ -5,7 +5,6 @@ legend labels and the config diff. Pure functions over ``RunData``; no widget co
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,11 +13,6 @@ from nbtrack.jupyter.compare.runlogs import RunData
 from nbtrack.jupyter.compare.stream import Stream
 
 AXES = {"_step": "step", "_runtime": "relative time (s)", "_timestamp": "wall time"}
-PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#393b79", "#e6550d", "#31a354", "#843c39", "#7b4173", "#6baed6",
-    "#fdae6b", "#74c476", "#ad494a", "#a55194",
-)  # fmt: skip
 BINS = 200
 LEGEND_KEYS = 3
 Line = dict[str, list[float]]
@@ -40,20 +34,8 @@ def line(stream: Stream | None, x: str) -> Line:
 
 
 def colours(run_ids: Sequence[str]) -> dict[str, str]:
-    """A colour per run from its ID (the same runs keep their colours in any order), distinct
-    while they last."""
-    taken: set[int] = set()
-    out: dict[str, str] = {}
-    for run_id in sorted(run_ids):  # clashes settled in one order, whatever the runs' order
-        tier = 10 if len(taken) < 10 else len(PALETTE)  # the ten most distinct colours first
-        slot = zlib.crc32(run_id.encode()) % tier
-        for _ in range(tier):
-            if slot not in taken or len(taken) >= len(PALETTE):
-                break
-            slot = (slot + 1) % tier
-        taken.add(slot)
-        out[run_id] = PALETTE[slot]
-    return out
+    """A colour per run, from its ID alone (``nbtrack.series.colour``, the web workspace's too)."""
+    return {run_id: series.colour(run_id) for run_id in run_ids}
 
 
 def flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -44,11 +44,11 @@
     history.replaceState(null, "", location.pathname + "?" + q.toString());
   }
 
-  // --- colours: a run keeps its colour whatever else is selected ---
+  // --- colours: from the run's ID alone (nbtrack.series.colour, sent by the server), so a run
+  // keeps its colour whatever else is selected, and has the one nbtrack.compare() gives it ---
   function colour(id) {
-    let h = 2166136261;
-    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
-    return "hsl(" + (((h >>> 0) * 137.508) % 360).toFixed(0) + ", 65%, 45%)";
+    const run = byId.get(id);
+    return run && run.colour ? run.colour : "#7f7f7f";
   }
 
   // --- the run table ---
