@@ -322,12 +322,14 @@ def main(argv: list[str]) -> None:
     if measure in MEASURES:
         adapter = DurableNbtrackAdapter if params.get("fsync_each") else ADAPTERS[tracker]
         result = MEASURES[measure](adapter(module), params)
-    else:  # the online, sync and media children
+    else:  # the online, sync, media, importer and integration children
         import worker_importers
+        import worker_integrations
         import worker_media
         import worker_online
 
         children = {**worker_online.CHILDREN, **worker_media.CHILDREN, **worker_importers.CHILDREN}
+        children |= worker_integrations.CHILDREN
         result = children[measure](module, params)
     result["import_s"] = import_s
     result["tracker"] = tracker
