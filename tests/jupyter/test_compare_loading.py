@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import math
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +79,18 @@ def test_the_helper_answers_a_reader_or_none_for_a_job_it_cannot_read(tmp_path: 
     reader, failed = pickle.load(answers), pickle.load(answers)
     assert isinstance(reader, LogReader) and reader.data.streams["loss"].count == 50
     assert failed is None
+
+
+def test_logs_a_helper_could_not_read_are_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folders = make_runs(tmp_path, 4, 2_000)
+    alone, _ = readings(folders, 1 << 60, monkeypatch)
+
+    def gone() -> subprocess.Popen[bytes]:  # a helper that exits before answering
+        command = [sys.executable, "-c", "pass"]
+        return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    monkeypatch.setattr(loading, "_start", gone)
+    shared, taken = readings(folders, 0, monkeypatch)
+    assert taken == 0 and shared == alone

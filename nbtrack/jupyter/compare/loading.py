@@ -55,7 +55,12 @@ def _cores() -> int:
 def _shared(queue: collections.deque[LocalSource], helpers: int) -> None:
     """Read the logs in ``queue`` with helpers; those left (or failed) stay in ``queue``."""
     failed: list[LocalSource] = []
-    started = [_start() for _ in range(helpers)]
+    started: list[subprocess.Popen[bytes]] = []
+    for _ in range(helpers):
+        try:
+            started.append(_start())
+        except OSError:  # no python to start (an embedded interpreter): fewer helpers
+            break
     threads = [
         threading.Thread(target=_feed, args=(helper, queue, failed), daemon=True)
         for helper in started
