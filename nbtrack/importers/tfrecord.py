@@ -38,34 +38,56 @@ def _crc_function() -> Any:
 
 def records(path: Path, problems: list[str]) -> Iterator[bytes]:
     """Each sound record's data, in order."""
+    for found in batches(path, problems):
+        yield from found
+
+
+def batches(path: Path, problems: list[str]) -> Iterator[list[bytes]]:
+    """The sound records' data, a read's worth at a time (flat memory)."""
     crc = _crc_function()
+    lengths: dict[bytes, int] = {}  # length fields (with their checksum) already checked
     with open(path, "rb") as stream:
-        buffer, position = b"", 0
+        buffer = b""
         while True:
-            if len(buffer) - position < LENGTH.size + 4:
-                buffer, position = buffer[position:] + stream.read(READ_SIZE), 0
-                if len(buffer) == 0:
-                    return
-            if len(buffer) < LENGTH.size:
-                problems.append(f"{path.name}: ends in a torn record")
+            more = stream.read(READ_SIZE)
+            buffer += more
+            found, position = _split(buffer, crc, lengths, path.name, problems)
+            if found:
+                yield found
+            if position < 0:
                 return
-            length, length_crc = LENGTH.unpack_from(buffer, position)
-            check = crc(buffer[position : position + 8])
-            if (((check >> 15) | (check << 17)) + MASK_DELTA) & 0xFFFFFFFF != length_crc:
-                problems.append(f"{path.name}: damaged record length; the rest is unreadable")
-                return
-            end = position + LENGTH.size + length + 4
-            while end > len(buffer):
-                more = stream.read(max(READ_SIZE, end - len(buffer)))
-                if not more:
+            buffer = buffer[position:]
+            if not more:
+                if buffer:
                     problems.append(f"{path.name}: ends in a torn record")
-                    return
-                buffer, end, position = buffer[position:] + more, end - position, 0
-            data = buffer[position + LENGTH.size : end - 4]
-            (data_crc,) = struct.unpack_from("<I", buffer, end - 4)
-            position = end
-            check = crc(data)
-            if (((check >> 15) | (check << 17)) + MASK_DELTA) & 0xFFFFFFFF != data_crc:  # masked()
-                problems.append(f"{path.name}: a damaged record was skipped")
-                continue
-            yield data
+                return
+
+
+def _split(
+    buffer: bytes, crc: Any, lengths: dict[bytes, int], name: str, problems: list[str]
+) -> tuple[list[bytes], int]:
+    """The whole records at the start of ``buffer`` and where the rest begins (-1: stop)."""
+    found: list[bytes] = []
+    add, size, position = found.append, len(buffer), 0
+    unpack = struct.Struct("<I").unpack_from
+    while position + LENGTH.size <= size:
+        head = buffer[position : position + LENGTH.size]
+        length = lengths.get(head)
+        if length is None:
+            length, length_crc = LENGTH.unpack(head)
+            if masked(crc(head[:8])) != length_crc:
+                problems.append(f"{name}: damaged record length; the rest is unreadable")
+                return found, -1
+            if len(lengths) < 4096:
+                lengths[head] = length
+        end = position + LENGTH.size + length
+        if end + 4 > size:
+            break
+        data = buffer[position + LENGTH.size : end]
+        check = crc(data)
+        position = end + 4
+        if (((check >> 15) | (check << 17)) + MASK_DELTA) & 0xFFFFFFFF == unpack(buffer, end)[0]:
+            add(data)
+        else:
+            problems.append(f"{name}: a damaged record was skipped")
+    return found, position

@@ -29,10 +29,13 @@ from nbtrack.importers.driver import Options, SourceRun, run_all
 from nbtrack.importers.report import ImportReport
 from nbtrack.importers.wandbfile import LogReader
 from nbtrack.importers.wandbmedia import MediaMapper
+from nbtrack.importers.wandbrows import HEAD, HistoryBlocks
 from nbtrack.importers.writer import RunWriter
 
 PREFIXES = ("run-", "offline-run-")
 STATES = {0: "finished", 255: "killed"}
+BATCH = 4096  # plain history records turned into lines together
+QUIET = {"summary", "telemetry", "header", "footer", "output", "output_raw", "metric"}
 
 
 def records_module() -> Any:
@@ -143,25 +146,63 @@ class WandbRun:
         self.media = MediaMapper(log.parent / "files", writer)
         self.last: dict[str, str] = {}  # the last JSON text of each key of the fast rows
         self.keys: dict[tuple[str, ...], list[str]] = {}  # a row's keys -> their JSON prefixes
+        self.blocks = HistoryBlocks(pb)
 
     def read(self) -> str:
         reader = LogReader(self.log)
-        history, parse = self._on_history, self.pb.Record
-        for data in reader.records():
-            record = parse()
-            try:
-                record.ParseFromString(data)
-            except Exception as exc:  # a record wandb itself could not read
-                self.writer.problems.append(f"unreadable record: {exc}")
-                continue
-            kind = record.WhichOneof("record_type")
-            if kind == "history":
-                history(record)
-            elif (handler := getattr(self, f"_on_{kind}", None)) is not None:
-                handler(record)
+        held: list[bytes] = []
+        for records in reader.batches():
+            if all(map(HEAD.match, records)):
+                held += records
+            else:
+                held = self._mixed(records, held)
+            if len(held) >= BATCH:
+                self._history(held)
+                held = []
+        self._history(held)
         self.writer.problems += reader.problems
         self._finish()
         return self.state
+
+    def _mixed(self, records: list[bytes], held: list[bytes]) -> list[bytes]:
+        """Records of several kinds: plain history ones held, the others read (after the rows
+        held when they write to the run)."""
+        for data in records:
+            if HEAD.match(data):
+                held.append(data)
+            elif (record := self._parse(data)) is not None:
+                kind = record.WhichOneof("record_type")
+                if kind not in QUIET:
+                    self._history(held)
+                    held = []
+                self._dispatch(kind, record)
+        return held
+
+    def _parse(self, data: bytes) -> Any:
+        record = self.pb.Record()
+        try:
+            record.ParseFromString(data)
+        except Exception as exc:  # a record wandb itself could not read
+            self.writer.problems.append(f"unreadable record: {exc}")
+            return None
+        return record
+
+    def _dispatch(self, kind: str | None, record: Any) -> None:
+        if (handler := getattr(self, f"_on_{kind}", None)) is not None:
+            handler(record)
+
+    def _history(self, held: list[bytes]) -> None:
+        """Plain history records: as one block of lines, or one by one when that fails."""
+        if not held:
+            return
+        block = self.blocks.lines(held, self.writer.next_step)
+        if block is not None:
+            self.writer.add_block(block.text, block.rows, block.step, block.runtime)
+            self.last.update(block.last)
+            return
+        for data in held:
+            if (record := self._parse(data)) is not None:
+                self._dispatch(record.WhichOneof("record_type"), record)
 
     def _on_run(self, record: Any) -> None:
         self._config(record.run.config.update)

@@ -45,6 +45,11 @@ class LogReader:
         return True
 
     def records(self) -> Iterator[bytes]:
+        for records in self.batches():
+            yield from records
+
+    def batches(self) -> Iterator[list[bytes]]:
+        """The records a few at a time (those that end in each block), in order."""
         with open(self.path, "rb") as stream:
             if not self.check_header(stream.read(HEADER.size)):
                 return
@@ -52,30 +57,34 @@ class LogReader:
         self._join(FIRST, b"")  # a record still waiting for its end is lost
         self.parts = None
 
-    def _records(self, stream: BinaryIO) -> Iterator[bytes]:
-        """Each record, its chunks checked and joined; blocks read a few at a time (flat memory).
-        The common case (a whole record in one chunk) is handled inline: this loop runs once per
-        history row."""
+    def _records(self, stream: BinaryIO) -> Iterator[list[bytes]]:
+        """The records ending in each block, their chunks checked and joined; blocks read a few
+        at a time (flat memory). The common case (a whole record in one chunk) is handled
+        inline: this loop runs once per history row."""
         position = HEADER.size
         unpack, crc32, full_seed = CHUNK.unpack_from, zlib.crc32, SEEDS[FULL]
         for base, block in _blocks(stream):
             offset, size = position - base, len(block)
+            done: list[bytes] = []
+            add = done.append
             while offset + CHUNK.size <= size:
                 crc, length, kind = unpack(block, offset)
                 start = offset + CHUNK.size
                 end = start + length
                 data = block[start:end]
                 if kind == FULL and self.parts is None and crc32(data, full_seed) == crc:
-                    yield data
+                    add(data)
                 elif kind == 0 and length == 0 and crc == 0:
                     break  # zero padding: the rest of the block is unused
                 elif kind not in SEEDS or end > size or crc32(data, SEEDS[kind]) != crc:
                     self._damaged(base + offset, end > size and size < BLOCK)
                     break
                 elif (joined := self._join(kind, data)) is not None:
-                    yield joined
+                    add(joined)
                 offset = end
             position = base + BLOCK
+            if done:
+                yield done
 
     def _damaged(self, at: int, torn: bool) -> None:
         if torn:

@@ -35,6 +35,7 @@ class RunWriter:
         self.rows = 0
         self.dropped = 0
         self.held: list[bytes] = []
+        self.held_rows = 0  # lines in ``held`` (a block holds many)
         self.next_step = 0
         self.runtime = 0.0
         self.on_rows: Callable[[int], None] | None = None
@@ -50,7 +51,8 @@ class RunWriter:
         if self.held:
             lines, self.held = self.held, []
             self.log.append(b"".join(lines))
-            self.log.offset += len(lines) - 1  # one record per line, as the log counts them
+            self.log.offset += self.held_rows - 1  # one record per line, as the log counts them
+            self.held_rows = 0
 
     def add_config(self, values: dict[str, Any]) -> None:
         if values:
@@ -82,12 +84,26 @@ class RunWriter:
     def add_line(self, step: int, runtime: float, line: bytes) -> None:
         """One history row already encoded (the caller keeps the summary up to date)."""
         self.held.append(line)
-        if len(self.held) >= HOLD:
+        self.held_rows += 1
+        if self.held_rows >= HOLD:
             self._flush()
         self.next_step = step + 1
         self.runtime = runtime
         self.rows += 1
         if self.on_rows is not None and not self.rows & 0x3FFF:
+            self.on_rows(self.rows)
+
+    def add_block(self, text: bytes, rows: int, step: int, runtime: float) -> None:
+        """``rows`` history lines already encoded, the last at ``step`` (the caller keeps the
+        summary up to date)."""
+        self.held.append(text)
+        self.held_rows += rows
+        if self.held_rows >= HOLD:
+            self._flush()
+        self.next_step = step + 1
+        self.runtime = runtime
+        self.rows += rows
+        if self.on_rows is not None:
             self.on_rows(self.rows)
 
     def add_system(self, sample: dict[str, Any]) -> None:

@@ -1,0 +1,141 @@
+"""Long histories go through the batch readers (many rows at a time): what they write reads back
+exactly as the record-by-record readers' rows, and late values still join their rows."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nbtrack
+from nbtrack import importers
+from nbtrack.importers import steporder, tbrows, wandbrows
+
+STEPS = 6000
+
+TENSORBOARD = f"""
+import sys
+from torch.utils.tensorboard import SummaryWriter
+writer = SummaryWriter(sys.argv[1] + "/long")
+for i in range({STEPS}):
+    writer.add_scalar("loss", 1.0 / (i + 1), i)
+    writer.add_scalar("lr", float("nan") if i % 997 == 0 else 0.01 * (i % 5), i)
+writer.add_scalar("late", 2.5, {STEPS} // 2)  # after later steps, inside the window
+writer.close()
+"""
+
+WANDB = f"""
+import wandb
+settings = wandb.Settings(silent=True)
+run = wandb.init(project="long", mode="offline", id="longrun1", settings=settings)
+for i in range({STEPS}):
+    row = {{"loss": 1.0 / (i + 1), "acc": i / 10, "word": "w%d" % i, "pair": [i, 1]}}
+    if i % 7 == 0:
+        row["nan"] = float("nan")
+    if i % 1000 == 3:
+        row["rare"] = i
+    run.log(row)
+run.log({{"loss": 3.0}}, step={STEPS} + 500)
+run.finish()
+"""
+
+
+@pytest.fixture(scope="module")
+def long_sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("long")
+    env = {**os.environ, "WANDB_DIR": str(root), "WANDB_SILENT": "true", "WANDB_MODE": "offline"}
+    jobs = [
+        subprocess.Popen([sys.executable, "-c", TENSORBOARD, str(root / "tb")], env=env),
+        subprocess.Popen([sys.executable, "-c", WANDB], cwd=root, env=env),
+    ]
+    for job in jobs:
+        assert job.wait(timeout=600) == 0
+    return {"tb": root / "tb", "wandb": next((root / "wandb").glob("offline-run-*"))}
+
+
+def read_back(out: Path) -> tuple[list[str], list[dict[str, Any]], dict[str, Any]]:
+    run = next(iter(nbtrack.Api.local(out).runs()))
+    rows = [json.dumps(row, sort_keys=True) for row in run.scan_history()]
+    return rows, dict(run.summary), dict(run.config)
+
+
+def counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
+    """Counts the batches ``owner.name`` turned into a block (not None)."""
+    made: list[int] = []
+    original = getattr(owner, name)
+
+    def spy(*args: Any) -> Any:
+        got = original(*args)
+        made.append(got is not None)
+        return got
+
+    monkeypatch.setattr(owner, name, spy)
+    return made
+
+
+def one_by_one(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> None:
+    monkeypatch.setattr(owner, name, lambda *args: None)
+
+
+def same_summary(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
+
+def test_tensorboard_blocks_read_back_as_events_one_by_one(
+    long_sources: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = counting(monkeypatch, tbrows.ScalarBlocks, "block")
+    opened = counting(monkeypatch, steporder.StepOrder, "_open")
+    report = importers.from_tensorboard(long_sources["tb"], dir=tmp_path / "a", progress=False)
+    assert report.runs[0].rows == STEPS and sum(made) >= 1 and opened
+    fast = read_back(tmp_path / "a")
+    one_by_one(monkeypatch, tbrows.ScalarBlocks, "block")
+    importers.from_tensorboard(long_sources["tb"], dir=tmp_path / "b", progress=False)
+    slow = read_back(tmp_path / "b")
+    assert fast[0] == slow[0] and same_summary(fast[1], slow[1])
+    rows = [json.loads(row) for row in fast[0]]
+    assert [row["_step"] for row in rows] == list(range(STEPS))
+    assert rows[STEPS // 2]["late"] == 2.5 and "late" not in rows[STEPS // 2 + 1]
+    assert rows[10]["loss"] == pytest.approx(1 / 11, rel=1e-6) and rows[4]["lr"] == pytest.approx(
+        0.04
+    )
+    assert all(math.isnan(rows[i]["lr"]) for i in range(0, STEPS, 997))
+
+
+def test_wandb_blocks_read_back_as_records_one_by_one(
+    long_sources: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = counting(monkeypatch, wandbrows.HistoryBlocks, "lines")
+    report = importers.from_wandb(long_sources["wandb"], dir=tmp_path / "a", progress=False)
+    assert report.runs[0].rows == STEPS + 1 and sum(made) >= 1
+    fast = read_back(tmp_path / "a")
+    one_by_one(monkeypatch, wandbrows.HistoryBlocks, "lines")
+    importers.from_wandb(long_sources["wandb"], dir=tmp_path / "b", progress=False)
+    slow = read_back(tmp_path / "b")
+    assert fast[0] == slow[0] and same_summary(fast[1], slow[1])
+    rows = [json.loads(row) for row in fast[0]]
+    assert rows[5]["word"] == "w5" and rows[5]["pair"] == [5, 1] and rows[1003]["rare"] == 1003
+    assert math.isnan(rows[14]["nan"]) and rows[-1]["_step"] == STEPS + 500
+    assert fast[1]["loss"] == 3.0
+
+
+def test_a_block_opens_for_a_late_value_and_leaves_whole() -> None:
+    written: list[Any] = []
+    rows = steporder.StepOrder(3, written.append, written.append)
+    text = b"".join(b'["h",{"_step":%d,"a":1}]\n' % step for step in (1, 2, 3))
+    rows.add_block(steporder.Block(1, 3, 3, text, 0.0, {}))
+    assert not written and rows.row(0, lambda: {"_step": 0}) is not None  # a late row
+    late = rows.row(2, dict)
+    assert late == {"_step": 2, "a": 1}  # the block became rows
+    late["b"] = 2
+    block = steporder.Block(4, 9, 6, b"", 0.0, {})
+    rows.add_block(block)
+    assert [r["_step"] for r in written] == [0, 1, 2, 3] and written[2]["b"] == 2
+    rows.flush()
+    assert written[-1] is block
