@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -34,6 +35,13 @@ def _s3(url: str, endpoint_url: str | None) -> Storage:
     parts = urlsplit(url)
     if not parts.netloc or parts.query or parts.fragment:
         raise ValueError(f"Storage URL {url!r} names no bucket; use s3://bucket/prefix.")
+    return _s3_store(parts.netloc, parts.path.strip("/"), endpoint_url or None)
+
+
+@functools.cache
+def _s3_store(bucket: str, prefix: str, endpoint_url: str | None) -> Storage:
+    """One S3 store per bucket, prefix and endpoint in a process: its boto3 client (thread-safe)
+    holds ~15 MB of service model, so the store checked at start is the one requests use."""
     from nbtrack.server.storage.s3 import S3Storage
 
-    return S3Storage(parts.netloc, parts.path.strip("/"), endpoint_url or None)
+    return S3Storage(bucket, prefix, endpoint_url)

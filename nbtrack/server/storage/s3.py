@@ -15,27 +15,12 @@ from typing import Any, BinaryIO, cast
 
 from nbtrack.server.storage.base import Storage, StorageError, Upload, check_key
 from nbtrack.server.storage.direct import DirectStore, Part
+from nbtrack.server.storage.s3client import client
 
 PART = 8 * 1024 * 1024
 EXPIRES = 3600
 SINGLE_COPY = 5 * 1024**3
 MISSING = ("404", "NoSuchKey", "NotFound", "NoSuchUpload")
-
-
-def client(endpoint_url: str | None) -> Any:
-    """A boto3 S3 client, or an ImportError naming the extra to install."""
-    try:
-        import boto3
-        from botocore.config import Config
-    except ImportError:
-        raise ImportError("An s3:// storage URL needs boto3: pip install 'nbtrack[s3]'.") from None
-    config = Config(
-        signature_version="s3v4",
-        connect_timeout=5,
-        read_timeout=60,
-        retries={"max_attempts": 3, "mode": "standard"},
-    )
-    return boto3.session.Session().client("s3", endpoint_url=endpoint_url, config=config)
 
 
 class S3Upload(Upload):
