@@ -1,20 +1,26 @@
-"""Comparing runs on the server: the batched series query, incremental polls, the workspace page.
+"""Comparing runs: the server's batched series query, incremental polls, the workspace page, and
+``nbtrack.compare()`` in a kernel; the ``## Compare`` section of RESULTS.md.
 
-Figures (nbtrack on SQLite, and on PostgreSQL with ``--postgres``):
+Figures (nbtrack on SQLite, and on PostgreSQL unless ``--skip-postgres``):
 - series query: ``POST /projects/{e}/{p}/series`` for R runs x S steps x 1 metric -> 1000 points
   a run, median of 10 (client round trip on loopback, i.e. the server's work plus HTTP);
 - incremental poll: 10 live runs, each 10 new rows since the last poll, ``since`` cursors for all
   10, median of 20;
 - workspace drawn: headless Chromium (``/usr/bin/chromium``) from navigation to the panel drawn
   with every selected run's line (the page's own ``performance.now()``), median of 3;
+- ``nbtrack.compare()`` of 20 local runs x 100k steps in fresh real kernels, first reading every
+  log, then from the kept readings (``jupyter_compare.py``), median of 3 kernels each;
 - MLflow (``bench/venvs/mlflow``): its compare view's chart call,
   ``get-history-bulk-interval`` for 10 runs x S steps (max_results=1000), next to nbtrack's series
-  query for 10 of its runs. MLflow is seeded through its REST API (1000 values a log-batch);
+  query for 10 of its runs. MLflow's store is seeded before its server starts, through its own
+  store code (``mlflow_compare_seed.py``);
 - trackio (``bench/venvs/trackio``): its dashboard's data call, ``get_logs_batch`` for 10 runs x S
   steps (max_points=1000), in its own venv (``trackio_compare.py``), seeded with ``bulk_log``.
 
-The runs are seeded through the server's own storage code (``history.append``, the ingest path
-without HTTP). Prints a Markdown section; RESULTS.md is not written by this script.
+The server's runs are seeded through its own storage code (``history.append``, the ingest path
+without HTTP). Prints the section; with ``--results PATH`` (default bench/RESULTS.md) writes it
+there when the tree is clean (``provenance.may_write()``), never with ``--quick`` (10 runs x 10k
+steps, 4 runs x 20k in the kernel) or ``--no-write``.
 """
 
 from __future__ import annotations
@@ -36,10 +42,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import bench_core
 import httpx
+import provenance
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+SECTION = "## Compare"
 MLFLOW_PYTHON = REPO / "bench/venvs/mlflow/bin/python"
 TRACKIO_PYTHON = REPO / "bench/venvs/trackio/bin/python"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -243,8 +252,18 @@ def mlflow_figures(steps: int) -> dict[str, Any]:
     if not MLFLOW_PYTHON.exists():
         return {"missing": "bench/venvs/mlflow (bash bench/setup_peers.sh mlflow)"}
     port, data = free_port(), Path(tempfile.mkdtemp(prefix="mlflow-compare-"))
+    seeder = Path(__file__).with_name("mlflow_compare_seed.py")
+    db, artifacts = data / "mlflow.db", data / "artifacts"
+    seeded = subprocess.run(
+        [str(MLFLOW_PYTHON), str(seeder), str(db), str(artifacts), str(steps)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=data,
+    )
+    seed: dict[str, Any] = json.loads(seeded.stdout.strip().splitlines()[-1])
     command = [str(MLFLOW_PYTHON), "-m", "mlflow", "server", "--backend-store-uri"]
-    command += [f"sqlite:///{data}/mlflow.db", "--default-artifact-root", str(data / "artifacts")]
+    command += [f"sqlite:///{db}", "--default-artifact-root", str(artifacts)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=data
@@ -253,7 +272,7 @@ def mlflow_figures(steps: int) -> dict[str, Any]:
     try:
         wait_until(f"{base}/health", process, timeout=180)
         with httpx.Client(base_url=base, timeout=600) as client:
-            return mlflow_compare(client, steps)
+            return mlflow_compare(client, seed["run_ids"]) | {"seed_s": seed["seed_s"]}
     finally:
         process.terminate()
         try:
@@ -263,27 +282,8 @@ def mlflow_figures(steps: int) -> dict[str, Any]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def mlflow_compare(client: httpx.Client, steps: int) -> dict[str, Any]:
-    experiment = client.post("/api/2.0/mlflow/experiments/create", json={"name": "compare"})
-    experiment_id = experiment.raise_for_status().json()["experiment_id"]
-    run_ids, started = [], time.perf_counter()
-    for i in range(10):
-        created = client.post(
-            "/api/2.0/mlflow/runs/create",
-            json={"experiment_id": experiment_id, "run_name": f"run-{i}", "start_time": 0},
-        )
-        run_id = created.raise_for_status().json()["run"]["info"]["run_id"]
-        run_ids.append(run_id)
-        values = loss_values(i, steps)
-        for start in range(0, steps, 1000):
-            metrics = [
-                {"key": "loss", "value": values[s], "timestamp": s, "step": s}
-                for s in range(start, min(steps, start + 1000))
-            ]
-            client.post(
-                "/api/2.0/mlflow/runs/log-batch", json={"run_id": run_id, "metrics": metrics}
-            ).raise_for_status()
-    seeded = time.perf_counter() - started
+def mlflow_compare(client: httpx.Client, run_ids: list[str]) -> dict[str, Any]:
+    """The chart call of MLflow's compare view for the 10 seeded runs, median of 5."""
     params = [("run_ids", r) for r in run_ids] + [("metric_key", "loss"), ("max_results", "1000")]
     url = "/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval"
     answer = client.get(url, params=params).raise_for_status().json()
@@ -293,7 +293,6 @@ def mlflow_compare(client: httpx.Client, steps: int) -> dict[str, Any]:
         "compare_10_runs_ms": ms,
         "points": len(answer.get("metrics", [])),
         "spikes_kept": spikes,
-        "seed_s": seeded,
     }
 
 
@@ -322,35 +321,71 @@ def trackio_figures(steps: int) -> dict[str, Any]:
     return figures
 
 
-def report(
-    sqlite: dict[str, Any], pg: dict[str, Any], ml: dict[str, Any], trk: dict[str, Any]
-) -> str:
+def met(value: float | None, limit: float) -> str:
+    return "not measured" if value is None else ("met" if value <= limit else "missed")
+
+
+def notebook_figures(quick: bool) -> dict[str, Any]:
+    """``nbtrack.compare()`` of 20 local runs x 100k steps in fresh real kernels
+    (``jupyter_compare.py``): first reading every log, then from the kept readings."""
+    import bench_jupyter
+    import jupyter_compare
+
+    runs, steps = (4, 20_000) if quick else (20, 100_000)
+    with tempfile.TemporaryDirectory(prefix="nbtrack-bench-compare-") as temp:
+        folder = Path(temp)
+        env = bench_jupyter.kernel_env(folder)
+        result = jupyter_compare.measure(
+            folder, bench_jupyter.Kernel, env, runs, steps, 1 if quick else 3
+        )
+    for key in ("cold", "warm"):
+        result[f"{key}_s"] = statistics.median(r["seconds"] for r in result[key])
+        result[f"{key}_mb"] = statistics.median(r["rss_growth"] for r in result[key]) / 1e6
+    return result
+
+
+def server_rows(sqlite: dict[str, Any], pg: dict[str, Any]) -> list[str]:
     first = sqlite or pg
-    runs, steps = first["runs"], first["steps"]
+    runs = first["runs"]
     rows = [
-        (f"series query, {runs} runs", "≤ 300 ms", "series_ms", 0),
-        ("series query, 10 runs", "", "series_10_runs_ms", 1),
-        ("incremental poll, 10 live runs x 10 new rows", "≤ 20 ms", "poll_ms", 1),
-        (
-            f"workspace drawn in Chromium, {runs} runs, from navigation",
-            "≤ 1.5 s",
-            "workspace_ms",
-            0,
-        ),
+        (f"series query, {runs} runs", 300.0, "series_ms", 0),
+        ("series query, 10 runs", None, "series_10_runs_ms", 1),
+        ("incremental poll, 10 live runs x 10 new rows", 20.0, "poll_ms", 1),
+        (f"workspace drawn in Chromium, {runs} runs, from navigation", 1500.0, "workspace_ms", 0),
     ]
     lines = [
-        "## Comparing runs",
-        "",
-        f"{runs} runs x {steps:,} steps x 1 metric, 1000 points a run asked for.",
-        "",
         "| figure | target | SQLite | PostgreSQL |",
         "|---|---|---|---|",
-        *(f"| {a} | {b} | {cell(sqlite, k, d)} | {cell(pg, k, d)} |" for a, b, k, d in rows),
-        "",
-        f"Spikes kept: {first['spikes_kept']}/{runs} runs "
-        f"(median {first['series_points_per_run']:.0f} points a run); "
-        f"a poll returned {first['poll_points']:.0f} points (10 runs x 10 new rows).",
     ]
+    for label, limit, key, digits in rows:
+        target = "" if limit is None else f"≤ {limit:g} ms"
+        cells = []
+        for figures in (sqlite, pg):
+            verdict = "" if limit is None or key not in figures else f": {met(figures[key], limit)}"
+            cells.append(cell(figures, key, digits) + verdict)
+        lines.append(f"| {label} | {target} | {cells[0]} | {cells[1]} |")
+    return lines
+
+
+def notebook_rows(nb: dict[str, Any]) -> list[str]:
+    if not nb:
+        return ["`nbtrack.compare()` in a kernel: not measured (--skip-notebook)."]
+    runs, steps = nb["runs"], nb["steps"]
+    lines = ["| figure | target | measured | verdict |", "|---|---|---|---|"]
+    for label, key in (("first time: every log read", "cold"), ("again: kept readings", "warm")):
+        seconds, growth = nb[f"{key}_s"], nb[f"{key}_mb"]
+        verdict = f"≤ 1 s: {met(seconds, 1.0)}; ≤ +50 MB: {met(growth, 50.0)}"
+        lines.append(
+            f"| `nbtrack.compare()` of {runs} local runs x {steps // 1000}k steps, {label} | "
+            f"≤ 1 s, ≤ +50 MB | {seconds * 1000:.0f} ms, kernel memory +{growth:.1f} MB "
+            f"(median of {len(nb[key])} fresh kernels) | {verdict} |"
+        )
+    return lines
+
+
+def peer_lines(first: dict[str, Any], ml: dict[str, Any], trk: dict[str, Any]) -> list[str]:
+    steps = first["steps"]
+    lines = []
     if "compare_10_runs_ms" in ml:
         ratio = first["series_10_runs_ms"] / ml["compare_10_runs_ms"]
         lines.append(
@@ -369,29 +404,85 @@ def report(
         )
     else:
         lines.append(f"trackio: not measured ({trk.get('missing', 'skipped')}).")
-    return "\n".join(lines)
+    return lines
+
+
+def report(
+    figures: dict[str, dict[str, Any]], quick: bool, start_load: float, minutes: float
+) -> str:
+    sqlite, pg, nb = figures["sqlite"], figures["postgres"], figures["notebook"]
+    first = sqlite or pg
+    runs, steps = first["runs"], first["steps"]
+    lines = [
+        SECTION,
+        "",
+        f"Measured {provenance.now()} ({minutes:.1f} min{', --quick' if quick else ''}) by "
+        f"`bench/bench_compare.py` at {provenance.commit_text()}. Machine: {provenance.machine()}; "
+        f"1-minute load average {start_load:.2f} at the start and {provenance.load():.2f} at the "
+        "end.",
+        "",
+        f"Server: {runs} runs x {steps:,} steps x 1 metric, 1000 points a run asked for.",
+        "",
+        *server_rows(sqlite, pg),
+        "",
+        f"Spikes kept: {first['spikes_kept']}/{runs} runs "
+        f"(median {first['series_points_per_run']:.0f} points a run); "
+        f"a poll returned {first['poll_points']:.0f} points (10 runs x 10 new rows).",
+        *peer_lines(first, figures["mlflow"], figures["trackio"]),
+        "",
+        *notebook_rows(nb),
+        "",
+        NOTES,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+NOTES = (
+    "How: the server figures are client round trips on loopback (the server's work plus HTTP), "
+    "median of 10 (series), 20 (polls) and 3 (workspace, the page's own `performance.now()` from "
+    "navigation to the panel drawn with every selected run's line); runs seeded through the "
+    "server's storage code, 10 of them running. The peers get 10 runs of the same series, "
+    "seeded through their own APIs, and are compared with nbtrack's series query for 10 runs. "
+    "The `nbtrack.compare()` figures time the call plus `display()` in a fresh kernel over runs "
+    "logged beforehand by another process (offline, one float metric per step), with the "
+    "kernel's VmRSS before and after; the first figure deletes the readings kept beside each "
+    "log (`compare-cache.json`) so every log is read (helper processes included, when the "
+    "machine has the cores), the second uses them. Logs are in the page cache in both."
+)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="10 runs x 10k steps; never writes")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--results", type=Path, default=Path(__file__).with_name("RESULTS.md"))
+    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--skip-notebook", action="store_true", help="no nbtrack.compare()")
+    parser.add_argument("--skip-mlflow", action="store_true")
+    parser.add_argument("--skip-trackio", action="store_true")
+    return parser.parse_args(argv)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--steps", type=int, default=100_000)
-    parser.add_argument(
-        "--postgres", action="store_true", help="also on PostgreSQL (127.0.0.1:5432)"
-    )
-    parser.add_argument("--skip-sqlite", action="store_true", help="with --postgres: only there")
-    parser.add_argument("--skip-mlflow", action="store_true")
-    parser.add_argument("--skip-trackio", action="store_true")
-    args = parser.parse_args()
-    sqlite = {} if args.skip_sqlite else nbtrack_figures(None, args.runs, args.steps)
-    print(json.dumps(sqlite, indent=1), file=sys.stderr)
-    pg = postgres_figures(args.runs, args.steps) if args.postgres else {}
-    print(json.dumps(pg, indent=1), file=sys.stderr)
-    ml = {} if args.skip_mlflow else mlflow_figures(args.steps)
-    print(json.dumps(ml, indent=1), file=sys.stderr)
-    trk = {} if args.skip_trackio else trackio_figures(args.steps)
-    print(json.dumps(trk, indent=1), file=sys.stderr)
-    print(report(sqlite, pg, ml, trk))
+    args = parse_args()
+    runs, steps = (10, 10_000) if args.quick else (args.runs, args.steps)
+    start_load, started = provenance.load(), time.perf_counter()
+    figures: dict[str, dict[str, Any]] = {"sqlite": nbtrack_figures(None, runs, steps)}
+    figures["postgres"] = {} if args.skip_postgres else postgres_figures(runs, steps)
+    figures["notebook"] = {} if args.skip_notebook else notebook_figures(args.quick)
+    figures["mlflow"] = {} if args.skip_mlflow else mlflow_figures(steps)
+    figures["trackio"] = {} if args.skip_trackio else trackio_figures(steps)
+    print(json.dumps(figures, indent=1, default=str), file=sys.stderr)
+    minutes = (time.perf_counter() - started) / 60
+    text = report(figures, args.quick, start_load, minutes)
+    print(text)
+    if args.quick or args.no_write or not provenance.may_write():
+        print("not written (quick run, --no-write, or uncommitted changes)", file=sys.stderr)
+    else:
+        bench_core.write_results(args.results, text, SECTION)
+        print(f"wrote {args.results}", file=sys.stderr)
     return 0
 
 
