@@ -82,6 +82,31 @@ class LocalApi:
                 return found
         raise UsageError(f"No project {name!r} under {self.root}; check the name and the dir.")
 
+    def artifact(self, name: str, type: str | None = None) -> Any:
+        """``"name:alias"`` (or ``"project/name:v3"``): a version the runs here logged
+        (see :mod:`nbtrack.artifacts.localreading` for how versions are numbered)."""
+        from nbtrack.artifacts.localreading import LocalArtifacts
+
+        found = LocalArtifacts(self.root)
+        artifact = found.artifact(found.find(name))
+        if type is not None and artifact.type != type:
+            raise UsageError(f"Artifact {name!r} is of type {artifact.type!r}, not {type!r}.")
+        return artifact
+
+    def artifacts(self, type_name: str | None, name: str, per_page: int = 50) -> list[Any]:
+        """The versions of ``"[project/]name"`` (of ``type_name``), newest first."""
+        from nbtrack.artifacts.localreading import LocalArtifacts
+
+        found = LocalArtifacts(self.root)
+        path = name.split(":")[0].strip("/").split("/")
+        chain = found.chain(path[-2] if len(path) > 1 else None, path[-1])
+        kept = [v for v in chain if type_name in (None, v.info["type"])]
+        return [found.artifact(v) for v in reversed(kept)]
+
+    def artifact_versions(self, type_name: str | None, name: str, per_page: int = 50) -> list[Any]:
+        """wandb's older name of :meth:`artifacts`."""
+        return self.artifacts(type_name, name, per_page)
+
     def _view(self, path: Path) -> RunView:
         state = runstate.quick(path)
         info = state.info
@@ -158,6 +183,14 @@ class LocalStore:
         if runlog.is_locked(self.path / runlog.LOG_NAME):
             raise UsageError(f"Run {view.id!r} is still being written; finish it before deleting.")
         shutil.rmtree(self.path)
+
+    def artifacts(self, which: str) -> list[Any]:
+        """The versions this run logged (``which="logged"``) or used (``"used"``)."""
+        from nbtrack.artifacts.localreading import LocalArtifacts
+
+        found = LocalArtifacts(self.path.parent)
+        versions = (found.logged if which == "logged" else found.used).get(self.path.resolve())
+        return [found.artifact(v) for v in dict.fromkeys(versions or [])]
 
     def files(self, view: RunView) -> list[File]:
         folder = self.path / "files"

@@ -51,6 +51,10 @@ def _lazy(reader: RemoteReader, info: dict[str, Any]) -> Artifact:
 
 def of_run(store: Any, which: str) -> list[Artifact]:
     """The versions a run logged (``which="logged"``) or used (``"used"``)."""
+    local = getattr(store, "artifacts", None)
+    if local is not None:  # Api.local(): the run directories on disk
+        mine: list[Artifact] = local(which)
+        return mine
     transport = getattr(store, "transport", None)
     if transport is None:
         raise UsageError(f"{which}_artifacts() asks the server; read the run with nbtrack.Api().")

@@ -34,6 +34,8 @@ class Source:
     version: str | None = None
     transport: Transport | None = None
     info: dict[str, Any] = dataclasses.field(default_factory=dict)
+    blob_dirs: list[Path] = dataclasses.field(default_factory=list)  # tried after the cache
+    local: Any = None  # (LocalArtifacts, Version) for Api.local()'s artifacts
 
     @property
     def created_at(self) -> float | None:
@@ -78,6 +80,9 @@ class Source:
         path = storage.blob_path(cache.blobs(), entry.digest)
         if path.is_file():
             return path
+        for folder in self.blob_dirs:
+            if (found := storage.blob_path(folder, entry.digest)).is_file():
+                return found
         if self.transport is None or self.version is None:
             raise UsageError(
                 f"File {entry.path!r} of artifact {self.name!r} is not in the local cache "
@@ -110,12 +115,16 @@ class Source:
             Path(temp).unlink(missing_ok=True)
 
     def logged_by(self) -> Any:
+        if self.local is not None:
+            return self.local[0].logged_by(self.local[1])
         producer = self.info.get("logged_by")
         if not producer:
             return None
         return _api(self).run(str(producer))
 
     def used_by(self) -> list[Any]:
+        if self.local is not None:
+            return list(self.local[0].used_by(self.local[1]))
         if self.transport is None:
             raise UsageError("used_by() asks the server; this artifact was not resolved by one.")
         found = self.transport.call("GET", f"{self.api_path()}/runs")
