@@ -8,6 +8,9 @@
 3. ``finish`` joins the parts, streams the staged object once to check its size and SHA-256,
    copies it to the final key inside the store and drops the staging object; only then does the
    caller record it. A mismatch drops the staged bytes and answers a 400.
+
+A local-directory store takes large artifact blobs in resumable parts through the server
+instead (``parts``, :mod:`nbtrack.server.localparts`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from nbtrack.server import localparts
 from nbtrack.server.problems import invalid
 from nbtrack.server.storage import DirectStore, Part, Storage
 
@@ -35,11 +39,16 @@ def part_size(size: int) -> int:
     return max(PART_SIZE, -(-size // MAX_PARTS))
 
 
-def plan(storage: Storage, key: str, size: int) -> dict[str, Any]:
-    """What the client does to put ``size`` bytes at staging ``key``."""
+def plan(storage: Storage, key: str, size: int, parts: bool = False) -> dict[str, Any]:
+    """What the client does to put ``size`` bytes at staging ``key``. A local-directory store
+    takes ``parts`` (artifact blobs) of ``MULTIPART`` bytes and more through the server in
+    resumable parts (:mod:`nbtrack.server.localparts`); smaller ones stream in one request."""
     store = direct(storage)
+    local = parts and storage.local_path(key) is not None
+    if store is None and local and size >= MULTIPART:
+        return localparts.plan(storage, key, size, part_size(size))
     if store is None:
-        return {"method": "stream"}
+        return {"method": "stream", "parts_from": MULTIPART} if local else {"method": "stream"}
     if size < MULTIPART:
         return {"method": "put", "url": storage.presign_put(key, size)}
     upload_id = store.find_multipart(key) or store.start_multipart(key)
@@ -66,6 +75,9 @@ def finish(
 ) -> None:
     """Check the staged object and move it to ``target`` (see the module's steps)."""
     store = direct(storage)
+    if store is None and key.startswith(staging("blobs", "")):
+        localparts.join(storage, key, sha256, size)
+        return
     if store is None:
         raise invalid("This server's store takes no direct uploads; PUT the bytes instead.")
     if upload_id is not None and storage.size(key) is None:

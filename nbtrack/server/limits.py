@@ -15,7 +15,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 FILE_ROUTE = re.compile(r"^/api/v1/runs/[^/]+/[^/]+/[^/]+/files/")
-BLOB_ROUTE = re.compile(r"^/api/v1/artifacts/[^/]+/[^/]+/blobs/[0-9a-f]{64}$")  # own limit
+BLOB_ROUTE = re.compile(
+    r"^/api/v1/artifacts/[^/]+/[^/]+/blobs/[0-9a-f]{64}(/parts/\d+)?$"
+)  # own limit
 
 
 class BodyLimit:

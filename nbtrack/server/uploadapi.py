@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter
+from fastapi import Path as PathParam
 from pydantic import AfterValidator, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
-from nbtrack.server import blobs, directupload, files
+from nbtrack.server import blobs, directupload, files, localparts
 from nbtrack.server.api import Ctx, Who, file_target, record_file
 from nbtrack.server.artifactapi import record_blobs, writable_entity
 from nbtrack.server.context import Context
@@ -25,6 +27,8 @@ from nbtrack.server.wire import JSONResponse
 router = APIRouter(prefix="/api/v1", default_response_class=JSONResponse, strict_content_type=False)
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Size = Annotated[int, Field(ge=0, le=2**62)]
+Sha256Path = Annotated[str, PathParam(pattern=r"^[0-9a-f]{64}$")]
+PartNumber = Annotated[int, PathParam(ge=1, le=directupload.MAX_PARTS)]
 
 
 def _file_name(value: str) -> str:
@@ -58,7 +62,26 @@ def _blob_plan(ctx: Context, owner: int, body: BlobUpload) -> dict[str, Any]:
     if directupload.direct(ctx.storage) and ctx.storage.size(blobs.key(body.sha256)) == body.size:
         record_blobs(ctx, owner, [(body.sha256, body.size)])
         return {"method": "done"}
-    return directupload.plan(ctx.storage, directupload.staging("blobs", body.sha256), body.size)
+    key = directupload.staging("blobs", body.sha256)
+    return directupload.plan(ctx.storage, key, body.size, parts=True)
+
+
+@router.put("/artifacts/{entity}/{project}/blobs/{sha256}/parts/{number}")
+async def put_part(
+    entity: str,
+    project: str,
+    sha256: Sha256Path,
+    number: PartNumber,
+    request: Request,
+    ctx: Ctx,
+    who: Who,
+) -> JSONResponse:
+    """Part ``number`` of a blob uploaded in parts (a ``parts`` plan; local stores)."""
+    await run_in_threadpool(writable_entity, ctx, who, entity, project)
+    key = directupload.staging("blobs", sha256)
+    limit = ctx.config.max_artifact_file
+    size = await localparts.receive(request.stream(), ctx.storage, key, number, limit)
+    return JSONResponse({"number": number, "size": size})
 
 
 @router.post("/artifacts/{entity}/{project}/uploads/complete")

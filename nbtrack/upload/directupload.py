@@ -2,9 +2,11 @@
 
 For a file of ``DIRECT_MIN`` bytes or more the client asks ``POST <base>/uploads`` with the
 SHA-256 and size. The plan says ``stream`` (the server's store is a local directory: PUT the
-bytes to the server as before), ``done`` (stored already), ``put`` (one presigned URL) or
-``multipart`` (a URL per part, and the parts the store holds from an earlier try, which are not
-sent again). Then ``POST <base>/uploads/complete``: the server checks size and SHA-256.
+bytes to the server as before), ``parts`` (a local directory, a large blob: PUT it to the server
+in numbered parts, skipping those it holds from an earlier try), ``done`` (stored already),
+``put`` (one presigned URL) or ``multipart`` (a URL per part, and the parts the store holds from
+an earlier try, which are not sent again). Then ``POST <base>/uploads/complete``: the server
+checks size and SHA-256.
 Any failure on the way is a CommError, so the caller retries later and resumes.
 """
 
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 DIRECT_MIN = 8 * 1024 * 1024
 READ = 1024 * 1024
 PUT_TIMEOUT = (5.0, 300.0)
-_STREAMING: weakref.WeakKeyDictionary[Transport, bool] = weakref.WeakKeyDictionary()
+_STREAMING: weakref.WeakKeyDictionary[Transport, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
 class Slice:
@@ -75,13 +77,17 @@ def send_blob(transport: Transport, project_path: str, sha256: str, path: Path) 
 def send(transport: Transport, base: str, body: dict[str, Any], source: Path | bytes) -> bool:
     """Upload ``source`` (``body`` has its sha256 and size) directly; False if the caller must
     stream it to the server instead."""
-    if int(body["size"]) < DIRECT_MIN or _STREAMING.get(transport):
+    kind = base.split("/")[1]  # "runs" or "artifacts"
+    streaming = _STREAMING.setdefault(transport, {})
+    if int(body["size"]) < max(DIRECT_MIN, streaming.get(kind, 0)):
         return False
     plan = _plan(transport, base, body)
-    if plan["method"] == "stream":
-        _STREAMING[transport] = True
+    if plan["method"] == "stream":  # below "parts_from" (if given), every upload streams
+        streaming[kind] = int(plan.get("parts_from") or 2**62)
         return False
-    if plan["method"] == "put":
+    if plan["method"] == "parts":
+        _send_own_parts(transport, base, body, plan, source)
+    elif plan["method"] == "put":
         _put(plan["url"], Slice(source, 0, int(body["size"])))
     elif plan["method"] == "multipart":
         _send_parts(plan, source, int(body["size"]))
@@ -110,6 +116,29 @@ def _send_parts(plan: dict[str, Any], source: Path | bytes, size: int) -> None:
         length = min(step, size - start)
         if held.get(number) != length:
             _put(part["url"], Slice(source, start, length))
+
+
+def _send_own_parts(
+    transport: Transport,
+    base: str,
+    body: dict[str, Any],
+    plan: dict[str, Any],
+    source: Path | bytes,
+) -> None:
+    """A ``parts`` plan: the parts the server lacks, each PUT to the server itself."""
+    step, size = int(plan["part_size"]), int(body["size"])
+    held = {int(p["number"]): int(p["size"]) for p in plan.get("uploaded", [])}
+    for number in range(1, int(plan["count"]) + 1):
+        start = (number - 1) * step
+        length = min(step, size - start)
+        if held.get(number) == length:
+            continue
+        data = Slice(source, start, length)
+        try:
+            path = f"{base}/blobs/{body['sha256']}/parts/{number}"
+            transport.call("PUT", path, data=data, timeout=PUT_TIMEOUT[1])  # type: ignore[arg-type]
+        finally:
+            data.close()
 
 
 def _put(url: str, data: Slice) -> None:
