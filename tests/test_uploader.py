@@ -341,3 +341,42 @@ def test_damaged_run_fields_are_skipped_and_the_rest_sent(target: LiveServer) ->
     assert remote.summary["best"] == 1 and "huge" not in remote.summary
     assert [r["i"] for r in remote.scan_history()] == [0]
     assert nbtrack.sync([run.dir], base_url=target.url, api_key=target.admin_key).results == []
+
+
+TRICKY_LINES = [
+    b'["nbtrack",{"format":1,"run_id":"abcdefgh","created_at":1.0}]\n',
+    b'["h",{"_step":0,"loss":0.5}]\n',
+    b'["h",{"_step":1,"loss":0.25,"s":"\\u00e9"}]\n',
+    b'["h",{"_step":007,"loss":1}]\n',  # leading zeros: sent with the step as a number
+    b'["h",{"_step":9223372036854775808,"x":1}]\n',  # beyond the server's steps: decoded, refused
+    b'["h",{"_step":9223372036854775807,"x":1}]\n',
+    b'["h",{"_step":5}]\n',  # no other key
+    b'["h",{"_step":1.5,"x":1}]\n',
+    b'["h",{"_step":6,"x":}]\n',  # torn: sent as written, the server refuses it
+    b'["h",{"_step":7,"x":2} ]\n',
+    b'["meta",{"program":"x.py"}]\n',
+    b'["h",{"_step":8,"x":3}]\n',
+    b'["summary",{"best":1}]\n',  # ends the chunk
+    b'["h",{"_step":9,"x":4}]\n',
+]
+
+
+@pytest.mark.parametrize("batch", [100, 1, 2, 5])
+def test_history_lines_read_together_match_them_read_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    from nbtrack.upload import uploader
+
+    monkeypatch.setattr(uploader, "BATCH_RECORDS", batch)
+    path = tmp_path / "offline-run-20260101_000000-abcdefgh"
+    path.mkdir()
+    (path / runlog.LOG_NAME).write_bytes(b"".join(TRICKY_LINES))
+    chunk = uploader.Uploader(path, None, "e", "p")._read_chunk()  # type: ignore[arg-type]
+    expected = uploader.Chunk(0, 0)
+    for offset, line in enumerate(TRICKY_LINES[:batch]):
+        more = uploader._add_record(expected, offset, line)
+        expected.end_offset, expected.end_byte = offset + 1, expected.end_byte + len(line)
+        if not more:
+            break
+    assert chunk == expected
+    assert len(chunk.history) > 1 or batch < 3

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,9 @@ BATCH_RECORDS = 10_000
 RUN_FIELDS = ("name", "tags", "notes", "group", "job_type", "created_at")
 HIDDEN_META = ("git",)
 HISTORY_PREFIX = b'["h",{"_step":'
+HISTORY_LINE = re.compile(
+    rb'\["h",\{"_step":(\d{1,19}),[^\n]*\}\]\n'
+)  # what _add_record sends as is
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -229,6 +233,11 @@ class Uploader:
         more = True
         plain = data.isascii()  # else each line is checked to be UTF-8 before it is sent
         while more and position < end and chunk.end_offset - self.progress.offset < BATCH_RECORDS:
+            if plain:
+                room = BATCH_RECORDS - (chunk.end_offset - self.progress.offset)
+                position = _take_history(chunk, data, position, room)
+                if position >= end or chunk.end_offset - self.progress.offset >= BATCH_RECORDS:
+                    break
             line_end = data.index(b"\n", position) + 1
             line = data[position:line_end]
             if plain or _is_utf8(line):
@@ -376,6 +385,28 @@ def _add_record(chunk: Chunk, offset: int, line: bytes) -> bool:
     except (TypeError, ValueError, LookupError, AttributeError, orjson.JSONEncodeError):
         chunk.skipped.append(Skipped(offset, chunk.end_byte, f"not a valid {record[0]!r} record"))
         return True
+
+
+def _take_history(chunk: Chunk, data: bytes, position: int, room: int) -> int:
+    """Add the history lines from ``position`` on (at most ``room``) as ``_add_record`` would,
+    with one regular-expression match per line; returns where they end (the background
+    uploader holds the GIL for less time while ``log()`` runs)."""
+    match, history = HISTORY_LINE.match, chunk.history
+    offset, start, last = chunk.end_offset, position, chunk.end_offset + room
+    while offset < last:
+        found = match(data, position)
+        if found is None:
+            break
+        step = int(found[1])
+        if step > MAX_STEP:
+            break
+        line_end = found.end()
+        data_text = data[position + 5 : line_end - 2]
+        history.append(b'{"offset":%d,"step":%d,"data":%s}' % (offset, step, data_text))
+        offset, position = offset + 1, line_end
+    chunk.end_offset = offset
+    chunk.end_byte += position - start
+    return position
 
 
 def _step_of(line: bytes) -> int | None:
