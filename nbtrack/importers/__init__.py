@@ -16,10 +16,27 @@ from nbtrack.importers.report import ImportReport, RunImport
 __all__ = ["ImportReport", "RunImport", "from_mlflow", "from_tensorboard", "from_wandb"]
 
 
-def from_wandb(paths: str | Path | list[str | Path], **options: Any) -> ImportReport:
-    """Import wandb run folders (``wandb/run-*``, ``wandb/offline-run-*``, or ``./wandb``)."""
+def from_wandb(
+    paths: str | Path | list[str | Path] | None = None,
+    *,
+    from_server: str | None = None,
+    **options: Any,
+) -> ImportReport:
+    """Import wandb run folders (``wandb/run-*``, ``wandb/offline-run-*``, or ``./wandb``), or
+    with ``from_server="ENTITY/PROJECT"`` that project's runs through the wandb public API."""
+    if (paths is None) == (from_server is None):
+        from nbtrack.errors import UsageError
+
+        raise UsageError(
+            "Pass wandb run folders (paths) or from_server='ENTITY/PROJECT', one of the two."
+        )
+    if from_server is not None:
+        from nbtrack.importers.wandbserver import from_server as fetch
+
+        return fetch(from_server, **options)
     from nbtrack.importers.wandb import from_wandb as read
 
+    assert paths is not None
     return read([paths] if isinstance(paths, str | Path) else paths, **options)
 
 

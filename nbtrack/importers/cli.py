@@ -11,8 +11,13 @@ from nbtrack.importers.report import ImportReport
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sources = parser.add_subparsers(dest="source", metavar="SOURCE", required=True)
-    wandb = sources.add_parser("wandb", help="wandb run folders or .wandb files")
-    wandb.add_argument("paths", nargs="+", help="run-*/offline-run-* folders, or ./wandb")
+    wandb = sources.add_parser("wandb", help="wandb run folders, .wandb files or a wandb server")
+    wandb.add_argument("paths", nargs="*", help="run-*/offline-run-* folders, or ./wandb")
+    wandb.add_argument(
+        "--from-server",
+        metavar="ENTITY/PROJECT",
+        help="that project's runs through the wandb public API (WANDB_BASE_URL, WANDB_API_KEY)",
+    )
     wandb.add_argument("--new-ids", action="store_true", help="new ids even when free")
     board = sources.add_parser("tensorboard", help="TensorBoard event files")
     board.add_argument("logdir", help="the folder TensorBoard reads (one run per subfolder)")
@@ -51,7 +56,13 @@ def run(args: argparse.Namespace) -> int:
 def _wandb(args: argparse.Namespace, options: dict[str, Any]) -> ImportReport:
     from nbtrack import importers
 
-    return importers.from_wandb(args.paths, **options)
+    if args.from_server and args.paths:
+        from nbtrack.errors import UsageError
+
+        raise UsageError("Pass either run folders or --from-server ENTITY/PROJECT, not both.")
+    if args.from_server:
+        return importers.from_wandb(from_server=args.from_server, **options)
+    return importers.from_wandb(args.paths or None, **options)
 
 
 def _tensorboard(args: argparse.Namespace, options: dict[str, Any]) -> ImportReport:

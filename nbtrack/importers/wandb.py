@@ -120,12 +120,12 @@ def value(text: str) -> Any:
         return json.loads(text)  # NaN and Infinity
 
 
-def _flat(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def flat(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``, media (a dict with ``_type``) kept whole."""
     out: dict[str, Any] = {}
     for key, inner in value.items():
         if isinstance(inner, dict) and "_type" not in inner:
-            out.update(_flat(inner, f"{prefix}{key}."))
+            out.update(flat(inner, f"{prefix}{key}."))
         else:
             out[f"{prefix}{key}"] = inner
     return out
@@ -274,7 +274,7 @@ class WandbRun:
             if len(keys) == 1 and not isinstance(got, dict):
                 row[keys[0]] = got
             elif len(keys) == 1:
-                nested.setdefault(keys[0], {}).update(_flat(got))
+                nested.setdefault(keys[0], {}).update(flat(got))
             else:
                 nested.setdefault(keys[0], {})[".".join(keys[1:])] = got
         self.media.rewrite(row, nested)
