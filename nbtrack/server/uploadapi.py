@@ -79,8 +79,7 @@ async def put_part(
     """Part ``number`` of a blob uploaded in parts (a ``parts`` plan; local stores)."""
     await run_in_threadpool(writable_entity, ctx, who, entity, project)
     key = directupload.staging("blobs", sha256)
-    limit = ctx.config.max_artifact_file
-    size = await localparts.receive(request.stream(), ctx.storage, key, number, limit)
+    size = await localparts.receive(request.stream(), ctx.storage, key, number)
     return JSONResponse({"number": number, "size": size})
 
 

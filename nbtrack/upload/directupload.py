@@ -44,7 +44,7 @@ class Slice:
         return self.length
 
     def read(self, size: int = -1) -> bytes:
-        size = self.left if size < 0 else min(size, self.left, READ)
+        size = min(self.left, READ)  # 1 MiB whatever the HTTP library asks for (8 KiB)
         if self.handle is not None:
             data = self.handle.read(size)
         else:

@@ -77,7 +77,7 @@ def test_an_interrupted_upload_resumes_from_the_parts_held(
     assert directupload.send_blob(transport, BASE, sha256, path)
     assert _part_puts(proxy) == ["1", "2", "3"]  # part 1 was not sent again
     assert b"".join(storage.read(blobs.key(sha256))) == path.read_bytes()
-    assert localparts.held(storage, plans.staging("blobs", sha256)) == {}  # parts dropped
+    assert localparts.Upload(storage, plans.staging("blobs", sha256)).held() == {}  # parts dropped
     missing = server.api("POST", f"{BASE}/blobs/missing", json={"sha256": [sha256]})
     assert missing.json() == {"missing": []}
 
@@ -100,7 +100,9 @@ def test_parts_that_do_not_add_up_are_refused(server: ThreadServer, tmp_path: Pa
     assert answer.status_code == 400 and "do not match" in answer.json()["error"]["message"]
     storage = server.app.state.context.storage
     assert not storage.exists(blobs.key(sha256))
-    assert localparts.held(storage, plans.staging("blobs", sha256)) == {}  # no use: dropped
+    assert (
+        localparts.Upload(storage, plans.staging("blobs", sha256)).held() == {}
+    )  # no use: dropped
 
 
 def test_smaller_blobs_still_stream_in_one_request(server: ThreadServer, tmp_path: Path) -> None:
@@ -109,3 +111,21 @@ def test_smaller_blobs_still_stream_in_one_request(server: ThreadServer, tmp_pat
     assert plan == {"method": "stream", "parts_from": 12 * MIB}
     transport = Transport(server.url, server.admin_key)
     assert not directupload.send_blob(transport, BASE, sha256, path)  # the caller PUTs it whole
+
+
+def test_parts_in_any_order_are_hashed_when_completed(server: ThreadServer, tmp_path: Path) -> None:
+    path, sha256 = _blob(tmp_path, 13 * MIB)
+    body = {"sha256": sha256, "size": 13 * MIB}
+    assert server.api("POST", f"{BASE}/uploads", json=body).json()["method"] == "parts"
+    content = path.read_bytes()
+    for number in (3, 1, 2):
+        chunk = content[(number - 1) * 5 * MIB : number * 5 * MIB]
+        assert server.api("PUT", f"{BASE}/blobs/{sha256}/parts/{number}", data=chunk).ok
+    too_long = server.api("PUT", f"{BASE}/blobs/{sha256}/parts/3", data=content[: 5 * MIB])
+    assert too_long.status_code == 400 and "must have 3145728 bytes" in too_long.text
+    answer = server.api("POST", f"{BASE}/uploads/complete", json=body)
+    assert answer.status_code == 400 and "holds parts [1, 2] of 3" in answer.text
+    assert server.api("PUT", f"{BASE}/blobs/{sha256}/parts/3", data=content[10 * MIB :]).ok
+    assert server.api("POST", f"{BASE}/uploads/complete", json=body).ok
+    storage = server.app.state.context.storage
+    assert b"".join(storage.read(blobs.key(sha256))) == content
