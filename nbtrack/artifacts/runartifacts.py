@@ -73,10 +73,9 @@ def default_name(run: Run, path: Path) -> str:
 
 def _stage(run: Run, artifact: Artifact) -> dict[str, Any]:
     folder = folder_of(run._folder)
-    for entry in artifact.manifest.stored():
-        assert entry.local_path is not None
-        blob = storage.place(folder / "blobs", entry.digest, Path(entry.local_path))
-        storage.place(cache.blobs(), entry.digest, blob)  # mutable files are there already
+    sources = {e.digest: str(e.local_path) for e in artifact.manifest.stored()}
+    for digest, local_path in sources.items():
+        _place(folder / "blobs", digest, local_path)
     manifest = artifact.manifest.to_json()
     target = folder / "manifests" / f"{manifest['digest']}.json"
     if not target.exists():
@@ -85,6 +84,14 @@ def _stage(run: Run, artifact: Artifact) -> dict[str, Any]:
         temp.write_text(json.dumps(manifest))
         os.replace(temp, target)
     return manifest
+
+
+def _place(blobs: Path, digest: str, local_path: str) -> None:
+    """One file into the run's blobs, and into the cache unless it came from there."""
+    blob = storage.place(blobs, digest, Path(local_path))
+    cached = storage.blob_path(cache.blobs(), digest)
+    if str(cached) != local_path:
+        storage.link_or_copy(blob, cached)
 
 
 def _payload(artifact: Artifact, aliases: list[str], manifest: dict[str, Any]) -> dict[str, Any]:
