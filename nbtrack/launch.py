@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -32,8 +32,10 @@ from nbtrack.compat import unsupported, wandbsettings
 from nbtrack.disabled import DisabledRun
 from nbtrack.errors import ResumeError
 from nbtrack.runlog import FORMAT_VERSION
-from nbtrack.runparts import fork
 from nbtrack.settings import Settings
+
+if TYPE_CHECKING:
+    from nbtrack.runparts import fork
 
 REINIT = {
     "default": "default",
@@ -77,7 +79,7 @@ def init(
 
     ``anonymous`` and ``force`` are accepted for wandb's sake and change nothing (see the README).
     """
-    branch = fork.parse(resume_from, fork_from, resume)
+    branch = _branch_asked(resume_from, fork_from, resume)
     arguments = dict(project=project, entity=entity, name=name, run_id=id, tags=tags, notes=notes)
     arguments.update(group=group, job_type=job_type, mode=mode, dir=dir, save_code=save_code)
     arguments.update(resume=_resume_policy(resume), allow_val_change=allow_val_change)
@@ -176,8 +178,19 @@ def _start(settings: Settings, config: dict[str, Any], branch: fork.Branch | Non
     return _new(settings, config)
 
 
+def _branch_asked(resume_from: Any, fork_from: Any, resume: Any) -> fork.Branch | None:
+    """The branch init()'s arguments ask for (the fork module loads only when one is asked)."""
+    if resume_from is None and fork_from is None:
+        return None
+    from nbtrack.runparts import fork
+
+    return fork.parse(resume_from, fork_from, resume)
+
+
 def _branch(settings: Settings, config: dict[str, Any], branch: fork.Branch) -> Run:
     """resume_from= rewinds a run and resumes it; fork_from= starts a new run from another."""
+    from nbtrack.runparts import fork
+
     if branch.kind == "rewind":
         settings = dataclasses.replace(settings, run_id=branch.run_id, resume="allow")
         return _resume(settings, fork.rewind(settings, branch), config)

@@ -12,6 +12,7 @@ from tests.conftest import git, make_repo
 
 HEAVY = ("pandas", "numpy", "torch", "jax", "tensorflow", "git", "requests", "pydantic", "yaml")
 DEFERRED = ("subprocess", "shutil", "secrets", "hashlib", "random", "socket", "configparser")
+ASKED_FOR = ("nbtrack.runparts.fork", "nbtrack.runparts.alerts")  # resume_from/fork_from, alert()
 
 
 def loaded_by(code: str, cwd: Path) -> dict[str, object]:
@@ -51,3 +52,21 @@ def test_git_state_is_captured_without_gitpython(tmp_path: Path) -> None:
     answer = loaded_by(code, repo)
     commit = git(repo, "rev-parse", "HEAD")
     assert answer == {"gitpython": False, "commit": commit, "dirty": True, "branch": "main"}
+
+
+def test_a_plain_run_loads_neither_fork_nor_alerts_until_asked(tmp_path: Path) -> None:
+    names = list(ASKED_FOR)
+    code = (
+        "import json, sys\n"
+        "import nbtrack\n"
+        "from nbtrack.jupyter import card\n"
+        "run = nbtrack.init(project='p', settings={'disable_git': True})\n"
+        "card.snapshot(run, card.RecentMetrics())\n"
+        f"plain = [m for m in {names!r} if m in sys.modules]\n"
+        "run.alert('title', 'text')\n"
+        "shown = card.snapshot(run, card.RecentMetrics()).alerts\n"
+        "run.finish()\n"
+        "print(json.dumps({'plain': plain, 'shown': [list(a) for a in shown]}))\n"
+    )
+    answer = loaded_by(code, tmp_path)
+    assert answer == {"plain": [], "shown": [["INFO", "title", "text"]]}

@@ -13,8 +13,6 @@ import os
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from nbtrack.runparts import alerts
-
 if TYPE_CHECKING:
     from nbtrack._run import Run
 
@@ -149,10 +147,19 @@ def snapshot(run: Run, metrics: RecentMetrics, sync_text: str = "", uploads: boo
         total=int(upload.get("total") or 0),
         upload_error=str(upload.get("error") or ""),
         sync_text=sync_text,
-        alerts=tuple((a.level, a.title, a.text) for a in alerts.recent(run)),
+        alerts=_alerts(run),
         media=_media(run, metrics),
         system=system_line(getattr(getattr(run, "_sampler", None), "latest", None) or {}),
     )
+
+
+def _alerts(run: Any) -> tuple[tuple[str, str, str], ...]:
+    """(level, title, text) of the run's latest alerts; without any, alerts.py stays unloaded."""
+    if getattr(run, "_alerts", None) is None:
+        return ()
+    from nbtrack.runparts import alerts
+
+    return tuple((a.level, a.title, a.text) for a in alerts.recent(run))
 
 
 SYSTEM_PARTS = (
