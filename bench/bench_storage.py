@@ -3,14 +3,16 @@ to an S3-compatible store (moto's S3 server in a process of its own).
 
 For each backend a fresh ``nbtrack server`` (SQLite) and a client process, online, that logs one
 file (``add_file`` + ``log_artifact`` + ``wait()``, the timed upload). On local storage the bytes
-stream through the server; on S3 the client sends them to the store with presigned URLs
-(multipart from 100 MB) and the server reads the object back once to check its SHA-256, then
-copies it under its content address inside the store. Reported: upload seconds and MB/s, peak
-RSS (``VmHWM``) of client, server and store. moto keeps objects in memory, and is no model of a
-real S3's speed: the S3 figure measures nbtrack's path with a local stand-in.
+go through the server (from 100 MB in resumable 64 MB parts, written in place); on S3 the client
+sends them to the store with presigned URLs (multipart from 100 MB) and the server reads the
+object back once to check its SHA-256, then copies it under its content address inside the
+store. Reported: upload seconds and MB/s, peak RSS of client (``ru_maxrss``), server and store
+(``VmHWM``). moto keeps objects in memory, and is no model of a real S3's speed: the S3 figure
+measures nbtrack's path with a local stand-in.
 
-Prints a Markdown section (RESULTS.md is left alone). Needs ``moto[server]`` and ``boto3`` in the
-project's .venv (the ``s3`` and ``test`` extras) and about 3x the file size in free memory.
+Writes the ``## Object storage`` section of RESULTS.md (``--results``) from a clean tree and a
+full run only. Needs ``moto[server]`` and ``boto3`` in the project's .venv (the ``s3`` and
+``test`` extras) and about 3x the file size in free memory.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +30,8 @@ from typing import Any
 import harness
 import provenance
 from bench_artifacts import big_file, client, peak_mb
+
+SECTION = "## Object storage"
 
 MOTO = harness.NBTRACK_PYTHON.parent / "moto_server"
 CREDENTIALS = {
@@ -90,12 +95,12 @@ def measure(scratch: harness.Scratch, source: Path) -> dict[str, Any]:
     return data
 
 
-def report(data: dict[str, Any], size: int) -> str:
+def report(data: dict[str, Any], size: int, head: dict[str, Any]) -> str:
     load = f"{provenance.load():.2f}"
     mb = size / 1e6
     lines = []
     for key, who, how in (
-        ("local", "local storage", "streamed through the server"),
+        ("local", "local storage", "through the server (in parts from 100 MB)"),
         (
             "s3",
             "S3 (moto server)",
@@ -104,6 +109,8 @@ def report(data: dict[str, Any], size: int) -> str:
     ):
         found = data[key]
         store = f", store {found['store_mb']:.0f} MB" if "store_mb" in found else ""
+        peak = max(found["peak_mb"], found["server_mb"])
+        speed = harness.target_text(found["upload"], mb / 100, "≥ 100 MB/s")
         lines.append(
             harness.Line(
                 f"{mb:.0f} MB artifact file: upload",
@@ -112,26 +119,48 @@ def report(data: dict[str, Any], size: int) -> str:
                 f"{mb / found['upload']:.0f} MB/s, {how}; peak RSS client "
                 f"{found['peak_mb']:.0f} MB, server {found['server_mb']:.0f} MB{store}",
                 load,
+                harness.target_text(peak, 100, "client and server ≤ 100 MB")
+                + ("; " + speed if key == "local" else ""),
             )
         )
-    head = (
-        f"Measured {provenance.now()} by `bench/bench_storage.py`, "
-        f"{provenance.commit_text()}. Machine: {provenance.machine()}."
-    )
-    return "\n".join(["## Object storage", "", head, "", *harness.table(lines)])
+    intro = [
+        SECTION,
+        "",
+        f"Measured {provenance.now()} ({head['kind']}, {head['minutes']:.1f} min) by "
+        f"`bench/bench_storage.py` at {provenance.commit_text()}.",
+        f"Machine: {provenance.machine()}, load average {head['load0']:.2f} at start and "
+        f"{provenance.load():.2f} at the end. Peak RSS: client ru_maxrss, server and store "
+        "VmHWM (with any children). The ≥ 100 MB/s target is for local storage; moto is no "
+        "model of a real S3's speed.",
+        "",
+    ]
+    return "\n".join(intro + harness.table(lines)) + "\n"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=int, default=1024, help="file size in MiB (1024)")
-    parser.add_argument("--quick", action="store_true", help="128 MiB")
+    parser.add_argument("--quick", action="store_true", help="128 MiB; no write")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--results", type=Path, default=harness.BENCH / "RESULTS.md")
     args = parser.parse_args()
     size = (128 if args.quick else args.size_mb) << 20
+    load0, t0 = provenance.load(), time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         scratch = harness.Scratch(Path(tmp))
         source = big_file(Path(tmp) / "big.bin", size)
         data = measure(scratch, source)
-    print(report(data, size))
+    kind = "quick run" if args.quick or args.size_mb != 1024 else "full run"
+    head = {"kind": kind, "minutes": (time.perf_counter() - t0) / 60, "load0": load0}
+    text = report(data, size, head)
+    print(text)
+    if kind != "full run" or args.no_write or not provenance.may_write():
+        harness.note("not written to RESULTS.md (quick run, --no-write, or uncommitted changes)")
+    else:
+        import bench_core
+
+        bench_core.write_results(args.results, text, SECTION)
+        harness.note(f"wrote {args.results}")
     return 0
 
 
