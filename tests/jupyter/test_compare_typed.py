@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,3 +122,18 @@ def test_plain_rows_are_decoded_and_a_new_key_is_learned(tmp_path: Path) -> None
     want = reading(tmp_path, 4096, False, samples=50)
     assert points(got) == points(want) and "val_loss" in got.streams
     assert seen.count(False) == 1 and seen.count(True) >= 5  # only the new key's block as JSON
+
+
+def test_without_msgspec_every_block_is_read_as_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows: list[dict[str, Any]] = [{"loss": i / 3} for i in range(300)]
+    write(tmp_path, rows, [2] * 300)
+    want = reading(tmp_path, 4096, False, samples=50)
+    monkeypatch.setitem(sys.modules, "msgspec", None)  # import msgspec raises ImportError
+    typed.decoding.cache_clear()
+    try:
+        assert typed.decoding(typed.keys_of({"loss"}, None), True) is None
+        assert points(reading(tmp_path, 4096, True, samples=50)) == points(want)
+    finally:
+        typed.decoding.cache_clear()
