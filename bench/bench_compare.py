@@ -474,11 +474,17 @@ def main() -> int:
     args = parse_args()
     runs, steps = (10, 10_000) if args.quick else (args.runs, args.steps)
     start_load, started = provenance.load(), time.perf_counter()
-    figures: dict[str, dict[str, Any]] = {"sqlite": nbtrack_figures(None, runs, steps)}
-    figures["postgres"] = {} if args.skip_postgres else postgres_figures(runs, steps)
-    figures["notebook"] = {} if args.skip_notebook else notebook_figures(args.quick)
-    figures["mlflow"] = {} if args.skip_mlflow else mlflow_figures(steps)
-    figures["trackio"] = {} if args.skip_trackio else trackio_figures(steps)
+    parts: dict[str, Callable[[], dict[str, Any]]] = {
+        "sqlite": lambda: nbtrack_figures(None, runs, steps),
+        "postgres": lambda: {} if args.skip_postgres else postgres_figures(runs, steps),
+        "notebook": lambda: {} if args.skip_notebook else notebook_figures(args.quick),
+        "mlflow": lambda: {} if args.skip_mlflow else mlflow_figures(steps),
+        "trackio": lambda: {} if args.skip_trackio else trackio_figures(steps),
+    }
+    figures: dict[str, dict[str, Any]] = {}
+    for name, measure in parts.items():
+        print(f"{name}: started at {provenance.now()}", file=sys.stderr, flush=True)
+        figures[name] = measure()
     print(json.dumps(figures, indent=1, default=str), file=sys.stderr)
     minutes = (time.perf_counter() - started) / 60
     text = report(figures, args.quick, start_load, minutes)
