@@ -29,7 +29,7 @@ from nbtrack.importers.driver import Options, SourceRun, run_all
 from nbtrack.importers.report import ImportReport
 from nbtrack.importers.wandbfile import LogReader
 from nbtrack.importers.wandbmedia import MediaMapper
-from nbtrack.importers.wandbrows import HEAD, HistoryBlocks
+from nbtrack.importers.wandbrows import HEAD, SUMMARY_HEAD, HistoryBlocks, summary_updates
 from nbtrack.importers.writer import RunWriter
 
 PREFIXES = ("run-", "offline-run-")
@@ -147,6 +147,7 @@ class WandbRun:
         self.last: dict[str, str] = {}  # the last JSON text of each key of the fast rows
         self.keys: dict[tuple[str, ...], list[str]] = {}  # a row's keys -> their JSON prefixes
         self.blocks = HistoryBlocks(pb)
+        self.summaries: list[bytes] = []  # summary records not read yet (they write nothing)
 
     def read(self) -> str:
         reader = LogReader(self.log)
@@ -160,6 +161,7 @@ class WandbRun:
                 self._history(held)
                 held = []
         self._history(held)
+        self._summaries()
         self.writer.problems += reader.problems
         self._finish()
         return self.state
@@ -170,6 +172,10 @@ class WandbRun:
         for data in records:
             if HEAD.match(data):
                 held.append(data)
+            elif SUMMARY_HEAD.match(data):
+                self.summaries.append(data)
+                if len(self.summaries) >= BATCH:
+                    self._summaries()
             elif (record := self._parse(data)) is not None:
                 kind = record.WhichOneof("record_type")
                 if kind not in QUIET:
@@ -289,7 +295,20 @@ class WandbRun:
             self.writer.summary.update({k: value(v) for k, v in self.last.items()})
             self.last.clear()
 
+    def _summaries(self) -> None:
+        """The summary records held, in one batch (or one by one when that fails)."""
+        held, self.summaries = self.summaries, []
+        updates = summary_updates(self.pb, held) if held else []
+        if updates is not None:
+            self.summary.update(updates)
+            return
+        for data in held:
+            if (record := self._parse(data)) is not None:
+                self._dispatch(record.WhichOneof("record_type"), record)
+
     def _on_summary(self, record: Any) -> None:
+        if self.summaries:
+            self._summaries()  # the ones before this record first
         for item in record.summary.update:
             self.summary[item_key(item)] = item.value_json
         for item in record.summary.remove:

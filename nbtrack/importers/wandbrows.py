@@ -1,12 +1,14 @@
-"""Plain ``history`` records of a ``.wandb`` log turned into run-log lines many at a time.
+"""History and summary records of a ``.wandb`` log read many at a time.
 
-A plain record is what ``run.log()`` of numbers writes: every item named by one ``nested_key``,
-its value as ``value_json``, and ``_step``, ``_runtime`` and ``_timestamp`` among the items.
-A batch of them is parsed in three C calls (:mod:`nbtrack.importers.flatproto`: records, then
-their items, then the items' fields, each record's items closed by an end marker) and its lines
-are built from the columns with no Python code per value. Anything else in the batch (nested
-keys, media, typed values, steps that do not rise) and :meth:`HistoryBlocks.lines` answers None:
-the caller reads those records one by one.
+A plain history record is what ``run.log()`` of numbers (nested dicts of numbers included)
+writes: items named by ``nested_key``, values as ``value_json``, and ``_step``, ``_runtime`` and
+``_timestamp`` among them. A batch of them is parsed in three C calls
+(:mod:`nbtrack.importers.flatproto`: records, then their items, then the items' fields, with an
+end marker after each item and each record), each item named by its nested keys joined with
+``.`` (as the record-by-record reader does), and its lines are built from the columns with no
+Python code per value. Summary records are read the same way into ``(key, JSON)`` updates.
+Anything else in a batch (media, typed values, removed summary keys, steps that do not rise)
+answers None: the caller reads those records one by one.
 """
 
 from __future__ import annotations
@@ -17,12 +19,72 @@ from typing import Any, NamedTuple
 
 import orjson
 
-# a Record made of an optional ``num`` (field 1) and a ``history`` (field 2)
+from nbtrack.importers import flatproto
+
+# a Record made of an optional ``num`` (field 1) and a ``history`` (field 2) or ``summary`` (3)
 HEAD = re.compile(rb"(?:\x08[\x80-\xff]{0,9}[\x00-\x7f])?\x12")
-END_KEY = b"\x00end"
-END_ITEM = b"\x12\x04\x00end\x82\x01\x00"  # HistoryItem(nested_key=[END_KEY], value_json="")
+SUMMARY_HEAD = re.compile(rb"(?:\x08[\x80-\xff]{0,9}[\x00-\x7f])?\x1a")
+NESTED_END = b"\x12\x01\x00"  # nested_key "\x00" after each item: where its names end
+ITEM_END = b"\x0a\x01\x00" + NESTED_END  # key "\x00" too
+END_KEY = b"\x02"
+END_ITEM = b"\x12\x01\x02\x82\x01\x00"  # HistoryItem(nested_key=[END_KEY], value_json="")
 END = b"\x0a" + bytes([len(END_ITEM)]) + END_ITEM  # that item as HistoryRecord.item
 TIMES = (b"_step", b"_runtime", b"_timestamp")
+
+
+def named_items(descriptor: Any, items: list[bytes], raw: bool) -> tuple[list[Any], list[Any]]:
+    """Each item's name (its ``key``, or its nested keys joined by ``.``) and ``value_json``;
+    empty lists unless every item has one kind of name and its value as JSON."""
+    fields = flatproto.columns(descriptor, NESTED_END.join(items) + NESTED_END, raw)
+    typed = (f.name for f in descriptor.fields if f.containing_oneof)
+    values = list(fields.value_json)
+    if not flatproto.empty(fields, *typed) or len(values) != len(items):
+        return [], []
+    if len(fields.key):  # some items named by ``key``: read again, both kinds marked
+        fields = flatproto.columns(descriptor, ITEM_END.join(items) + ITEM_END, raw)
+        keys, nested = _names(list(fields.key), raw), _names(list(fields.nested_key), raw)
+    else:
+        keys, nested = [], _names(list(fields.nested_key), raw)
+        if len(nested) == len(items) and (b"" if raw else "") not in nested:
+            return nested, values
+    if len(keys) != len(items) or len(nested) != len(items):
+        return [], []  # a name holding a marker
+    empty = b"" if raw else ""
+    if keys.count(empty) + nested.count(empty) != len(items):
+        return [], []  # an item with both kinds of name, or none
+    return list(map(type(empty).__add__, keys, nested)), values
+
+
+def _names(names: list[Any], raw: bool) -> list[Any]:
+    """Per item (each closed by a NUL name), its names joined by ``.``."""
+    marks: Any = (b"\x00", b"\x01", b".") if raw else ("\x00", "\x01", ".")
+    zero, one, dot = marks
+    ends = names[1::2]
+    if len(names) % 2 == 0 and ends.count(zero) == len(ends) and zero not in names[0::2]:
+        return names[0::2]  # one name per item, the common case
+    text = one.join(names)
+    if text.count(one) != len(names) - 1:
+        return []
+    text = text.replace(one + zero, zero).replace(zero + one, zero).replace(one, dot)
+    split: list[Any] = text.split(zero)
+    return split[:-1] if not split[-1] else []
+
+
+def summary_updates(pb: Any, records: list[bytes]) -> list[tuple[str, str]] | None:
+    """The ``(key, JSON)`` updates of ``records`` (each matched by ``SUMMARY_HEAD``), in order;
+    None to read them one by one (a removed key, or anything unusual)."""
+    record = pb.Record.DESCRIPTOR
+    batch = flatproto.columns(record, b"".join(records))
+    payloads = list(batch.summary)
+    others = [f.name for f in record.oneofs_by_name["record_type"].fields if f.name != "summary"]
+    if len(payloads) != len(records) or not flatproto.empty(batch, *others):
+        return None
+    summary = flatproto.columns(pb.SummaryRecord.DESCRIPTOR, b"".join(payloads))
+    if len(summary.remove):
+        return None
+    items = list(summary.update)
+    names, values = named_items(pb.SummaryItem.DESCRIPTOR, items, False)
+    return list(zip(names, values, strict=True)) if len(names) == len(items) else None
 
 
 class Block(NamedTuple):
@@ -41,24 +103,18 @@ class HistoryBlocks:
         self.item = pb.HistoryItem.DESCRIPTOR
         oneof = self.record.oneofs_by_name["record_type"]
         self.other_kinds = tuple(f.name for f in oneof.fields if f.name != "history")
-        self.item_extra = tuple(f.name for f in self.item.fields if f.containing_oneof)
         self.quoted: dict[bytes, bytes] = {}
         self.templates: dict[tuple[bytes, ...], bytes] = {}
 
     def lines(self, records: list[bytes], next_step: int) -> Block | None:
         """The lines of ``records`` (each matched by ``HEAD``), or None to read them one by one."""
-        from nbtrack.importers import flatproto
-
         batch = flatproto.columns(self.record, b"".join(records))
         payloads = list(batch.history)
         if len(payloads) != len(records) or not flatproto.empty(batch, *self.other_kinds):
             return None
         items = list(flatproto.columns(self.history, END.join(payloads) + END).item)
-        fields = flatproto.columns(self.item, b"".join(items), raw=True)
-        keys, values = list(fields.nested_key), list(fields.value_json)
-        if len(keys) != len(items) or len(values) != len(items) or len(fields.key):
-            return None
-        if not flatproto.empty(fields, *self.item_extra):
+        keys, values = named_items(self.item, items, True)
+        if len(keys) != len(items) or keys.count(END_KEY) != len(records):
             return None
         return self._block(keys, values, len(records), next_step)
 
@@ -74,6 +130,8 @@ class HistoryBlocks:
             times = all(keys.count(name) == rows for name in TIMES)
         if not times or lines.count(b"{") != rows or lines.count(b"\n") != rows:
             return None  # media or nested values; a row without its times; a bad value
+        if b'._type":' in lines:
+            return None  # media given as nested keys
         return _checked(
             lines, rows, steps, dict(zip(last, values[-len(last) :], strict=True)), next
         )
@@ -91,10 +149,9 @@ class HistoryBlocks:
 
     def _any_keys(self, keys: list[bytes], values: list[bytes]) -> bytes:
         """``"key":value`` pairs joined, each record's end a NUL byte, then cut into lines."""
-        prefixes = map(self._quoted, keys)
-        text = b"".join(
-            itertools.chain.from_iterable(zip(map(b",".__add__, prefixes), values, strict=True))
-        )
+        commas = {key: b"," + self._quoted(key) for key in set(keys)}
+        prefixes = map(commas.__getitem__, keys)
+        text = b"".join(itertools.chain.from_iterable(zip(prefixes, values, strict=True)))
         return b'["h",{' + text[1:-2].replace(b",\x00,", b'}]\n["h",{') + b"}]\n"
 
     def _quoted(self, key: bytes) -> bytes:

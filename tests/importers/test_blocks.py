@@ -16,6 +16,7 @@ import pytest
 import nbtrack
 from nbtrack import importers
 from nbtrack.importers import steporder, tbrows, wandbrows
+from nbtrack.importers import wandb as wandb_importer
 
 STEPS = 6000
 
@@ -36,6 +37,7 @@ settings = wandb.Settings(silent=True)
 run = wandb.init(project="long", mode="offline", id="longrun1", settings=settings)
 for i in range({STEPS}):
     row = {{"loss": 1.0 / (i + 1), "acc": i / 10, "word": "w%d" % i, "pair": [i, 1]}}
+    row["train"] = {{"x": i, "deep": {{"y": 2 * i}}}}
     if i % 7 == 0:
         row["nan"] = float("nan")
     if i % 1000 == 3:
@@ -112,15 +114,18 @@ def test_wandb_blocks_read_back_as_records_one_by_one(
     long_sources: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made = counting(monkeypatch, wandbrows.HistoryBlocks, "lines")
+    summaries = counting(monkeypatch, wandb_importer, "summary_updates")
     report = importers.from_wandb(long_sources["wandb"], dir=tmp_path / "a", progress=False)
-    assert report.runs[0].rows == STEPS + 1 and sum(made) >= 1
+    assert report.runs[0].rows == STEPS + 1 and sum(made) >= 1 and sum(summaries) >= 1
     fast = read_back(tmp_path / "a")
     one_by_one(monkeypatch, wandbrows.HistoryBlocks, "lines")
+    one_by_one(monkeypatch, wandb_importer, "summary_updates")
     importers.from_wandb(long_sources["wandb"], dir=tmp_path / "b", progress=False)
     slow = read_back(tmp_path / "b")
     assert fast[0] == slow[0] and same_summary(fast[1], slow[1])
     rows = [json.loads(row) for row in fast[0]]
     assert rows[5]["word"] == "w5" and rows[5]["pair"] == [5, 1] and rows[1003]["rare"] == 1003
+    assert rows[7]["train.x"] == 7 and rows[7]["train.deep.y"] == 14
     assert math.isnan(rows[14]["nan"]) and rows[-1]["_step"] == STEPS + 500
     assert fast[1]["loss"] == 3.0
 
