@@ -4,7 +4,8 @@ botocore parses its JSON models into memory and keeps them: every service's endp
 (``endpoints.json``, ~7 MB parsed) and the S3 model with its documentation (~3 MB). A server
 keeps one client for its whole life, so the loader here keeps only the endpoints of S3 and of
 the services that find credentials (STS, SSO), and drops the documentation strings (used for
-docstrings only). Configuration and credentials are found as boto3 finds them.
+docstrings only). The client is botocore's own (boto3, the extra, adds nothing to it but ~2 MB
+of imports); configuration and credentials are found as boto3 finds them.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ KEPT_ENDPOINTS = frozenset({"s3", "sts", "portal.sso", "oidc", "sso"})
 
 def client(endpoint_url: str | None) -> Any:
     """A boto3 S3 client, or an ImportError naming the extra to install."""
+    import importlib.util
+
     try:
-        import boto3
+        if importlib.util.find_spec("boto3") is None:  # the extra; its botocore is what we use
+            raise ImportError
         import botocore.session
         from botocore.config import Config
     except ImportError:
@@ -31,8 +35,7 @@ def client(endpoint_url: str | None) -> Any:
     )
     core = botocore.session.Session()
     core.register_component("data_loader", _loader(core.get_config_variable("data_path")))
-    session = boto3.session.Session(botocore_session=core)
-    return session.client("s3", endpoint_url=endpoint_url, config=config)
+    return core.create_client("s3", endpoint_url=endpoint_url, config=config)
 
 
 def _loader(data_path: str | None) -> Any:
