@@ -22,6 +22,7 @@ from nbtrack.importers.steporder import Block
 END_TAG = b"\x00end"
 END_VALUE = b"\x0a\x04\x00end\x15\x00\x00\x00\x00"  # Summary.Value(tag=END_TAG, simple_value=0)
 END = b"\x0a" + bytes([len(END_VALUE)]) + END_VALUE  # that value as Summary.value
+HEAD = b'}]\n["h",{"_step":%b,"_runtime":%b,"_timestamp":%b'
 
 
 class Events(NamedTuple):
@@ -40,6 +41,7 @@ class ScalarBlocks:
         self.value_other = flatproto.others(self.value, "tag", "simple_value", "metadata")
         self.start = start
         self.templates: dict[tuple[bytes, ...], bytes] = {}
+        self.decoded: dict[bytes, str] = {}
 
     def events(self, events: list[bytes]) -> Events | None:
         """Steps, times, tags and values of ``events``, or None unless each is one scalar."""
@@ -59,7 +61,11 @@ class ScalarBlocks:
         return Events(list(batch.step), list(batch.wall_time), tags[0::2], values[0::2])
 
     def block(self, events: Events) -> Block | None:
-        """The rows of ``events`` when each step holds the same tags in one order."""
+        """The rows of ``events`` (steps in rising order, each event one scalar)."""
+        return self._same_tags(events) or self._any_tags(events)
+
+    def _same_tags(self, events: Events) -> Block | None:
+        """Each step holds the same tags in one order: one line template filled in by C code."""
         steps, walls, tags, values = events
         width = next((i for i, step in enumerate(steps) if step != steps[0]), len(steps))
         rows, pattern = len(steps) // width, tags[:width]
@@ -82,6 +88,47 @@ class ScalarBlocks:
         summary.update(zip([t.decode() for t in pattern], values[-width:], strict=True))
         text = (template * rows) % filled
         return Block(row_steps[0], row_steps[-1], rows, text, runtimes[-1], summary)
+
+    def _any_tags(self, events: Events) -> Block | None:
+        """Steps of any tags (a tag logged every 10 steps): ``,"tag":value`` per event, a row's
+        head before its first event."""
+        steps, walls, tags, values = events
+        if not all(map(int.__le__, steps, steps[1:])):
+            return None
+        news = list(map(int.__ne__, steps[1:], steps[:-1]))
+        if len(set(zip(itertools.accumulate(news, initial=0), tags, strict=True))) != len(tags):
+            return None  # a tag twice in one step
+        names = self._names(set(tags))
+        if names is None:
+            return None
+        starts = [0, *itertools.compress(range(1, len(steps)), news)]
+        heads = self._heads(starts, steps, walls)
+        per_event = [b""] * len(steps)
+        for start, head in zip(starts, heads, strict=True):
+            per_event[start] = head
+        pairs = map(bytes.__add__, map(names.__getitem__, tags), _texts(values))
+        text = b"".join(itertools.chain.from_iterable(zip(per_event, pairs, strict=True))) + b"}]\n"
+        at = walls[starts[-1]]
+        summary = {"_step": steps[-1], "_runtime": at - self.start, "_timestamp": at}
+        summary.update(zip(map(self.decoded.__getitem__, tags), values, strict=True))
+        return Block(steps[0], steps[-1], len(starts), text[3:], at - self.start, summary)
+
+    def _heads(self, starts: list[int], steps: list[int], walls: list[float]) -> list[bytes]:
+        """``}]\n["h",{"_step":S,"_runtime":R,"_timestamp":T`` for each row."""
+        at = [walls[i] for i in starts]
+        runtimes = list(map(float.__sub__, at, itertools.repeat(self.start)))
+        step_texts = _texts([steps[i] for i in starts])
+        columns = zip(step_texts, _texts(runtimes), _texts(at), strict=True)
+        return [HEAD % column for column in columns]
+
+    def _names(self, tags: set[bytes]) -> dict[bytes, bytes] | None:
+        """``,"tag":`` for each tag."""
+        try:
+            for tag in tags.difference(self.decoded):
+                self.decoded[tag] = tag.decode()
+        except UnicodeDecodeError:
+            return None
+        return {tag: b"," + orjson.dumps(self.decoded[tag]) + b":" for tag in tags}
 
     def _template(self, tags: tuple[bytes, ...]) -> bytes | None:
         template = self.templates.get(tags)

@@ -29,6 +29,12 @@ for i in range({STEPS}):
     writer.add_scalar("lr", float("nan") if i % 997 == 0 else 0.01 * (i % 5), i)
 writer.add_scalar("late", 2.5, {STEPS} // 2)  # after later steps, inside the window
 writer.close()
+sparse = SummaryWriter(sys.argv[1] + "/sparse")
+for i in range({STEPS}):
+    sparse.add_scalar("loss", 2.0 / (i + 1), i)
+    if i % 10 == 0:
+        sparse.add_scalar("val", i / 7, i)
+sparse.close()
 """
 
 WANDB = f"""
@@ -61,10 +67,11 @@ def long_sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"tb": root / "tb", "wandb": next((root / "wandb").glob("offline-run-*"))}
 
 
-def read_back(out: Path) -> tuple[list[str], list[dict[str, Any]], dict[str, Any]]:
-    run = next(iter(nbtrack.Api.local(out).runs()))
+def read_back(out: Path, name: str | None = None) -> tuple[list[str], dict[str, Any]]:
+    runs = nbtrack.Api.local(out).runs()
+    run = next(r for r in runs if name in (None, r.name))
     rows = [json.dumps(row, sort_keys=True) for row in run.scan_history()]
-    return rows, dict(run.summary), dict(run.config)
+    return rows, dict(run.summary)
 
 
 def counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
@@ -92,15 +99,20 @@ def same_summary(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def test_tensorboard_blocks_read_back_as_events_one_by_one(
     long_sources: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made = counting(monkeypatch, tbrows.ScalarBlocks, "block")
+    same = counting(monkeypatch, tbrows.ScalarBlocks, "_same_tags")
+    other = counting(monkeypatch, tbrows.ScalarBlocks, "_any_tags")
     opened = counting(monkeypatch, steporder.StepOrder, "_open")
     report = importers.from_tensorboard(long_sources["tb"], dir=tmp_path / "a", progress=False)
-    assert report.runs[0].rows == STEPS and sum(made) >= 1 and opened
-    fast = read_back(tmp_path / "a")
+    assert [r.rows for r in report.runs] == [STEPS, STEPS] and sum(same) and sum(other)
+    assert opened
     one_by_one(monkeypatch, tbrows.ScalarBlocks, "block")
     importers.from_tensorboard(long_sources["tb"], dir=tmp_path / "b", progress=False)
-    slow = read_back(tmp_path / "b")
-    assert fast[0] == slow[0] and same_summary(fast[1], slow[1])
+    for name in ("long", "sparse"):
+        fast, slow = read_back(tmp_path / "a", name), read_back(tmp_path / "b", name)
+        assert fast[0] == slow[0] and same_summary(fast[1], slow[1])
+    sparse = [json.loads(row) for row in read_back(tmp_path / "a", "sparse")[0]]
+    assert sparse[20]["val"] == pytest.approx(20 / 7) and "val" not in sparse[21]
+    fast = read_back(tmp_path / "a", "long")
     rows = [json.loads(row) for row in fast[0]]
     assert [row["_step"] for row in rows] == list(range(STEPS))
     assert rows[STEPS // 2]["late"] == 2.5 and "late" not in rows[STEPS // 2 + 1]
