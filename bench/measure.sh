@@ -21,6 +21,9 @@ export_dir="$(mktemp -d "${TMPDIR:-/tmp}/nbtrack-bench-export-XXXXXX")"
 trap 'rm -rf "$export_dir"' EXIT
 git -C "$root" archive "$commit" | tar -x -C "$export_dir"
 ln -s "$root/.venv" "$export_dir/.venv"
+# byte-compiled, as installing nbtrack leaves it (and as the peers are): no kernel or worker
+# compiles nbtrack's source on import, whatever PYTHONDONTWRITEBYTECODE says
+"$root/.venv/bin/python" -m compileall -q "$export_dir/nbtrack"
 vendor=nbtrack/server/static/vendor  # build output (hatch_build.py), not versioned
 if [[ -d "$root/$vendor" ]]; then mkdir -p "$export_dir/$vendor" && cp -r "$root/$vendor/." "$export_dir/$vendor/"; fi
 [[ -d "$root/bench/venvs" ]] && ln -s "$root/bench/venvs" "$export_dir/bench/venvs"
