@@ -32,7 +32,8 @@ class Upload:
 
     def __init__(self, storage: Storage, staging_key: str) -> None:
         data = storage.local_path(f"{staging_key}.data")
-        assert data is not None, "parts need a local-directory store"
+        if data is None:
+            raise invalid("This server's store takes no uploads in parts; ask for a plan first.")
         self.data, self.parts = data, data.with_suffix(".parts")
 
     def start(self, size: int, part_size: int) -> None:
