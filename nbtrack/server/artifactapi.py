@@ -6,16 +6,17 @@ Blob bodies stream into storage (never held whole); files stream out of it.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from nbtrack.server import access, artifacts, blobs, lineage, streams
-from nbtrack.server.access import Viewer
+from nbtrack.server.access import Project, Viewer
 from nbtrack.server.api import (
     FILE_HEADERS,
     Ctx,
@@ -155,9 +156,16 @@ def get_version(
 ) -> JSONResponse:
     """``name:alias`` (``v3``, ``latest``, ``best``): the version's description."""
     with ctx.db.read() as conn:
-        proj = access.readable(conn, who, entity, project)
-        found = artifacts.find_version(conn, proj, name, alias)
+        proj, found = _readable_version(conn, who, entity, project, name, alias)
         return JSONResponse(artifacts.present(conn, proj, found))
+
+
+def _readable_version(
+    conn: Connection, who: Viewer, entity: str, project: str, name: str, alias: str
+) -> tuple[Project, dict[str, Any]]:
+    """The readable project and its version ``name:alias`` (or the 403/404 saying which not)."""
+    proj = access.readable(conn, who, entity, project)
+    return proj, artifacts.find_version(conn, proj, name, alias)
 
 
 @router.patch(VERSION)
@@ -186,8 +194,7 @@ def get_manifest(
 ) -> JSONResponse:
     """The version's entries: ``{"digest", "entries": {path: {digest, size, ref?}}}``."""
     with ctx.db.read() as conn:
-        proj = access.readable(conn, who, entity, project)
-        found = artifacts.find_version(conn, proj, name, alias)
+        _, found = _readable_version(conn, who, entity, project, name, alias)
         body = {
             "version": 1,
             "digest": found["digest"],
@@ -202,8 +209,7 @@ def version_runs(
 ) -> JSONResponse:
     """The run that logged the version and the runs that used it (paths)."""
     with ctx.db.read() as conn:
-        proj = access.readable(conn, who, entity, project)
-        found = artifacts.find_version(conn, proj, name, alias)
+        _, found = _readable_version(conn, who, entity, project, name, alias)
         body = {
             "logged_by": artifacts.run_path(conn, found["producer_pk"]),
             "used_by": artifacts.used_by(conn, found["pk"]),
@@ -218,8 +224,7 @@ def get_file(
     """One stored file of the version, streamed (references are fetched from their origin)."""
     safe_name(path)
     with ctx.db.read() as conn:
-        proj = access.readable(conn, who, entity, project)
-        found = artifacts.find_version(conn, proj, name, alias)
+        _, found = _readable_version(conn, who, entity, project, name, alias)
         item = artifacts.entry(conn, found["pk"], path)
     if item["ref"] is not None:
         raise invalid(f"File {path!r} is a reference to {item['ref']}; fetch it from there.")
