@@ -4,6 +4,7 @@ server's ``Api()`` on versions, aliases, digests and lineage once the runs are s
 from __future__ import annotations
 
 import secrets
+import shutil
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,14 @@ def test_local_artifacts_from_offline_runs(tmp_path: Path) -> None:
     producer = api.run(f"{project}/{ids['first']}")
     assert [a.version for a in producer.logged_artifacts()] == ["v0"]
     assert api.run(f"{project}/{ids['again']}").logged_artifacts() == []
+
+
+def test_local_files_come_from_the_run_folder_without_a_cache(tmp_path: Path, cache: Path) -> None:
+    project = "loc-" + secrets.token_hex(4)
+    _history(project, tmp_path)
+    shutil.rmtree(cache)  # another machine's cache, or a cleared one
+    path = wandb.Api.local().artifact("data:v1").download(str(tmp_path / "got"))
+    assert (Path(path) / "a.bin").read_bytes() == b"two"
 
 
 def test_local_artifact_errors_name_the_fix(tmp_path: Path) -> None:

@@ -115,6 +115,16 @@ def test_factory_urls(tmp_path: Path, moto_url: str, bucket: str) -> None:
             open_storage(bad, tmp_path)
 
 
+def test_one_store_per_bucket_prefix_and_endpoint(
+    tmp_path: Path, moto_url: str, bucket: str
+) -> None:
+    store = open_storage(f"s3://{bucket}/one", tmp_path, moto_url)
+    assert open_storage(f"s3://{bucket}/one/", tmp_path / "other", moto_url) is store
+    assert open_storage(f"s3://{bucket}/two", tmp_path, moto_url) is not store
+    store.put_bytes("files/1/a.txt", b"hello")  # the trimmed botocore data still signs requests
+    assert b"".join(store.read("files/1/a.txt")) == b"hello"
+
+
 def test_without_boto3_the_error_names_the_extra(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
