@@ -100,13 +100,9 @@ def add_structs(
     keys: frozenset[str] | None,
 ) -> None:
     """``add_rows`` for rows decoded as structs (:mod:`typed`): ``fields`` maps each key the
-    rows may hold to its attribute (a key a row lacks reads as ``msgspec.UNSET``)."""
+    rows may hold to its attribute (a key a row lacks reads as ``msgspec.UNSET``); every row
+    has an int ``_step`` (the decoding refuses a block holding one without)."""
     steps = list(map(attrgetter(fields["_step"]), rows))
-    if not steps or set(map(type, steps)) != {int}:
-        rows = [row for row, step in zip(rows, steps, strict=True) if type(step) is int]
-        steps = [step for step in steps if type(step) is int]
-    if not rows:
-        return
     extras = StructPicked(rows, x_key, fields)
     for key in sorted(fields):
         if not key.startswith("_") and (keys is None or key in keys):

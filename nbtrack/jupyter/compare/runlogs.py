@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -107,19 +106,18 @@ class LogReader:
         records = None if decoding is None else decoding.decode(block)
         if decoding is None or records is None:
             return self._records(block)
-        if decoding.all_rows(records):
-            self._add_structs(list(map(attrgetter("payload"), records)), decoding)
-            return bool(records)
-        rows: list[Any] = []
-        for record in records:
-            kind = decoding.kind(record)
-            if kind == "h":
-                rows.append(record.payload)
-            elif kind in FIELDS:
-                self._add_structs(rows, decoding)  # rows before a definition: as in _records
-                rows = []
-                self._field(kind, typed.payload(record))
-        self._add_structs(rows, decoding)
+        history = decoding.history
+        others = []
+        if set(map(type, records)) != {history}:
+            others = [index for index, record in enumerate(records) if type(record) is not history]
+        start = 0
+        for index in [*others, len(records)]:  # runs of rows, each up to a record of other kind
+            self._add_structs([record.payload for record in records[start:index]], decoding)
+            if index < len(records):
+                kind = decoding.kind(records[index])
+                if kind in FIELDS:  # rows before a definition: as in _records
+                    self._field(kind, typed.payload(records[index]))
+            start = index + 1
         return bool(records)
 
     def _decoding(self, block: bytes) -> typed.Decoding | None:

@@ -38,10 +38,11 @@ class Decoding:
     def __init__(self, keys: tuple[str, ...], closed: bool) -> None:
         import msgspec
 
+        keys = ("_step", *(key for key in keys if key != "_step"))
         self.fields = {key: f"f{index}" for index, key in enumerate(keys)}
         row = msgspec.defstruct(
-            "Row",
-            [(name, Any, msgspec.UNSET) for name in self.fields.values()],
+            "Row",  # a row without an int _step is refused (the JSON reading passes over it)
+            [("f0", int)] + [(name, Any, msgspec.UNSET) for name in list(self.fields.values())[1:]],
             rename={name: key for key, name in self.fields.items()},
             forbid_unknown_fields=closed,
             gc=False,
@@ -58,9 +59,6 @@ class Decoding:
             return records
         except self.errors:
             return None
-
-    def all_rows(self, records: list[Any]) -> bool:
-        return set(map(type, records)) == {self.history}
 
     def kind(self, record: Any) -> str:
         return "h" if type(record) is self.history else self.kinds[type(record)]
