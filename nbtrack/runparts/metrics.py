@@ -202,38 +202,10 @@ class Stats:
             self.last = value
             if self.keep_last:
                 self.out["last"] = value
-            if value < self.minimum:
-                self.minimum = value
-                self._extreme("min", value, True)
-            elif value > self.maximum:
-                self.maximum = value
-                self._extreme("max", value, False)
-            self.count += 1
-            self.total += value
-            if self.keep_mean:
-                self.out["mean"] = self.total / self.count
-            return
-        self._add(value)
-
-    def _add(self, value: Any) -> None:
-        if self.first is _MISSING:
-            self.first = value
-            self.rebuild()
-        self.last = value
-        if self.keep_last:
-            self.out["last"] = value
-        kind = type(value)
-        if kind is not float and kind is not int:
-            value = _number(value)
-            if value is None:
+        else:
+            value = self._start(value)
+            if value is _MISSING:
                 return
-        elif value != value:  # NaN is left out
-            return
-        if not self.count:
-            self.minimum = self.maximum = self.total = value
-            self.count = 1
-            self.rebuild()
-            return
         if value < self.minimum:
             self.minimum = value
             self._extreme("min", value, True)
@@ -244,6 +216,29 @@ class Stats:
         self.total += value
         if self.keep_mean:
             self.out["mean"] = self.total / self.count
+
+    def _start(self, value: Any) -> Any:
+        """The rarer values (the first, ints, other numbers, NaN): the number ``add`` is to fold
+        into min, max and mean, or ``_MISSING`` once the value is taken (or left out)."""
+        if self.first is _MISSING:
+            self.first = value
+            self.rebuild()
+        self.last = value
+        if self.keep_last:
+            self.out["last"] = value
+        kind = type(value)
+        if kind is not float and kind is not int:
+            value = _number(value)
+            if value is None:
+                return _MISSING
+        elif value != value:  # NaN is left out
+            return _MISSING
+        if not self.count:
+            self.minimum = self.maximum = self.total = value
+            self.count = 1
+            self.rebuild()
+            return _MISSING
+        return value
 
     def _extreme(self, name: str, value: Any, lowest: bool) -> None:
         if name in self.ops:
