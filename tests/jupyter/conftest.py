@@ -1,6 +1,7 @@
 """Fixtures for the Jupyter layer: an in-process IPython shell, real kernels through nbclient.
 
-The JupyterLab and Chromium fixtures live in ``test_jupyterlab.py`` (one of each per session).
+Browser tests share ``browser`` (one Chromium per module) and ``page`` (a fresh tab per test,
+``VIEWPORT`` of the test module, else 1400x1000); their JupyterLab fixtures live in their modules.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from traitlets.config import Config
 
 from nbtrack import rundir, runstate
 from nbtrack.jupyter import extension
+from tests.browser import chromium, new_tab
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -43,6 +45,19 @@ def shell(isolated: Path) -> Iterator[InteractiveShell]:
     atexit.unregister(ip.atexit_operations)
     InteractiveShell.clear_instance()
     os.environ.pop("IPYTHONDIR", None)
+
+
+@pytest.fixture(scope="module")  # a sync Playwright left open breaks later modules' Playwright
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    width, height = getattr(request.module, "VIEWPORT", (1400, 1000))
+    with new_tab(browser, width, height) as tab:
+        yield tab
 
 
 @pytest.hookimpl(hookwrapper=True)

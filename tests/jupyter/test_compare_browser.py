@@ -19,14 +19,13 @@ from nbtrack import series
 from tests.browser import (
     KERNEL_READY,
     JupyterLab,
-    chromium,
     jupyter_env,
-    new_tab,
     require_chromium,
 )
 from tests.jupyter.conftest import ARTIFACTS, notebook
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(240)]
+VIEWPORT = (1400, 1100)  # the page fixture's (tests/jupyter/conftest.py)
 
 IDS = ("cmp-a", "cmp-b", "cmp-c", "cmp-d")  # four IDs whose colours (nbtrack.series) differ
 RUNS = f"""
@@ -83,27 +82,21 @@ def frontend(request: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    with new_tab(browser, 1400, 1100) as tab:
-        yield tab
+def run_cells(page: Any, url: str, count: int = 2) -> Any:
+    """Open the notebook once its kernel is idle, start its first ``count`` cells; its cells."""
+    page.goto(url)
+    page.wait_for_function(KERNEL_READY, timeout=90_000)
+    cells = page.locator(".jp-Notebook .jp-CodeCell")
+    for index in range(count):
+        cells.nth(index).locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+    return cells
 
 
 def test_compare_draws_one_line_per_run(page: Any, frontend: JupyterLab) -> None:
     name = f"compare-{type(frontend).__name__.lower()}.ipynb"
     nbformat.write(notebook(RUNS, COMPARE), Path(frontend.root) / name)
-    page.goto(frontend.tree(name))
-    page.wait_for_function(KERNEL_READY, timeout=90_000)
-    cells = page.locator(".jp-Notebook .jp-CodeCell")
-    for index in range(2):
-        cells.nth(index).locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Shift+Enter")
+    cells = run_cells(page, frontend.tree(name))
     output = cells.nth(1).locator(".nbt-root")
     expect(output).to_have_attribute("data-runs", "4", timeout=90_000)
     panels = output.locator(".nbt-panel")
@@ -148,12 +141,7 @@ def test_the_live_run_widget_draws_its_charts(page: Any, frontend: JupyterLab) -
         notebook(LIVE_RUN, "run.log({'loss': 0.0, 'acc': 1.0})\nprint('logged', run.step)"),
         frontend.root / name,
     )
-    page.goto(frontend.tree(name))
-    page.wait_for_function(KERNEL_READY, timeout=90_000)
-    cells = page.locator(".jp-Notebook .jp-CodeCell")
-    for index in range(2):
-        cells.nth(index).locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Shift+Enter")
+    cells = run_cells(page, frontend.tree(name))
     expect(cells.nth(1).locator(".jp-OutputArea-output")).to_contain_text("logged", timeout=90_000)
     charts = cells.nth(0).locator(".nbtrack-widget .nbt-run")
     for metric in ("acc", "loss"):

@@ -20,9 +20,7 @@ from nbtrack.jupyter.hooks import REEXECUTED
 from tests.browser import (
     KERNEL_READY,
     JupyterLab,
-    chromium,
     jupyter_env,
-    new_tab,
     require_chromium,
 )
 from tests.jupyter.conftest import ARTIFACTS, NOTEBOOKS, notebook, runs_on_disk
@@ -53,18 +51,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     finally:
         jupyterlab.stop()
         server.stop()
-
-
-@pytest.fixture(scope="module")  # a sync Playwright left open breaks later modules' Playwright
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    with new_tab(browser, 1400, 1000) as tab:
-        yield tab
 
 
 def shot(page: Any, name: str) -> None:
