@@ -35,6 +35,7 @@ json_values = st.recursive(
 )
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 TRANSPORTS = ["inprocess", "uvicorn"]
+JSON_TEXT = {"Content-Type": "application/json"}
 
 
 def postgres_available() -> bool:
@@ -99,6 +100,7 @@ class Server:
     data_dir: Path
     database_url: str | None
     new_client: Callable[[], httpx.Client]
+    shared_users: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -114,6 +116,16 @@ class Server:
         response = self.request(method, path, key, **kw)
         assert response.status_code < 300, (response.status_code, response.text)
         return response.json()
+
+    def send_text(self, method: str, path: str, key: str, body: str | bytes) -> httpx.Response:
+        """A request whose body is JSON text sent as given (NaN, huge integers, broken JSON)."""
+        return self.request(method, path, key, content=body, headers=JSON_TEXT)
+
+    def shared_user(self, label: str) -> tuple[str, str]:
+        """One user of this server per ``label``, made on first use (for hypothesis examples)."""
+        if label not in self.shared_users:
+            self.shared_users[label] = self.new_user()
+        return self.shared_users[label]
 
     def new_user(self, prefix: str = "u") -> tuple[str, str]:
         name = f"{prefix}{uuid.uuid4().hex[:8]}"

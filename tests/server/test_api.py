@@ -80,13 +80,7 @@ def test_put_run_creates_then_merges(server: Server, uid: str) -> None:
 def test_non_finite_floats_travel_as_bare_literals(server: Server, uid: str) -> None:
     name, key = server.new_user()
     body = json.dumps({"config": {"a": math.nan, "b": math.inf, "c": -math.inf}})
-    response = server.request(
-        "PUT",
-        f"/runs/{name}/p{uid}/r",
-        key,
-        content=body,
-        headers={"Content-Type": "application/json"},
-    )
+    response = server.send_text("PUT", f"/runs/{name}/p{uid}/r", key, body)
     assert response.status_code == 200, response.text
     assert '"a":NaN' in response.text and '"b":Infinity' in response.text
     config = json.loads(response.text)["config"]
@@ -282,9 +276,7 @@ def test_errors_are_json_with_a_message(server: Server, uid: str) -> None:
     name, key = server.new_user()
     path = f"/runs/{name}/p{uid}/r"
     cases = [
-        server.request(
-            "PUT", path, key, content=b"{not json", headers={"Content-Type": "application/json"}
-        ),
+        server.send_text("PUT", path, key, b"{not json"),
         server.request("PUT", path, key, json={"exit_code": "zero"}),
         server.request("PUT", path, key, json={"tags": "not-a-list"}),
         server.request("POST", path + "/history", key, json={"records": [{"offset": -1}]}),

@@ -24,11 +24,7 @@ batches = st.lists(
 )
 @given(sends=batches)
 def test_retries_and_overlaps_never_duplicate_or_lose_a_step(server: Server, sends: list) -> None:
-    name = getattr(server, "_hist_user", None)
-    if name is None:
-        name, key = server.new_user()
-        server._hist_user, server._hist_key = name, key  # type: ignore[attr-defined]
-    key = server._hist_key  # type: ignore[attr-defined]
+    name, key = server.shared_user("hist")
     path = f"/runs/{name}/prop/{uuid.uuid4().hex[:10]}/history"
     seen: set[int] = set()
     for first, length in sends:
@@ -62,16 +58,10 @@ def test_duplicate_offsets_inside_one_batch_count_once(server: Server, uid: str)
 def test_any_json_row_is_stored_and_read_back(server: Server, data: dict, step: int) -> None:
     """Arbitrary keys (NUL included) and values, NaN included: stored, never a 500; text that is
     not valid Unicode and integers beyond 64 bits: refused with a 400."""
-    name = getattr(server, "_any_user", None)
-    if name is None:
-        name, key = server.new_user()
-        server._any_user, server._any_key = name, key  # type: ignore[attr-defined]
-    key = server._any_key  # type: ignore[attr-defined]
+    name, key = server.shared_user("any")
     path = f"/runs/{name}/any/{uuid.uuid4().hex[:10]}/history"
     body = json.dumps({"records": [{"offset": 0, "step": step, "data": data}]})
-    answer = server.request(
-        "POST", path, key, content=body, headers={"Content-Type": "application/json"}
-    )
+    answer = server.send_text("POST", path, key, body)
     if not storable(data):
         assert answer.status_code == 400 and "offset 0: data" in answer.text, answer.text
         return
@@ -136,19 +126,11 @@ def test_history_fields_of_the_wrong_kind_are_400_naming_them(
 )
 def test_unreadable_history_bodies_are_400(server: Server, uid: str, body: str | bytes) -> None:
     name, key = server.new_user()
-    answer = server.request(
-        "POST",
-        f"/runs/{name}/p{uid}/r/history",
-        key,
-        content=body,
-        headers={"Content-Type": "application/json"},
-    )
+    answer = server.send_text("POST", f"/runs/{name}/p{uid}/r/history", key, body)
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["code"] == "invalid"
 
 
 def post_text(server: Server, key: str, path: str, records: list[str]) -> Any:
     body = '{"records": [' + ", ".join(records) + "]}"
-    return server.request(
-        "POST", path, key, content=body, headers={"Content-Type": "application/json"}
-    )
+    return server.send_text("POST", path, key, body)

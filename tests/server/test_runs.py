@@ -62,11 +62,7 @@ def test_crashed_runs_are_listed_and_filtered_as_crashed(tmp_path: object) -> No
 def test_any_run_fields_are_stored_or_refused_never_500(
     server: Server, text: str, tags: list[str], config: dict
 ) -> None:
-    name = getattr(server, "_any_user", None)
-    if name is None:
-        name, key = server.new_user()
-        server._any_user, server._any_key = name, key  # type: ignore[attr-defined]
-    key = server._any_key  # type: ignore[attr-defined]
+    name, key = server.shared_user("any")
     path = f"/runs/{name}/fields/{uuid.uuid4().hex[:10]}"
     fields = {
         "name": text,
@@ -79,9 +75,7 @@ def test_any_run_fields_are_stored_or_refused_never_500(
         "metadata": config,
     }
     body = json.dumps(fields)
-    answer = server.request(
-        "PUT", path, key, content=body, headers={"Content-Type": "application/json"}
-    )
+    answer = server.send_text("PUT", path, key, body)
     assert answer.status_code in (200, 400), answer.text
     if answer.status_code == 200:
         got = json.loads(server.request("GET", path, key).text)

@@ -18,9 +18,7 @@ SURROGATE = '"\\ud800"'  # a lone surrogate, as JSON text
 
 
 def put_text(server: Server, key: str, path: str, body: str) -> Any:
-    return server.request(
-        "PUT", path, key, content=body, headers={"Content-Type": "application/json"}
-    )
+    return server.send_text("PUT", path, key, body)
 
 
 @pytest.fixture
@@ -83,9 +81,7 @@ def test_history_records_that_cannot_be_stored_are_refused_whole(
     path = f"/runs/{name}/p{uid}/r/history"
     good = '{"offset": 0, "step": 0, "data": {"loss": 1.0}}'
     body = '{"records": [' + good + ', {"offset": 1, "step": 1, "data": ' + data + "}]}"
-    answer = server.request(
-        "POST", path, key, content=body, headers={"Content-Type": "application/json"}
-    )
+    answer = server.send_text("POST", path, key, body)
     assert answer.status_code == 400, answer.text
     assert named in answer.json()["error"]["message"]
     assert server.ok("GET", f"/runs/{name}/p{uid}/r", key)["history_count"] == 0
