@@ -16,6 +16,7 @@ The records are wandb's protobuf messages, so this needs the ``wandb`` package
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -153,9 +154,10 @@ class WandbRun:
         reader = LogReader(self.log)
         held: list[bytes] = []
         for records in reader.batches():
-            if all(map(HEAD.match, records)):
+            history = list(map(HEAD.match, records))
+            if None not in history:
                 held += records
-            else:
+            elif not self._sorted(records, history, held):
                 held = self._mixed(records, held)
             if len(held) >= BATCH:
                 self._history(held)
@@ -165,6 +167,19 @@ class WandbRun:
         self.writer.problems += reader.problems
         self._finish()
         return self.state
+
+    def _sorted(self, records: list[bytes], history: list[Any], held: list[bytes]) -> bool:
+        """History and summary records only (what ``run.log()`` writes): the history ones
+        added to ``held``, the summary ones to ``summaries`` (they write nothing, so their place
+        among the rows does not matter). False when there are others."""
+        summary = list(map(SUMMARY_HEAD.match, records))
+        if history.count(None) + summary.count(None) != len(records):
+            return False
+        held += itertools.compress(records, history)
+        self.summaries += itertools.compress(records, summary)
+        if len(self.summaries) >= BATCH:
+            self._summaries()
+        return True
 
     def _mixed(self, records: list[bytes], held: list[bytes]) -> list[bytes]:
         """Records of several kinds: plain history ones held, the others read (after the rows
