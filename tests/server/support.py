@@ -227,6 +227,19 @@ def ui_server(data_dir: Path) -> Iterator[tuple[str, str]]:
         stop_process(process)
 
 
+def log_as_client(folder: Path, base: str, key: str, code: str, timeout: int, **extra: str) -> str:
+    """Run ``code`` in a fresh Python that logs to the server at ``base`` (``NBTRACK_*`` and the
+    repository on its path, plus ``extra`` variables); its standard output."""
+    env = dict(os.environ, NBTRACK_BASE_URL=base, NBTRACK_API_KEY=key, NBTRACK_SILENT="1") | extra
+    env["PYTHONPATH"] = str(REPO)
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(
+        command, cwd=folder, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def uvicorn_server(backend: str, data_dir: Path, database_url: str | None) -> Iterator[Server]:
     key = admin_key()
     port = free_port()

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -23,7 +20,7 @@ import httpx
 import pytest
 
 from tests.browser import csp_checked_page
-from tests.server.support import REPO, ui_server
+from tests.server.support import REPO, log_as_client, ui_server
 from tests.server.test_media import PNG
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -100,18 +97,8 @@ def media_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     """A real server holding the run logged by ``LOG_MEDIA`` (uploaded by the client itself)."""
     folder = tmp_path_factory.mktemp("media-ui")
     with ui_server(folder / "data") as (base, key):
-        env = dict(os.environ, NBTRACK_BASE_URL=base, NBTRACK_API_KEY=key, NBTRACK_SILENT="1")
-        env["PYTHONPATH"] = str(REPO)
-        done = subprocess.run(
-            [sys.executable, "-c", LOG_MEDIA],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        yield base, key, json.loads(done.stdout.strip().splitlines()[-1])
+        printed = log_as_client(folder, base, key, LOG_MEDIA, timeout=120)
+        yield base, key, json.loads(printed.strip().splitlines()[-1])
 
 
 @pytest.fixture

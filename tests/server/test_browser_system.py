@@ -3,9 +3,6 @@ metrics, and watch()'s gradient histograms show as heatmaps; the run logged by a
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser import RECORD_VIOLATIONS, chromium
-from tests.server.support import REPO, ui_server
+from tests.server.support import REPO, log_as_client, ui_server
 from tests.server.test_browser_media import log_in, painted
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -39,17 +36,8 @@ run.finish()
 def system_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     folder = tmp_path_factory.mktemp("system-ui")
     with ui_server(folder / "data") as (base, key):
-        env = dict(os.environ, NBTRACK_BASE_URL=base, NBTRACK_API_KEY=key, NBTRACK_SILENT="1")
-        env.update(PYTHONPATH=str(REPO), NBTRACK_STATS_INTERVAL="0.1", NBTRACK_MODE="online")
-        done = subprocess.run(
-            [sys.executable, "-c", TRAIN],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert done.returncode == 0, done.stderr
+        online = {"NBTRACK_STATS_INTERVAL": "0.1", "NBTRACK_MODE": "online"}
+        log_as_client(folder, base, key, TRAIN, timeout=180, **online)
         yield base, key
 
 
