@@ -14,9 +14,7 @@ from tests.server.support import (
     TRANSPORTS,
     Server,
     database_for,
-    drop_pg_schema,
     inprocess_server,
-    new_pg_schema,
     uvicorn_server,
 )
 
@@ -48,14 +46,8 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture
 def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
     """A SQLAlchemy URL of an empty database of the backend (one per test)."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    schema, url = new_pg_schema()
-    try:
-        yield url
-    finally:
-        drop_pg_schema(schema)
+    for url in database_for(backend, tmp_path):  # None for SQLite: a file of its own
+        yield url or f"sqlite:///{tmp_path / 'fresh.db'}"
 
 
 @pytest.fixture(scope="session", params=TRANSPORTS)
