@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 
@@ -88,6 +89,13 @@ class LiveServer:
         answer = requests.request(method, f"{self.url}/api/v1{path}", headers=headers, **kw)
         answer.raise_for_status()
         return answer.json()
+
+    def log_here(self, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
+        """Runs of this test log online to this server, as the admin."""
+        monkeypatch.setenv("NBTRACK_BASE_URL", self.url)
+        monkeypatch.setenv("NBTRACK_API_KEY", self.admin_key)
+        monkeypatch.setenv("NBTRACK_MODE", "online")
+        return self
 
     def new_user(self, name: str) -> str:
         """Create a user; returns its API key."""

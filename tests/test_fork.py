@@ -102,10 +102,7 @@ def server(
 
 @pytest.fixture
 def online(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
-    monkeypatch.setenv("NBTRACK_BASE_URL", server.url)
-    monkeypatch.setenv("NBTRACK_API_KEY", server.admin_key)
-    monkeypatch.setenv("NBTRACK_MODE", "online")
-    return server
+    return server.log_here(monkeypatch)
 
 
 def remote(server: LiveServer, run_id: str) -> Any:

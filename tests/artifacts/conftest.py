@@ -26,7 +26,4 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def online(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
-    monkeypatch.setenv("NBTRACK_BASE_URL", server.url)
-    monkeypatch.setenv("NBTRACK_API_KEY", server.admin_key)
-    monkeypatch.setenv("NBTRACK_MODE", "online")
-    return server
+    return server.log_here(monkeypatch)
