@@ -17,13 +17,16 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from hypothesis import strategies as st
 
 from tests.liveserver import LiveServer, free_port, wait_for
+
+if TYPE_CHECKING:
+    from nbtrack.server.database import Database
 
 REPO = Path(__file__).resolve().parents[2]
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -78,6 +81,19 @@ def database_for(backend: str, folder: Path) -> Iterator[str | None]:
         yield url
     finally:
         drop_pg_schema(schema)
+
+
+def project_database(url: str) -> Database:
+    """A migrated database at ``url`` holding user ``e`` and its project ``p`` (pk 1 each)."""
+    from nbtrack.server import migrations
+    from nbtrack.server.database import Database, run
+
+    db = Database(url)
+    migrations.upgrade(db)
+    with db.write() as conn:
+        run(conn, "INSERT INTO entities (name, kind, created_at) VALUES ('e', 'user', 0)")
+        run(conn, "INSERT INTO projects (entity_pk, name, created_at) VALUES (1, 'p', 0)")
+    return db
 
 
 def live_server_for(backend: str, folder: Path) -> Iterator[LiveServer]:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from nbtrack.server import charts, history
 from nbtrack.server.database import Database, run
+from tests.server.support import project_database
 
 
 def fill(db: Database, steps: int, values: list[float]) -> int:
@@ -103,12 +104,6 @@ def test_charts_are_real_points_within_n_keeping_the_extremes(
 
 @pytest.fixture(scope="module")
 def chart_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    from nbtrack.server import migrations
-
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('charts') / 'charts.db'}")
-    migrations.upgrade(db)
-    with db.write() as conn:
-        run(conn, "INSERT INTO entities (name, kind, created_at) VALUES ('e', 'user', 0)")
-        run(conn, "INSERT INTO projects (entity_pk, name, created_at) VALUES (1, 'p', 0)")
+    db = project_database(f"sqlite:///{tmp_path_factory.mktemp('charts') / 'charts.db'}")
     yield db
     db.dispose()

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nbtrack import series as shared
-from nbtrack.server import history, migrations, series
+from nbtrack.server import history, series
 from nbtrack.server.database import Database, run
-from tests.server.support import Server, database_for
+from tests.server.support import Server, database_for, project_database
 
 
 def put_run(server: Server, key: str, path: str, rows: list[dict[str, Any]], **fields: Any) -> None:
@@ -146,11 +146,7 @@ def series_db(
 ) -> Iterator[Database]:
     folder: Path = tmp_path_factory.mktemp("series")
     for url in database_for(request.param, folder):
-        db = Database(url or f"sqlite:///{folder / 'series.db'}")
-        migrations.upgrade(db)
-        with db.write() as conn:
-            run(conn, "INSERT INTO entities (name, kind, created_at) VALUES ('e', 'user', 0)")
-            run(conn, "INSERT INTO projects (entity_pk, name, created_at) VALUES (1, 'p', 0)")
+        db = project_database(url or f"sqlite:///{folder / 'series.db'}")
         yield db
         db.dispose()
 
