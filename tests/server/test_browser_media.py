@@ -107,6 +107,15 @@ def page() -> Iterator[Any]:
         yield page
 
 
+@pytest.fixture
+def api(media_server: tuple[str, str, Any]) -> Iterator[httpx.Client]:
+    """The server's ``/api/v1`` as the admin, closed after the test."""
+    base, key, _ = media_server
+    auth = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=f"{base}/api/v1", headers=auth) as client:
+        yield client
+
+
 def note_dialog(dialogs: list[str], dialog: Any) -> None:
     dialogs.append(dialog.message)
     dialog.dismiss()
@@ -257,12 +266,11 @@ def painted(page: Any, canvas: Any) -> int:
 
 
 def test_hostile_references_show_placeholders_and_run_nothing(
-    media_server: tuple[str, str, Any], page: Any
+    media_server: tuple[str, str, Any], page: Any, api: httpx.Client
 ) -> None:
     from playwright.sync_api import expect
 
     base, key, _ = media_server
-    api = httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {key}"})
     run = "/runs/admin/media/hostile1"
     api.put(run, json={"state": "finished"}).raise_for_status()
     evil = {
@@ -293,7 +301,6 @@ def test_hostile_references_show_placeholders_and_run_nothing(
     expect(page.locator('.media-key[data-key="t"] .count')).to_contain_text("not allowed")
     assert page.locator("iframe").count() == 0 and dialogs == []
     page.screenshot(path=str(ARTIFACTS / "server-media-hostile.png"), full_page=True)
-    api.close()
 
 
 def test_the_comparison_page_moves_every_run_to_one_step(
@@ -319,12 +326,11 @@ def test_the_comparison_page_moves_every_run_to_one_step(
 
 
 def test_a_running_run_shows_new_media_steps_as_they_arrive(
-    media_server: tuple[str, str, Any], page: Any
+    media_server: tuple[str, str, Any], page: Any, api: httpx.Client
 ) -> None:
     from playwright.sync_api import expect
 
     base, key, _ = media_server
-    api = httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {key}"})
     run = "/runs/admin/media/growing1"
     api.put(run, json={"state": "running"}).raise_for_status()
 
@@ -343,4 +349,3 @@ def test_a_running_run_shows_new_media_steps_as_they_arrive(
     log_image(1)
     expect(card).to_have_attribute("data-step", "1", timeout=20_000)  # polled every 5 s
     expect(card.locator("figcaption")).to_have_text("s1")
-    api.close()
