@@ -40,6 +40,7 @@ def compare(
     """
     from nbtrack.errors import UsageError
     from nbtrack.jupyter.compare import loading
+    from nbtrack.jupyter.compare.rows import no_collection
     from nbtrack.jupyter.compare.sources import resolve, sources
     from nbtrack.jupyter.compare.widget import CompareWidget
 
@@ -52,16 +53,17 @@ def compare(
     found = sources(
         resolve(runs, project, max_runs), SAMPLES, x, frozenset(metrics) if metrics else None
     )
-    loading.load(found)
-    return CompareWidget(
-        found,
-        metrics=metrics,
-        legend=legend,
-        x=x,
-        group_by=group_by or "",
-        smoothing=float(smoothing),
-        samples=SAMPLES,
-    )
+    with no_collection():  # many short-lived acyclic objects: no scans of the kernel's heap
+        loading.load(found)
+        return CompareWidget(
+            found,
+            metrics=metrics,
+            legend=legend,
+            x=x,
+            group_by=group_by or "",
+            smoothing=float(smoothing),
+            samples=SAMPLES,
+        )
 
 
 __all__ = ["compare"]
