@@ -1,8 +1,9 @@
 """Importing a long scalar history: ``nbtrack import tensorboard`` and ``nbtrack import wandb``
-(an offline run's ``.wandb`` log) of 100k and 1M steps, each import in a fresh ``worker.py``
-process, repeated: wall time, CPU time (the machine may be shared) and peak RSS, whose growth from
-100k to 1M steps shows whether memory stays flat. The sources are written by
-``importer_sources.py``.
+(an offline run's ``.wandb`` log: history records only, and as wandb-core writes it, with two
+summary records per step and keys in varying order) of 100k and 1M steps, each import in a
+fresh ``worker.py`` process, repeated: wall time, CPU time (the machine may be shared) and
+peak RSS, whose growth from 100k to 1M steps shows whether memory stays flat. The sources are
+written by ``importer_sources.py``.
 
 Targets (issue 15): 1M steps in ≤ 5 s (median wall time) from each source, memory flat in the
 number of steps (peak RSS at 1M steps within 10% or 16 MB of that at 100k). Writes the
@@ -13,6 +14,7 @@ number of steps (peak RSS at 1M steps within 10% or 16 MB of that at 100k). Writ
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import tempfile
@@ -29,7 +31,12 @@ import provenance
 SECTION = "## Importers"
 TARGET_S = 5.0
 FLAT_SHARE, FLAT_MB = 0.10, 16.0
-MAKERS = {"tensorboard": importer_sources.tensorboard_events, "wandb": importer_sources.wandb_run}
+MAKERS = {
+    "tensorboard": importer_sources.tensorboard_events,
+    "wandb": importer_sources.wandb_run,
+    "wandb-core": functools.partial(importer_sources.wandb_run, core=True),
+}
+READERS = {"tensorboard": "tensorboard", "wandb": "wandb", "wandb-core": "wandb"}
 Result = dict[str, Any]
 
 
@@ -44,7 +51,7 @@ def measure(kind: str, where: Path, repeat: int, scratch: harness.Scratch) -> li
     results = []
     for _ in range(repeat):
         out = scratch.folder(f"{kind}-out")
-        params = {"kind": kind, "source": str(where), "dir": str(out)}
+        params = {"kind": READERS[kind], "source": str(where), "dir": str(out)}
         python = Path(sys.executable)
         results.append(harness.run_child(python, "nbtrack", "import_history", params, {}, scratch))
     return results
@@ -80,6 +87,8 @@ def table(data: dict[tuple[str, int], list[Result]]) -> list[str]:
 def verdicts(data: dict[tuple[str, int], list[Result]], big: int) -> list[str]:
     out = []
     for kind in MAKERS:
+        if (kind, big) not in data:
+            continue
         small, large = data[(kind, big // 10)], data[(kind, big)]
         wall, cpu = median(large, "wall_s"), median(large, "cpu_s")
         alone = statistics.median(r["wall_s"] - r["wait_s"] for r in large)
@@ -123,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10k and 100k steps; never writes")
     parser.add_argument("--repeat", type=int, default=3, help="imports per source (default 3)")
+    parser.add_argument("--sources", default=",".join(MAKERS), help="some of " + ",".join(MAKERS))
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--results", type=Path, default=bench_core.RESULTS)
     args = parser.parse_args(argv)
@@ -131,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data: dict[tuple[str, int], list[Result]] = {}
     with tempfile.TemporaryDirectory(prefix="nbtrack-bench-import-") as temp:
         scratch = harness.Scratch(Path(temp))
-        for kind in MAKERS:
+        for kind in args.sources.split(","):
             for steps in (big // 10, big):
                 where = source(kind, steps, scratch)
                 data[(kind, steps)] = measure(kind, where, args.repeat, scratch)

@@ -1,8 +1,9 @@
 """Long sources for ``bench_importers.py``, written straight in each format (the tools' own
 writers would take minutes for a million steps): a TensorBoard event file (tensorboard's
 ``Event`` messages in TFRecord framing, CRC-32C from the ``crc32c`` package) and a wandb
-``.wandb`` transaction log (wandb's ``Record`` messages in 32 KiB leveldb-log blocks). One scalar
-``loss`` per step, as ``add_scalar`` / ``run.log({"loss": x})`` would write it."""
+``.wandb`` transaction log (wandb's ``Record`` messages in 32 KiB leveldb-log blocks, shaped as
+wandb-core writes them). One scalar ``loss`` per step, as ``add_scalar`` /
+``run.log({"loss": x})`` would write it."""
 
 from __future__ import annotations
 
@@ -65,7 +66,11 @@ class LeveldbLog:
         self.out.close()
 
 
-def wandb_run(folder: Path, steps: int) -> Path:
+def wandb_run(folder: Path, steps: int, core: bool = False) -> Path:
+    """An offline run's log of ``run.log({"loss": x})``: history records only (items in one
+    order), or with ``core`` as wandb-core 0.31 writes it: per step a summary record of the
+    row, the history record (``num`` first, items in an order that varies from step to step, as
+    Go's maps give them, and the step), and a summary record of the runtime."""
     from wandb.proto import wandb_internal_pb2
 
     pb: Any = wandb_internal_pb2
@@ -77,14 +82,30 @@ def wandb_run(folder: Path, steps: int) -> Path:
     record.run.run_id, record.run.project, record.run.display_name = "benchrun", "bench", "b"
     record.run.start_time.seconds = int(START)
     log.write(record.SerializeToString())
+    num = 1
     for step in range(steps):
-        record = pb.Record()
-        items = record.history.item
-        items.add(nested_key=["_step"], value_json=str(step))
-        items.add(nested_key=["_runtime"], value_json=repr(step * 0.001))
-        items.add(nested_key=["_timestamp"], value_json=repr(START + step * 0.001))
-        items.add(nested_key=["loss"], value_json=repr(1.0 / (step + 1)))
-        log.write(record.SerializeToString())
+        row = [
+            ("_step", str(step)),
+            ("_runtime", repr(step * 0.001)),
+            ("_timestamp", repr(START + step * 0.001)),
+            ("loss", repr(1.0 / (step + 1))),
+        ]
+        turn = step % len(row) if core else 0
+        row = row[turn:] + row[:turn]
+        for kind in ("summary", "history", "runtime") if core else ("history",):
+            record = pb.Record(num=num) if core else pb.Record()
+            num += 1
+            if kind == "runtime":
+                update = record.summary.update
+                update.add(nested_key=["_wandb", "runtime"], value_json=str(step // 1000))
+                update.add(key="_runtime", value_json=str(step // 1000))
+            else:
+                items = record.summary.update if kind == "summary" else record.history.item
+                for key, text in row:
+                    items.add(nested_key=[key], value_json=text)
+            if kind == "history" and core:
+                record.history.step.num = step
+            log.write(record.SerializeToString())
     record = pb.Record()
     record.exit.exit_code, record.exit.runtime = 0, steps // 1000
     log.write(record.SerializeToString())
