@@ -228,6 +228,12 @@ class FaultProxy:
         link.client_gone.set()
         link.cut()
 
+    def __enter__(self) -> FaultProxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self.closed = True
         self.set("pass")

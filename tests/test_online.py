@@ -196,8 +196,7 @@ def test_faulty_network_loses_and_doubles_nothing(
     online: LiveServer, fault: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("nbtrack.upload.transport.CONNECT_TIMEOUT", 0.5)
-    proxy = FaultProxy(online.port)
-    try:
+    with FaultProxy(online.port) as proxy:
         settings = {"base_url": proxy.url, "finish_timeout": 30.0}
         run = nbtrack.init(project=f"fault-{fault}", settings=settings)
         run._upload.uploader.transport.timeout = 1.0  # type: ignore[union-attr]
@@ -214,8 +213,6 @@ def test_faulty_network_loses_and_doubles_nothing(
         rows = server_rows(f"admin/fault-{fault}/{run.id}", online.url, online.admin_key)
         assert [r["i"] for r in rows] == list(range(2000))
         assert rows == local_rows(run.id)
-    finally:
-        proxy.close()
 
 
 def all_uploaded(run: nbtrack.Run) -> bool:
@@ -229,9 +226,8 @@ def test_lost_acknowledgement_is_sent_again_and_stored_once(
 ) -> None:
     """The server stores a history batch but its answer is lost (or comes after the client's
     timeout): the uploader sends the batch again and the server keeps every step once."""
-    proxy = FaultProxy(online.port)
-    fault = proxy.fault_replies(ReplyFault("/history", skip=1, count=2, how=how))
-    try:
+    with FaultProxy(online.port) as proxy:
+        fault = proxy.fault_replies(ReplyFault("/history", skip=1, count=2, how=how))
         settings = {"base_url": proxy.url, "finish_timeout": 60.0}
         run = nbtrack.init(project=f"lost-ack-{how}", settings=settings)
         run._upload.uploader.transport.timeout = 2.0  # type: ignore[union-attr]
@@ -248,8 +244,6 @@ def test_lost_acknowledgement_is_sent_again_and_stored_once(
         rows = server_rows(f"admin/lost-ack-{how}/{run.id}", online.url, online.admin_key)
         assert [r["i"] for r in rows] == list(range(3000))
         assert rows == local_rows(run.id)
-    finally:
-        proxy.close()
 
 
 def test_revoked_key_mid_run_keeps_local_data(
@@ -304,9 +298,8 @@ def test_stalled_server_at_init_costs_at_most_the_timeout(
 ) -> None:
     import time
 
-    proxy = FaultProxy(online.port)
-    proxy.set("stall")
-    try:
+    with FaultProxy(online.port) as proxy:
+        proxy.set("stall")
         settings = {"base_url": proxy.url, "init_timeout": 1.0, "entity": "admin"}
         started = time.monotonic()
         run = nbtrack.init(project="stalled-init", settings=settings)
@@ -317,8 +310,6 @@ def test_stalled_server_at_init_costs_at_most_the_timeout(
         run.finish()
         rows = server_rows(f"admin/stalled-init/{run.id}", online.url, online.admin_key)
         assert rows == local_rows(run.id)
-    finally:
-        proxy.close()
 
 
 def test_finish_says_what_is_left_unless_quiet(

@@ -171,9 +171,8 @@ def test_finish_leaves_a_run_another_uploader_holds_to_it(
 def test_a_stalled_server_costs_finish_at_most_its_timeout(
     target: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    proxy = FaultProxy(target.port)
-    proxy.set("stall")  # connections are accepted, never answered
-    try:
+    with FaultProxy(target.port) as proxy:
+        proxy.set("stall")  # connections are accepted, never answered
         settings = {"base_url": proxy.url, "init_timeout": 0.5, "finish_timeout": 3.0}
         run = nbtrack.init(project="stalled", mode="online", settings=settings)
         for i in range(100):
@@ -183,8 +182,6 @@ def test_a_stalled_server_costs_finish_at_most_its_timeout(
         run.finish()  # the upload thread waits for an answer (up to 30 s) meanwhile
         assert time.monotonic() - started < 3.0 + 2
         assert run.upload_status()["uploaded"] == 0
-    finally:
-        proxy.close()
 
 
 def test_a_step_the_server_refuses_does_not_break_finish(
