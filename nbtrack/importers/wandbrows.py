@@ -71,8 +71,8 @@ def _names(names: list[Any], raw: bool) -> list[Any]:
 
 
 def summary_updates(pb: Any, records: list[bytes]) -> list[tuple[str, str]] | None:
-    """The ``(key, JSON)`` updates of ``records`` (each matched by ``SUMMARY_HEAD``), in order;
-    None to read them one by one (a removed key, or anything unusual)."""
+    """The ``(key, JSON)`` updates of ``records`` (each matched by ``SUMMARY_HEAD``), the last
+    of each key; None to read them one by one (a removed key, or anything unusual)."""
     record = pb.Record.DESCRIPTOR
     batch = flatproto.columns(record, b"".join(records))
     payloads = list(batch.summary)
@@ -83,8 +83,23 @@ def summary_updates(pb: Any, records: list[bytes]) -> list[tuple[str, str]] | No
     if len(summary.remove):
         return None
     items = list(summary.update)
-    names, values = named_items(pb.SummaryItem.DESCRIPTOR, items, False)
-    return list(zip(names, values, strict=True)) if len(names) == len(items) else None
+    fields = flatproto.columns(pb.SummaryItem.DESCRIPTOR, ITEM_END.join(items) + ITEM_END, True)
+    values = list(fields.value_json)
+    keys, nested = _names(list(fields.key), True), _names(list(fields.nested_key), True)
+    if not len(values) == len(keys) == len(nested) == len(items):
+        return None
+    if keys.count(b"") + nested.count(b"") != len(items):
+        return None  # an item with both kinds of name, or none
+    by_key, by_nested = dict(zip(keys, values, strict=True)), dict(zip(nested, values, strict=True))
+    by_key.pop(b"", None)
+    by_nested.pop(b"", None)
+    if by_key.keys() & by_nested.keys():  # one name given both ways: keep their order
+        names = map(bytes.__add__, keys, nested)
+        by_key, by_nested = dict(zip(names, values, strict=True)), {}
+    try:
+        return [(k.decode(), v.decode()) for k, v in (*by_key.items(), *by_nested.items())]
+    except UnicodeDecodeError:
+        return None
 
 
 class Block(NamedTuple):
