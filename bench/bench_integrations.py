@@ -250,12 +250,36 @@ def section(data: dict[str, Result], plan: Plan, head: Result) -> str:
         *monitor_rows(data, plan),
         *log_row(data["nbtrack"], plan),
         "",
-        *notes(data),
+        *notes(data, plan),
     ]
     return "\n".join(lines) + "\n"
 
 
-def notes(data: dict[str, Result]) -> list[str]:
+def busy_note(data: dict[str, Result]) -> str:
+    """Wall over CPU time per step of the unwatched blocks: 1 when training had a core."""
+    shares = []
+    for name, result in data.items():
+        if "watch" in result:
+            off = result["watch"]["blocks"]["off"]
+            wall, cpu = statistics.median(off["wall"]), statistics.median(off["cpu"])
+            shares.append(f"{name} {wall / cpu:.2f}")
+    return (
+        "Wall time over CPU time per step in the unwatched blocks (1.00 when the training "
+        f"process has a core to itself; above it, the wall figures carry the machine's load): "
+        f"{', '.join(shares)}."
+    )
+
+
+def gil_note(nbt: Result, plan: Plan) -> str:
+    lost = per_sample_loss(nbt["log"], plan.log_calls)
+    cpu = nbt["fast"]["thread_cpu"] / nbt["fast"]["samples"]
+    return (
+        f"`log()` time lost per sample ({lost * 1e3:.3g} ms) is {lost / cpu:.1f} times the "
+        f"sampler thread's CPU time per sample ({cpu * 1e3:.3g} ms)."
+    )
+
+
+def notes(data: dict[str, Result], plan: Plan) -> list[str]:
     tick = 1 / os.sysconf("SC_CLK_TCK")
     wall = data["nbtrack"]["idle_on"]["wall"]
     text = [
@@ -266,6 +290,7 @@ def notes(data: dict[str, Result]) -> list[str]:
         f"is {tick / wall * 100:.3f}% of a core); a negative figure is the noise between the two "
         "runs.",
     ]
+    text += [busy_note(data), gil_note(data["nbtrack"], plan)]
     wandb = data.get("wandb", {})
     if "error" in wandb:
         text.append(f"wandb was not measured: {wandb['error']}.")
@@ -273,8 +298,8 @@ def notes(data: dict[str, Result]) -> list[str]:
         kids = wandb["idle_on"]["children"]
         text.append(
             f"wandb's monitor runs in its service process ({kids} descendant process(es) of the "
-            "training process during the idle run), so its cost is on another core's time, not "
-            "on the training process's; nbtrack's sampler is a thread of the training process."
+            "training process during the idle run, counted in the monitor row); nbtrack's "
+            "sampler is a thread of the training process."
         )
     return text
 
@@ -301,6 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raw = {"plan": dataclasses.asdict(plan), "results": data}
         bench_core.save_raw(bench_core.BENCH / "out/integrations-results.json", raw)
     kind = "quick run" if args.quick else "full run"
+    kind = f"rendered from {args.render}" if args.render else kind
     head = {"kind": kind, "minutes": (time.perf_counter() - t0) / 60, "load0": load0}
     text = section(data, plan, head)
     print(text)
