@@ -56,10 +56,10 @@ def run(args: argparse.Namespace) -> int:
 def _wandb(args: argparse.Namespace, options: dict[str, Any]) -> ImportReport:
     from nbtrack import importers
 
-    if args.from_server and args.paths:
+    if bool(args.from_server) == bool(args.paths):
         from nbtrack.errors import UsageError
 
-        raise UsageError("Pass either run folders or --from-server ENTITY/PROJECT, not both.")
+        raise UsageError("Pass wandb run folders or --from-server ENTITY/PROJECT (one of the two).")
     if args.from_server:
         return importers.from_wandb(from_server=args.from_server, **options)
     return importers.from_wandb(args.paths or None, **options)
