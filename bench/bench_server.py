@@ -584,7 +584,7 @@ def mlflow_durability(ml: dict[str, object]) -> str:
     if not ml.get("journal_mode"):
         return "SQLite as MLflow sets it up"
     journal, level = ml["journal_mode"], ml["synchronous"]
-    return f"SQLite {journal} journal, synchronous={level} (MLflow sets neither)"
+    return f"SQLite {journal} journal, synchronous={level} (SQLite's defaults: MLflow sets neither)"
 
 
 def rows(
@@ -677,9 +677,9 @@ def report(
         f"{provenance.commit_text()}. Machine: {provenance.machine()}; 1-minute load average "
         f"{start_load:.2f} at the start and {provenance.load():.2f} at the end. Both servers on "
         "SQLite, one worker, on 127.0.0.1, each with the durability it ships with, which is not "
-        f"the same: nbtrack WAL with synchronous=NORMAL, MLflow {mlflow_durability(ml)} "
-        "(the durability row counts what each forces to disk; nbtrack's ingest at "
-        "synchronous=FULL is in the row after it). Requests from one client thread with bodies "
+        f"the same: nbtrack SQLite WAL, synchronous=NORMAL; MLflow {mlflow_durability(ml)}. "
+        "The durability row counts what each forces to disk, and nbtrack's ingest at "
+        "synchronous=FULL is in the row after it. Requests from one client thread with bodies "
         "encoded before the clock starts, once each server's processes are idle after its "
         f"start (waited: nbtrack {fmt(nbt.get('settle_s'), ' s')}, MLflow "
         f"{fmt(ml.get('settle_s'), ' s')}).",
