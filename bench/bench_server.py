@@ -582,7 +582,7 @@ def mlflow_durability(ml: dict[str, object]) -> str:
     """MLflow's SQLite settings as read from its seeded file (MLflow sets no journal or sync
     pragma, so its server's connections get these)."""
     if not ml.get("journal_mode"):
-        return "SQLite as MLflow sets it up"
+        return "SQLite as MLflow sets it up (not measured in this run)"
     journal, level = ml["journal_mode"], ml["synchronous"]
     return f"SQLite {journal} journal, synchronous={level} (SQLite's defaults: MLflow sets neither)"
 
@@ -724,8 +724,9 @@ def notes(nbt: dict[str, object], ml: dict[str, object]) -> list[str]:
         f"summary, tags and config {fmt(nbt['table_filter_or_ms'], ' ms')}; the run table as a "
         f"web page (HTML) {fmt(nbt['table_ui_page_ms'], ' ms')}."
     )
+    both = "the same data on both servers" if ml.get("version") else "this data"
     seeding = (
-        f"The read figures run over the same data on both servers: {fmt(runs)} runs, each with "
+        f"The read figures run over {both}: {fmt(runs)} runs, each with "
         "a learning rate (nbtrack config, MLflow param), loss and acc (nbtrack summary, MLflow "
         "metrics at step 0) and the tag bench, and one run with loss at each of "
         f"{fmt(nbt['chart_steps'])} steps (nbtrack's also has acc). nbtrack's runs are seeded "
