@@ -17,9 +17,13 @@ Grouping (``group``): several runs' series as one mean line with a min-max band,
 equal-width bins of x spanning every run's points; per bin, each run contributes the mean of its
 points there, and the bin's x is the mean of those points' x.
 
-Colours (``colour``): a run's colour comes from its ID alone (CRC-32 of the UTF-8 ID into
-``PALETTE``), so a run has the same colour in ``nbtrack.compare()`` and in the web workspace,
-whatever else is drawn with it (the server sends each run's colour with the workspace's runs).
+Colours (``colours``): runs drawn together get distinct colours by one rule, shared by
+``nbtrack.compare()`` and the web workspace (which applies it in the browser to the selected runs,
+with the ``slot`` the server sends per run). A run's own slot is the CRC-32 of its UTF-8 ID into
+``PALETTE``. In rounds of ``len(PALETTE)`` runs, in ID order: each run takes its own slot unless a
+run before it in the round has the same one; those runs then take the next free slots after
+their own. The same runs thus have the same colours in both, and a run keeps its own colour
+unless a run before it has the same.
 """
 
 from __future__ import annotations
@@ -40,9 +44,31 @@ PALETTE = (
 )  # fmt: skip
 
 
-def colour(run_id: str) -> str:
-    """The run's colour in every chart, notebook and web (``#rrggbb``), from its ID alone."""
-    return PALETTE[zlib.crc32(run_id.encode()) % len(PALETTE)]
+def slot(run_id: str) -> int:
+    """The run's own place in ``PALETTE``, from its ID alone."""
+    return zlib.crc32(run_id.encode()) % len(PALETTE)
+
+
+def colours(run_ids: Sequence[str]) -> dict[str, str]:
+    """Distinct colours (``#rrggbb``) for runs drawn together (the rule in the module's text)."""
+    ordered, size = sorted(set(run_ids)), len(PALETTE)
+    chosen: dict[str, str] = {}
+    for start in range(0, len(ordered), size):
+        chosen.update(_round(ordered[start : start + size]))
+    return chosen
+
+
+def _round(run_ids: list[str]) -> dict[str, str]:
+    """At most ``len(PALETTE)`` runs: own slots first, then the next free ones for the rest."""
+    places: dict[int, str] = {}
+    for run_id in run_ids:
+        places.setdefault(slot(run_id), run_id)
+    for run_id in (r for r in run_ids if places.get(slot(r)) != r):
+        place = slot(run_id)
+        while place in places:
+            place = (place + 1) % len(PALETTE)
+        places[place] = run_id
+    return {run_id: PALETTE[place] for place, run_id in places.items()}
 
 
 def numeric(value: Any) -> float | None:

@@ -44,6 +44,7 @@ def workspace_page(
         "runs": [run_entry(r, timeout) for r in found],
         "total": total,
         "metrics": keys,
+        "palette": list(series.PALETTE),
     }
     return render(
         request,
@@ -62,7 +63,7 @@ def run_entry(row: dict[str, Any], timeout: float) -> dict[str, Any]:
     return {
         "id": row["run_id"],
         "name": row["name"] or row["run_id"],
-        "colour": series.colour(row["run_id"]),  # the colour nbtrack.compare() gives the run
+        "slot": series.slot(row["run_id"]),  # the browser applies series.colours' rule
         "state": runs.shown_state(row, timeout),
         "created_at": row["created_at"],
         "config": flat(stored_object(row["config"])),

@@ -109,7 +109,7 @@ def test_compare_draws_one_line_per_run(page: Any, frontend: JupyterLab) -> None
         "els => els.map(e => getComputedStyle(e).backgroundColor)"
     )
     hexes = ["#" + "".join(f"{int(v):02x}" for v in c[4:-1].split(",")[:3]) for c in colours]
-    assert sorted(hexes) == sorted(series.colour(run_id) for run_id in IDS)  # as on the server
+    assert sorted(hexes) == sorted(series.colours(IDS).values())  # as on the server
     assert len(set(hexes)) == 4
     counts = panels.first.evaluate(
         PAINTED.replace("([panel, colours])", "(panel)").replace("colours.map", f"{hexes!r}.map")

@@ -34,7 +34,8 @@ def test_the_widget_state_holds_one_series_per_run(isolated: Path) -> None:
     assert state["panels"] == ["acc", "loss"]
     assert len(state["runs"]) == 3 and len(state["series"]["loss"]) == 3
     assert {r["id"] for r in state["runs"]} == set(state["series"]["loss"])
-    assert all(r["colour"] == series.colour(r["id"]) for r in state["runs"])  # as on the server
+    drawn = series.colours([r["id"] for r in state["runs"]])  # as on the server
+    assert all(r["colour"] == drawn[r["id"]] for r in state["runs"])
     for run, lr in zip(state["runs"], (0.1, 0.01, 0.001), strict=True):
         truth = [math.exp(-lr * step) for step in range(3000)]
         steps, values = series.downsample(range(3000), truth, state["samples"])

@@ -87,11 +87,23 @@ def test_runs_by_id_by_project_and_bad_input(isolated: Path) -> None:
         nbtrack.compare(project="nothing")
 
 
-def test_a_run_s_colour_comes_from_its_id_alone() -> None:
+def test_runs_drawn_together_get_distinct_colours_their_own_where_free() -> None:
     ids = [f"run{index:05d}" for index in range(300)]
     alone = {run_id: views.colours([run_id])[run_id] for run_id in ids}
-    for start in range(0, 300, 3):
-        group = ids[start : start + 3]
-        assert views.colours(group) == views.colours(group[::-1]) == {i: alone[i] for i in group}
-    assert alone == {run_id: series.colour(run_id) for run_id in ids}
+    assert alone == {run_id: series.PALETTE[series.slot(run_id)] for run_id in ids}
     assert set(alone.values()) == set(series.PALETTE)  # every colour in use
+    clashes = 0
+    for start in range(0, 300, 10):
+        group = ids[start : start + 10]
+        drawn = views.colours(group)
+        assert drawn == views.colours(group[::-1])  # order does not matter
+        assert len(set(drawn.values())) == 10  # distinct
+        first = {}  # the first run (in ID order) on each slot keeps its own colour
+        for run_id in sorted(group):
+            first.setdefault(series.slot(run_id), run_id)
+        assert all(drawn[r] == alone[r] for r in first.values())
+        clashes += len(group) - len(first)
+    assert clashes > 0  # the rule was exercised
+    many = views.colours(ids[:45])  # past 20 runs: a new round, distinct within it
+    assert len(set(many.values())) == 20
+    assert [len(set(map(many.get, ids[s : min(s + 20, 45)]))) for s in (0, 20, 40)] == [20, 20, 5]

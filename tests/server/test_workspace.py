@@ -83,6 +83,8 @@ def test_a_run_has_the_colour_compare_gives_it(server: Server, uid: str, tmp_pat
     with server.new_client() as client:
         log_in(client, key)
         page = client.get(f"/{project}/workspace")
-    on_the_server = {run["id"]: run["colour"] for run in data_of(page.text)["runs"]}
+    data = data_of(page.text)
+    assert data["palette"] == list(series.PALETTE)
+    assert {run["id"]: run["slot"] for run in data["runs"]} == {i: series.slot(i) for i in ids}
     in_the_notebook = {run["id"]: run["colour"] for run in nbtrack.compare(folders).runs}
-    assert on_the_server == in_the_notebook == {run_id: series.colour(run_id) for run_id in ids}
+    assert in_the_notebook == series.colours(ids)  # what the page computes from the slots

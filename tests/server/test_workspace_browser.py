@@ -20,7 +20,7 @@ from tests.liveserver import wait_for
 from tests.server.support import REPO, ui_server
 
 ARTIFACTS = REPO / "test-artifacts"
-RUNS = ["wsa00001", "wsb00002", "wsc00003", "wsd00004"]
+RUNS = ["wsa00001", "wsb00002", "wse00021", "wsd00004"]  # the first and third share a slot
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -93,8 +93,10 @@ def test_select_smooth_change_axis_zoom_and_follow_live_runs(
         "els => els.map(e => [e.closest('tr').dataset.run, getComputedStyle(e).backgroundColor])"
     )
     assert sorted(run for run, _ in swatches) == sorted(RUNS)
-    for run, painted in swatches:  # the colour nbtrack.compare() gives the run
-        want = series.colour(run)
+    drawn = series.colours(RUNS[:3])  # the colours nbtrack.compare() gives these runs
+    assert series.slot(RUNS[0]) == series.slot(RUNS[2]) and len(set(drawn.values())) == 3
+    for run, painted in swatches:
+        want = drawn.get(run) or series.PALETTE[series.slot(run)]
         assert painted == f"rgb({int(want[1:3], 16)}, {int(want[3:5], 16)}, {int(want[5:], 16)})"
     assert f"runs={RUNS[0]}%2C{RUNS[1]}%2C{RUNS[2]}" in page.url
     assert series_bodies[-1]["runs"] == RUNS[:3]

@@ -34,8 +34,9 @@ def line(stream: Stream | None, x: str) -> Line:
 
 
 def colours(run_ids: Sequence[str]) -> dict[str, str]:
-    """A colour per run, from its ID alone (``nbtrack.series.colour``, the web workspace's too)."""
-    return {run_id: series.colour(run_id) for run_id in run_ids}
+    """Distinct colours for the runs drawn together (``nbtrack.series.colours``, the web
+    workspace's rule too)."""
+    return series.colours(run_ids)
 
 
 def flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:

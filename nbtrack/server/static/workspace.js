@@ -44,11 +44,30 @@
     history.replaceState(null, "", location.pathname + "?" + q.toString());
   }
 
-  // --- colours: from the run's ID alone (nbtrack.series.colour, sent by the server), so a run
-  // keeps its colour whatever else is selected, and has the one nbtrack.compare() gives it ---
+  // --- colours: nbtrack.series.colours' rule over the selected runs, so that they are distinct
+  // and the same runs have the colours nbtrack.compare() gives them: in rounds of palette-size
+  // runs in ID order, each takes its own slot (sent by the server) unless a run before it has
+  // the same one; those take the next free slots after their own ---
+  let shown = new Map();
+  function assignColours() {
+    const size = data.palette.length;
+    const ids = [...new Set(state.runs)].filter((id) => byId.has(id)).sort();
+    shown = new Map();
+    for (let start = 0; start < ids.length; start += size) colourRound(ids.slice(start, start + size));
+  }
+  function colourRound(ids) {
+    const places = new Map(); // slot -> run id
+    for (const id of ids) if (!places.has(byId.get(id).slot)) places.set(byId.get(id).slot, id);
+    for (const id of ids.filter((id) => places.get(byId.get(id).slot) !== id)) {
+      let slot = byId.get(id).slot;
+      while (places.has(slot)) slot = (slot + 1) % data.palette.length;
+      places.set(slot, id);
+    }
+    for (const [slot, id] of places) shown.set(id, data.palette[slot]);
+  }
   function colour(id) {
     const run = byId.get(id);
-    return run && run.colour ? run.colour : "#7f7f7f";
+    return shown.get(id) || (run ? data.palette[run.slot] : "#7f7f7f");
   }
 
   // --- the run table ---
@@ -120,6 +139,7 @@
   }
 
   function selectionChanged() {
+    assignColours();
     saveState();
     drawTable();
     drawViews();
@@ -377,6 +397,7 @@
     for (const panel of panels.values()) panel.plot.setSize({ width: Math.max(300, panel.box.clientWidth - 10), height: HEIGHT });
   });
   setupControls();
+  assignColours();
   saveState();
   drawTable();
   drawViews();
