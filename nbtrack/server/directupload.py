@@ -10,7 +10,7 @@
    caller record it. A mismatch drops the staged bytes and answers a 400.
 
 A local-directory store takes large artifact blobs in resumable parts through the server
-instead (``parts``, :mod:`nbtrack.server.localparts`).
+instead (``parts``, :mod:`nbtrack.server.storage.localparts`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from nbtrack.server import localparts
 from nbtrack.server.problems import invalid
-from nbtrack.server.storage import DirectStore, Part, Storage
+from nbtrack.server.storage import DirectStore, Part, Storage, localparts
 
 MULTIPART = 100 * 1024 * 1024
 PART_SIZE = 64 * 1024 * 1024
@@ -42,7 +41,8 @@ def part_size(size: int) -> int:
 def plan(storage: Storage, key: str, size: int, parts: bool = False) -> dict[str, Any]:
     """What the client does to put ``size`` bytes at staging ``key``. A local-directory store
     takes ``parts`` (artifact blobs) of ``MULTIPART`` bytes and more through the server in
-    resumable parts (:mod:`nbtrack.server.localparts`); smaller ones stream in one request."""
+    resumable parts (:mod:`nbtrack.server.storage.localparts`); smaller ones stream in one
+    request."""
     store = direct(storage)
     local = parts and storage.local_path(key) is not None
     if store is None and local and size >= MULTIPART:

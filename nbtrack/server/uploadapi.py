@@ -16,12 +16,13 @@ from pydantic import AfterValidator, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from nbtrack.server import blobs, directupload, files, localparts
+from nbtrack.server import blobs, directupload, files
 from nbtrack.server.api import Ctx, Who, file_target, record_file
 from nbtrack.server.artifactapi import record_blobs, writable_entity
 from nbtrack.server.context import Context
 from nbtrack.server.payloads import Body
 from nbtrack.server.problems import too_large
+from nbtrack.server.storage import localparts
 from nbtrack.server.wire import JSONResponse
 
 router = APIRouter(prefix="/api/v1", default_response_class=JSONResponse, strict_content_type=False)
