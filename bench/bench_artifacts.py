@@ -251,14 +251,9 @@ def main() -> int:
     kind = "quick run" if args.quick else "full run"
     head = {"kind": kind, "minutes": (time.perf_counter() - t0) / 60, "load0": load0}
     text = report(data, size, count, head)
-    print(text)
-    if args.quick or args.no_write or not provenance.may_write():
-        harness.note("not written to RESULTS.md (quick run, --no-write, or uncommitted changes)")
-    else:
-        import bench_core
+    import bench_core
 
-        bench_core.write_results(args.results, text, SECTION)
-        harness.note(f"wrote {args.results}")
+    bench_core.publish(args.results, text, SECTION, args.quick or args.no_write)
     return 0
 
 

@@ -489,12 +489,7 @@ def main() -> int:
     print(json.dumps(figures, indent=1, default=str), file=sys.stderr)
     minutes = (time.perf_counter() - started) / 60
     text = report(figures, args.quick, start_load, minutes)
-    print(text)
-    if args.quick or args.no_write or not provenance.may_write():
-        print("not written (quick run, --no-write, or uncommitted changes)", file=sys.stderr)
-    else:
-        bench_core.write_results(args.results, text, SECTION)
-        print(f"wrote {args.results}", file=sys.stderr)
+    bench_core.publish(args.results, text, SECTION, args.quick or args.no_write)
     return 0
 
 

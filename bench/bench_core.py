@@ -547,6 +547,17 @@ def write_results(path: Path, section: str, heading: str = SECTION) -> None:
     path.write_text(replace_section(text, section, heading), encoding="utf-8")
 
 
+def publish(path: Path, section: str, heading: str = SECTION, skip: bool = False) -> None:
+    """Print a section and write it into RESULTS.md, unless ``skip`` (a quick run, --no-write)
+    or the tree has uncommitted changes (a figure must name the code it measured)."""
+    print(section)
+    if skip or not provenance.may_write():
+        note("not written to RESULTS.md (quick run, --no-write, or uncommitted changes)")
+    else:
+        write_results(path, section, heading)
+        note(f"wrote {path}")
+
+
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -573,12 +584,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     save_raw(args.results.parent / "out/core-results.json", {"results": data, "load_after": loads})
     head = header(args.quick, load, provenance.load(), time.perf_counter() - t0)
     section = "\n".join(head + table(names, data) + notes(names, data, loads)) + "\n"
-    print(section)
-    if args.quick or args.no_write or not provenance.may_write():
-        note("not written to RESULTS.md (quick run, --no-write, or uncommitted changes)")
-    else:
-        write_results(args.results, section)
-        note(f"wrote {args.results}")
+    publish(args.results, section, skip=args.quick or args.no_write)
     return 0
 
 

@@ -149,12 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     minutes = (time.perf_counter() - t0) / 60
     kind = "quick run" if args.quick else "full run"
     text = section(data, big, {"kind": kind, "minutes": minutes, "load0": load0})
-    print(text)
-    if args.quick or args.no_write or not provenance.may_write():
-        bench_core.note("not written to RESULTS.md (quick run, --no-write, or uncommitted changes)")
-    else:
-        bench_core.write_results(args.results, text, SECTION)
-        bench_core.note(f"wrote {args.results}")
+    bench_core.publish(args.results, text, SECTION, args.quick or args.no_write)
     return 0
 
 

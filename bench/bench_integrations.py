@@ -329,12 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     kind = f"rendered from {args.render}" if args.render else kind
     head = {"kind": kind, "minutes": (time.perf_counter() - t0) / 60, "load0": load0}
     text = section(data, plan, head)
-    print(text)
-    if args.quick or args.no_write or args.render or not provenance.may_write():
-        harness.note("not written to RESULTS.md (quick run, --no-write, or uncommitted changes)")
-    else:
-        bench_core.write_results(args.results, text, SECTION)
-        harness.note(f"wrote {args.results}")
+    bench_core.publish(args.results, text, SECTION, args.quick or args.no_write or args.render)
     return 0
 
 

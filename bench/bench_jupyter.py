@@ -384,11 +384,7 @@ def main() -> None:
     section += table(log, first, installed, hooks, logged) + "\n"
     section += "\n".join(jupyter_compare.rows(compared)) + "\n\n" + NOTES + "\n"
     section += jupyter_compare.NOTES
-    print(section)
-    if args.quick or args.no_write or not provenance.may_write():
-        print("not written (quick run, --no-write, or uncommitted changes)", file=sys.stderr)
-    else:
-        bench_core.write_results(args.results, section, SECTION)
+    bench_core.publish(args.results, section, SECTION, args.quick or args.no_write)
 
 
 if __name__ == "__main__":

@@ -156,12 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raw.write_text(json.dumps(data, indent=1), encoding="utf-8")
         note(f"raw results: {raw}")
     text = section(data)
-    print(text)
-    if data["quick"] or args.no_write or not data["commit"].endswith("(clean tree)"):
-        note("not written to RESULTS.md (quick run, --no-write, or uncommitted changes)")
-        return 0
-    bench_core.write_results(args.results, text, SECTION)
-    note(f"wrote {args.results}")
+    clean = data["commit"].endswith("(clean tree)")  # when the measuring began
+    bench_core.publish(args.results, text, SECTION, data["quick"] or args.no_write or not clean)
     return 0
 
 

@@ -787,11 +787,7 @@ def main() -> int:
     ml = {} if args.skip_mlflow else mlflow_bench(args.quick, sizes)
     print(json.dumps(ml, indent=1), file=sys.stderr)
     text = report(nbt, ml, pg, durable, time.perf_counter() - start, args.quick, start_load)
-    print(text)
-    if args.quick or args.no_write or not provenance.may_write():
-        print("not written (quick run, --no-write, or uncommitted changes)", file=sys.stderr)
-    else:
-        bench_core.write_results(args.results, text, SECTION)
+    bench_core.publish(args.results, text, SECTION, args.quick or args.no_write)
     return 0
 
 

@@ -153,14 +153,9 @@ def main() -> int:
     kind = "quick run" if args.quick or args.size_mb != 1024 else "full run"
     head = {"kind": kind, "minutes": (time.perf_counter() - t0) / 60, "load0": load0}
     text = report(data, size, head)
-    print(text)
-    if kind != "full run" or args.no_write or not provenance.may_write():
-        harness.note("not written to RESULTS.md (quick run, --no-write, or uncommitted changes)")
-    else:
-        import bench_core
+    import bench_core
 
-        bench_core.write_results(args.results, text, SECTION)
-        harness.note(f"wrote {args.results}")
+    bench_core.publish(args.results, text, SECTION, kind != "full run" or args.no_write)
     return 0
 
 
