@@ -26,6 +26,7 @@ import dataclasses
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -235,6 +236,7 @@ def nbtrack_bench(
     finally:
         process.terminate()
         process.wait(30)
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def history_bodies(batches: int, per_batch: int, keys: list[str], first: int = 0) -> list[bytes]:
@@ -418,6 +420,7 @@ def mlflow_bench(quick: bool, sizes: Sizes) -> dict[str, object]:
             process.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+        shutil.rmtree(data, ignore_errors=True)  # its store is some 250 MB at full size
 
 
 def _mlflow_version() -> str:
