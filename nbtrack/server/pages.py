@@ -73,13 +73,13 @@ def shown(value: Any) -> str:
         return value
     if value is None:
         return ""
-    if isinstance(value, dict) and isinstance(value.get("_type"), str):
+    if isinstance(value, dict) and value.get("_type") in MEDIA_NAMES:
         return media_text(value)
     text = SHORT.repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-MEDIA_NAMES = {
+MEDIA_NAMES = {  # one per kind of media.KINDS
     "image-file": "image",
     "images/separated": "images",
     "table-file": "table",
@@ -90,17 +90,17 @@ MEDIA_NAMES = {
     "object3D-file": "point cloud",
     "plot": "chart",
 }
+MEDIA_SIZES = {
+    "image-file": ("width", "height", "{}x{}"),
+    "table-file": ("nrows", "ncols", "{} rows, {} columns"),
+}
 
 
 def media_text(ref: dict[str, Any]) -> str:
     """A logged media value in one line (``image 256x256``), pointing at the Media section."""
-    kind = str(ref["_type"])
-    name = MEDIA_NAMES.get(kind, kind[:40])
-    sizes = {
-        "image-file": ("width", "height", "{}x{}"),
-        "table-file": ("nrows", "ncols", "{} rows, {} columns"),
-    }
-    fields = sizes.get(kind)
+    kind = ref["_type"]
+    name = MEDIA_NAMES[kind]
+    fields = MEDIA_SIZES.get(kind)
     if fields and all(isinstance(ref.get(f), int) for f in fields[:2]):
         name += " " + fields[2].format(ref[fields[0]], ref[fields[1]])
     elif kind == "histogram" and isinstance(ref.get("values"), list):

@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from nbtrack.server import pages
+from nbtrack.server import media, pages
 from tests.server.support import Server
 from tests.server.test_webui import log_in
 
@@ -72,10 +72,11 @@ def test_media_in_the_summary_read_as_one_line_not_as_raw_references(
         "table 10 rows, 3 columns (see Media)",
         "histogram, 2 bins (see Media)",
         "3 images (see Media)",
-        "&lt;b&gt;x&lt;/b&gt; (see Media)",
     ):
         assert text in page
     assert "media/a.png" not in page and "sha256" not in page
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "x&lt;/b&gt; (see Media)" not in page  # not media
+    assert set(pages.MEDIA_NAMES) == media.KINDS  # a name for every kind the server stores
 
 
 def test_every_page_links_a_favicon_that_is_served(server: Server) -> None:
