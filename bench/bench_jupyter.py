@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,6 @@ from jupyter_client.manager import KernelManager
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_core
-import jupyter_compare
 import provenance
 
 BENCH = Path(__file__).resolve().parent
@@ -206,14 +204,12 @@ def measure_logging(folder: Path, steps: int, rounds: int) -> dict[str, Any]:
     }
 
 
-def measure_first_init(folder: Path, samples: int, package: Path | None = None) -> dict[str, Any]:
-    """``package``: import nbtrack from that folder instead of this tree."""
+def measure_first_init(folder: Path, samples: int) -> dict[str, Any]:
     results: dict[str, list[float]] = {"load_ext": [], "init": [], "total": [], "import": []}
-    path = {"PYTHONPATH": str(package)} if package is not None else {}
     for sample in range(samples):
-        cwd = folder / f"first-{sample}{'-installed' if package else ''}"
+        cwd = folder / f"first-{sample}"
         make_repo(cwd)
-        env = kernel_env(cwd) | path
+        env = kernel_env(cwd)
         env.pop("NBTRACK_DISABLE_GIT")  # a notebook in a git repository, as usual
         kernel = Kernel(cwd, env)
         try:
@@ -222,34 +218,12 @@ def measure_first_init(folder: Path, samples: int, package: Path | None = None) 
             kernel.close()
         for key, value in figures.items():
             results[key].append(value)
-        kernel = Kernel(cwd, kernel_env(cwd) | path)
+        kernel = Kernel(cwd, kernel_env(cwd))
         try:
             results["import"].append(kernel.json(IMPORT_ONLY)["import"])
         finally:
             kernel.close()
     return results
-
-
-def installed_copy(folder: Path) -> Path:
-    """This tree's nbtrack package copied and byte-compiled, as installing the wheel leaves it."""
-    target = folder / "installed"
-    shutil.copytree(provenance.ROOT / "nbtrack", target / "nbtrack", ignore=IGNORED)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(target)], check=True)
-    return target
-
-
-IGNORED = shutil.ignore_patterns("__pycache__", "node_modules")
-
-
-def bytecode_note() -> str:
-    """How the tree's own row finds nbtrack's bytecode (the tree and the environment decide)."""
-    cached = any((provenance.ROOT / "nbtrack" / "__pycache__").glob("*.pyc"))
-    if os.environ.get("PYTHONDONTWRITEBYTECODE") and not cached:
-        return (
-            "the tree has no bytecode and PYTHONDONTWRITEBYTECODE is set: the row above compiles "
-            "nbtrack's source in every kernel"
-        )
-    return "the row above uses the bytecode the tree holds or its first kernel wrote"
 
 
 def make_repo(folder: Path) -> None:
@@ -283,7 +257,6 @@ def us(seconds: float) -> str:
 def table(
     log: dict[str, Any],
     first: dict[str, Any],
-    installed: dict[str, Any],
     hooks: dict[str, Any],
     steps: int,
 ) -> str:
@@ -311,12 +284,6 @@ def table(
         f"{ms(statistics.median(first['init']))}) | {verdict(total <= 0.100)} |",
         f"| `import nbtrack` in a fresh kernel (before any of the above) | - | "
         f"{ms(statistics.median(first['import']))} (median of {len(first['import'])}) | |",
-        f"| the same two, nbtrack byte-compiled as installing the wheel leaves it "
-        f"({bytecode_note()}) | - | {ms(statistics.median(installed['total']))} "
-        f"(median of {len(installed['total'])} kernels: load_ext "
-        f"{ms(statistics.median(installed['load_ext']))}, init "
-        f"{ms(statistics.median(installed['init']))}); `import nbtrack` "
-        f"{ms(statistics.median(installed['import']))} | |",
         f"| `pre_run_cell` hook, cell not using nbtrack (direct call) | ≤ 50 µs | "
         f"{us(hooks['direct'])} (mean of 200k calls) | {verdict(hooks['direct'] <= 50e-6)} |",
         f"| whole cell `x = 1`, extension loaded minus unloaded | ≤ 50 µs | {us(hook_cell)} "
@@ -373,17 +340,10 @@ def main() -> None:
         folder = Path(temp)
         log = measure_logging(folder, steps // 5 if args.quick else steps, 3 if args.quick else 7)
         first = measure_first_init(folder, 3 if args.quick else 7)
-        installed = measure_first_init(folder, 3 if args.quick else 7, installed_copy(folder))
         hooks = measure_hooks(folder)
-        runs, length = (4, 20_000) if args.quick else (20, 100_000)
-        compared = jupyter_compare.measure(
-            folder, Kernel, kernel_env(folder), runs, length, 1 if args.quick else 3
-        )
     logged = steps // 5 if args.quick else steps
     section = header(time.monotonic() - started, start_load) + "\n"
-    section += table(log, first, installed, hooks, logged) + "\n"
-    section += "\n".join(jupyter_compare.rows(compared)) + "\n\n" + NOTES + "\n"
-    section += jupyter_compare.NOTES
+    section += table(log, first, hooks, logged) + "\n\n" + NOTES + "\n"
     bench_core.publish(args.results, section, SECTION, args.quick or args.no_write)
 
 

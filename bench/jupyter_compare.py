@@ -1,5 +1,6 @@
-"""The ``nbtrack.compare()`` figures of the Jupyter section: 20 local runs of 100k steps compared
-in a fresh real kernel, first reading their logs, then again from the kept readings.
+"""The ``nbtrack.compare()`` figures of the Compare section (``bench_compare.py``): 20 local runs
+of 100k steps compared in a fresh real kernel, first reading their logs, then again from the kept
+readings.
 
 Each figure is one fresh ``python3`` kernel (``bench_jupyter.Kernel``): the time from calling
 ``nbtrack.compare()`` to ``display()`` returning (the widget's whole state sent to the front-end)
@@ -9,7 +10,6 @@ a separate process, offline, one metric per step.
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -75,29 +75,3 @@ def _one(place: Path, kernel_type: Any, env: dict[str, str], runs: int) -> dict[
     if result["lines"] != runs:
         raise AssertionError(f"compare() drew {result['lines']} lines, not {runs}")
     return result
-
-
-def rows(result: dict[str, Any]) -> list[str]:
-    """The table rows (figure, target, measured, verdict)."""
-    runs, steps = result["runs"], result["steps"]
-    out = []
-    for label, key in (("first time: every log read", "cold"), ("again: kept readings", "warm")):
-        seconds = statistics.median(r["seconds"] for r in result[key])
-        growth = statistics.median(r["rss_growth"] for r in result[key]) / 1e6
-        verdict = "pass" if seconds <= 1.0 and growth <= 50 else "FAIL"
-        out.append(
-            f"| `nbtrack.compare()` of {runs} local runs x {steps // 1000}k steps, {label} | "
-            f"≤ 1 s, ≤ +50 MB | {seconds * 1000:.0f} ms, kernel memory +{growth:.1f} MB "
-            f"(medians of {len(result[key])} fresh kernels) | {verdict} |"
-        )
-    return out
-
-
-NOTES = (
-    "The compare figures time `nbtrack.compare(project=..., max_runs=N)` plus `display()` in a "
-    "fresh kernel over runs logged beforehand by another process (one float metric per step, "
-    "offline), with the kernel's VmRSS before and after; the first figure deletes the readings "
-    "kept beside each run log (`compare-cache.json`) before its kernel starts, so every log is "
-    "read and parsed; the second runs in another fresh kernel right after, using them. The logs "
-    "are in the page cache in both. The time in the browser to draw the widget is not included.\n"
-)
