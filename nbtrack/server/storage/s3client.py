@@ -1,4 +1,5 @@
-"""The boto3 S3 client of the S3 store, with botocore's data trimmed to what it uses.
+"""The S3 store's client (botocore's, as boto3 builds it), with botocore's data trimmed to what
+it uses.
 
 botocore parses its JSON models into memory and keeps them: every service's endpoints
 (``endpoints.json``, ~7 MB parsed) and the S3 model with its documentation (~3 MB). A server
@@ -17,7 +18,7 @@ KEPT_ENDPOINTS = frozenset({"s3", "sts", "portal.sso", "oidc", "sso"})
 
 
 def client(endpoint_url: str | None) -> Any:
-    """A boto3 S3 client, or an ImportError naming the extra to install."""
+    """An S3 client, or an ImportError naming the extra to install."""
     import importlib.util
 
     try:
