@@ -13,16 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from nbtrack import __version__
-from nbtrack.server import (
-    alerts,
-    api,
-    artifactapi,
-    mediaapi,
-    migrations,
-    rewind,
-    systemmetrics,
-    uploadapi,
-)
+from nbtrack.server import alerts, api, mediaapi, migrations, rewind, systemmetrics, uploadapi
+from nbtrack.server.artifacts import api as artifactapi
 from nbtrack.server.config import ServerConfig
 from nbtrack.server.context import Context
 from nbtrack.server.database import Database

@@ -16,9 +16,10 @@ from pydantic import AfterValidator, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from nbtrack.server import blobs, directupload, files
+from nbtrack.server import directupload, files
 from nbtrack.server.api import Ctx, Who, file_target, record_file
-from nbtrack.server.artifactapi import record_blobs, writable_entity
+from nbtrack.server.artifacts import blobs
+from nbtrack.server.artifacts.api import record_blobs, writable_entity
 from nbtrack.server.context import Context
 from nbtrack.server.payloads import Body
 from nbtrack.server.problems import too_large

@@ -19,20 +19,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from nbtrack.runparts.metrics import chart_axes
-from nbtrack.server import (
-    access,
-    accounts,
-    alerts,
-    api,
-    auth,
-    charts,
-    files,
-    history,
-    lineage,
-    pages,
-    runs,
-)
+from nbtrack.server import access, accounts, alerts, api, auth, charts, files, history, pages, runs
 from nbtrack.server.access import Viewer
+from nbtrack.server.artifacts import lineage
 from nbtrack.server.context import Context, context_of
 from nbtrack.server.problems import ApiError, forbidden, invalid
 from nbtrack.server.storage import StorageError
@@ -62,7 +51,8 @@ Ctx = Annotated[Context, Depends(context_of)]
 
 
 def mount(app: FastAPI) -> None:
-    from nbtrack.server import artifactpages, mediapage
+    from nbtrack.server import mediapage
+    from nbtrack.server.artifacts import pages as artifactpages
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(mediapage.router)

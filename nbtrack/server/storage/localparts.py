@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from nbtrack.server import blobs
+from nbtrack.server.artifacts import blobs
 from nbtrack.server.problems import invalid
 from nbtrack.server.storage import Storage
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from nbtrack.server import access, artifacts
+from nbtrack.server import access
 from nbtrack.server.access import Project, Viewer
+from nbtrack.server.artifacts import store
 from nbtrack.server.database import one, rows, run
 from nbtrack.server.problems import ApiError, not_found
 
@@ -40,7 +41,7 @@ def collections(
 def versions(conn: Connection, project: Project, name: str) -> list[dict[str, Any]]:
     found = rows(
         conn,
-        artifacts.VERSION_SQL + "WHERE a.project_pk = :p AND a.name = :n ORDER BY v.version DESC",
+        store.VERSION_SQL + "WHERE a.project_pk = :p AND a.name = :n ORDER BY v.version DESC",
         {"p": project.pk, "n": name},
     )
     if (
@@ -53,17 +54,17 @@ def versions(conn: Connection, project: Project, name: str) -> list[dict[str, An
         is None
     ):
         raise not_found(f"Artifact {project.path}/{name} not found; list the project's artifacts.")
-    return [artifacts.present(conn, project, v) for v in found]
+    return [store.present(conn, project, v) for v in found]
 
 
 def used_version(
     conn: Connection, project: Project, name: str, version: str | None, digest: str | None
 ) -> dict[str, Any]:
     if version is not None:
-        return artifacts.find_version(conn, project, name, version)
+        return store.find_version(conn, project, name, version)
     found = one(
         conn,
-        artifacts.VERSION_SQL + "WHERE a.project_pk = :p AND a.name = :n AND v.digest = :d",
+        store.VERSION_SQL + "WHERE a.project_pk = :p AND a.name = :n AND v.digest = :d",
         {"p": project.pk, "n": name, "d": digest},
     )
     if found is None:
@@ -91,12 +92,12 @@ def _present_all(
     for version in found:
         project = _project_of(conn, who, version["project_pk"])
         if project is not None:
-            shown.append(artifacts.present(conn, project, version))
+            shown.append(store.present(conn, project, version))
     return shown
 
 
 def of_run(conn: Connection, who: Viewer, run_pk: int) -> dict[str, Any]:
-    select = artifacts.VERSION_SQL.replace("SELECT ", "SELECT a.project_pk, ", 1)
+    select = store.VERSION_SQL.replace("SELECT ", "SELECT a.project_pk, ", 1)
     logged = rows(conn, select + "WHERE v.producer_pk = :r ORDER BY v.created_at", {"r": run_pk})
     used = rows(
         conn,
@@ -109,13 +110,13 @@ def of_run(conn: Connection, who: Viewer, run_pk: int) -> dict[str, Any]:
 
 def edit(conn: Connection, version: dict[str, Any], changes: dict[str, Any]) -> None:
     if "aliases" in changes and changes["aliases"] is not None:
-        user = [a for a in changes["aliases"] if a != artifacts.LATEST]
+        user = [a for a in changes["aliases"] if a != store.LATEST]
         for alias in user:
             if alias[:1] == "v" and alias[1:].isdigit():
                 from nbtrack.server.problems import invalid
 
                 raise invalid(f"Alias {alias!r} is a version name; choose another alias.")
-        artifacts.replace_aliases(conn, version, user)
+        store.replace_aliases(conn, version, user)
     if "description" in changes:
         run(
             conn,

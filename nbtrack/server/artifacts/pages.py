@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from nbtrack.server import access, artifacts, lineage
+from nbtrack.server import access
+from nbtrack.server.artifacts import lineage, store
 from nbtrack.server.context import Context, context_of
 from nbtrack.server.webui import PageViewer, render
 
@@ -35,15 +36,15 @@ def artifact_page(
 ) -> Response:
     with ctx.db.read() as conn:
         proj = access.readable(conn, viewer, entity, project)
-        version = artifacts.find_version(conn, proj, name, alias)
-        shown = artifacts.present(conn, proj, version)
-        entries = artifacts.entries(conn, version["pk"])
+        version = store.find_version(conn, proj, name, alias)
+        shown = store.present(conn, proj, version)
+        entries = store.entries(conn, version["pk"])
         values: dict[str, Any] = {
             "version": shown,
             "versions": lineage.versions(conn, proj, name),
             "entries": list(entries.items())[:FILES_SHOWN],
             "file_count": len(entries),
-            "used_by": artifacts.used_by(conn, version["pk"]),
+            "used_by": store.used_by(conn, version["pk"]),
         }
     api = f"/api/v1/artifacts/{entity}/{project}/{name}/{shown['version']}"
     return render(request, "artifact.html", viewer=viewer, project=proj, files_api=api, **values)

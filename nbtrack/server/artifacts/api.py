@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from nbtrack.server import access, artifacts, blobs, lineage, streams
+from nbtrack.server import access, streams
 from nbtrack.server.access import Project, Viewer
 from nbtrack.server.api import (
     FILE_HEADERS,
@@ -25,7 +25,8 @@ from nbtrack.server.api import (
     writable_project_run,
     writable_run,
 )
-from nbtrack.server.artifactpayloads import (
+from nbtrack.server.artifacts import blobs, lineage, store
+from nbtrack.server.artifacts.payloads import (
     ArtifactCommit,
     ArtifactEdit,
     ArtifactUse,
@@ -50,7 +51,7 @@ def missing_blobs(entity: str, project: str, body: BlobQuery, ctx: Ctx, who: Who
     """Which of these SHA-256s the entity has not uploaded yet."""
     with ctx.db.read() as conn:
         proj = access.writable(conn, who, entity, project)
-        missing = artifacts.missing_blobs(conn, artifacts.entity_pk(conn, proj), body.sha256)
+        missing = store.missing_blobs(conn, store.entity_pk(conn, proj), body.sha256)
     return JSONResponse({"missing": missing})
 
 
@@ -82,13 +83,13 @@ async def post_blobs(
 def writable_entity(ctx: Context, who: Viewer, entity: str, project: str) -> int:
     """The pk of the entity that owns the project, if ``who`` may write to the project."""
     with ctx.db.write() as conn:
-        return artifacts.entity_pk(conn, access.writable(conn, who, entity, project))
+        return store.entity_pk(conn, access.writable(conn, who, entity, project))
 
 
 def record_blobs(ctx: Context, owner: int, stored: list[tuple[str, int]]) -> None:
     """Note that the entity ``owner`` holds the stored blobs (sha256, size)."""
     with ctx.db.write() as conn:
-        artifacts.record_blobs(conn, owner, stored)
+        store.record_blobs(conn, owner, stored)
 
 
 @router.post("/runs/{entity}/{project}/{run_id}/artifacts")
@@ -99,9 +100,9 @@ def commit_artifact(
     with ctx.db.write() as conn:
         proj, row = writable_project_run(ctx, conn, who, entity, project, run_id)
         fields = body.model_dump() | {"entries": body.stored()}
-        version_pk = artifacts.commit(conn, ctx.db.dialect, proj, row["pk"], fields)
-        found = artifacts.version_by_pk(conn, version_pk)
-        return JSONResponse(artifacts.present(conn, proj, found))
+        version_pk = store.commit(conn, ctx.db.dialect, proj, row["pk"], fields)
+        found = store.version_by_pk(conn, version_pk)
+        return JSONResponse(store.present(conn, proj, found))
 
 
 @router.post("/runs/{entity}/{project}/{run_id}/artifacts/used")
@@ -113,8 +114,8 @@ def use_artifact(
         row = writable_run(ctx, conn, who, entity, project, run_id)
         source = access.readable(conn, who, body.entity, body.project)
         version = lineage.used_version(conn, source, body.name, body.version, body.digest)
-        artifacts.record_use(conn, version["pk"], row["pk"])
-        return JSONResponse(artifacts.present(conn, source, version))
+        store.record_use(conn, version["pk"], row["pk"])
+        return JSONResponse(store.present(conn, source, version))
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/artifacts")
@@ -157,7 +158,7 @@ def get_version(
     """``name:alias`` (``v3``, ``latest``, ``best``): the version's description."""
     with ctx.db.read() as conn:
         proj, found = _readable_version(conn, who, entity, project, name, alias)
-        return JSONResponse(artifacts.present(conn, proj, found))
+        return JSONResponse(store.present(conn, proj, found))
 
 
 def _readable_version(
@@ -165,7 +166,7 @@ def _readable_version(
 ) -> tuple[Project, dict[str, Any]]:
     """The readable project and its version ``name:alias`` (or the 403/404 saying which not)."""
     proj = access.readable(conn, who, entity, project)
-    return proj, artifacts.find_version(conn, proj, name, alias)
+    return proj, store.find_version(conn, proj, name, alias)
 
 
 @router.patch(VERSION)
@@ -181,11 +182,9 @@ def edit_version(
     """Move aliases to this version (``best``), or change its description or metadata."""
     with ctx.db.write() as conn:
         proj = access.writable(conn, who, entity, project)
-        found = artifacts.find_version(conn, proj, name, alias)
+        found = store.find_version(conn, proj, name, alias)
         lineage.edit(conn, found, body.model_dump(exclude_unset=True))
-        return JSONResponse(
-            artifacts.present(conn, proj, artifacts.version_by_pk(conn, found["pk"]))
-        )
+        return JSONResponse(store.present(conn, proj, store.version_by_pk(conn, found["pk"])))
 
 
 @router.get(VERSION + "/manifest")
@@ -198,7 +197,7 @@ def get_manifest(
         body = {
             "version": 1,
             "digest": found["digest"],
-            "entries": artifacts.entries(conn, found["pk"]),
+            "entries": store.entries(conn, found["pk"]),
         }
         return JSONResponse(body)
 
@@ -211,8 +210,8 @@ def version_runs(
     with ctx.db.read() as conn:
         _, found = _readable_version(conn, who, entity, project, name, alias)
         body = {
-            "logged_by": artifacts.run_path(conn, found["producer_pk"]),
-            "used_by": artifacts.used_by(conn, found["pk"]),
+            "logged_by": store.run_path(conn, found["producer_pk"]),
+            "used_by": store.used_by(conn, found["pk"]),
         }
         return JSONResponse(body)
 
@@ -225,7 +224,7 @@ def get_file(
     safe_name(path)
     with ctx.db.read() as conn:
         _, found = _readable_version(conn, who, entity, project, name, alias)
-        item = artifacts.entry(conn, found["pk"], path)
+        item = store.entry(conn, found["pk"], path)
     if item["ref"] is not None:
         raise invalid(f"File {path!r} is a reference to {item['ref']}; fetch it from there.")
     return _stream(ctx, item["digest"])
