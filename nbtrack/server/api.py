@@ -23,7 +23,6 @@ from nbtrack.server import (
     charts,
     files,
     history,
-    mediatypes,
     runedit,
     runs,
     sampling,
@@ -32,6 +31,7 @@ from nbtrack.server import (
 )
 from nbtrack.server.access import Project, Viewer
 from nbtrack.server.context import Context, context_of
+from nbtrack.server.media import filetypes
 from nbtrack.server.payloads import (
     INT64_MAX,
     INT64_MIN,
@@ -301,7 +301,7 @@ def get_file(entity: str, project: str, run_id: str, name: str, ctx: Ctx, who: W
         proj, row = readable_run(conn, who, entity, project, run_id)
         files.require(conn, row["pk"], name, proj.member)
     key, what = files.key(row["pk"], name), f"File {name!r}"
-    shown = mediatypes.inline(name)
+    shown = filetypes.inline(name)
     if shown is not None:
         return streams.respond(ctx.storage, key, what, shown[0], shown[1])
     return streams.respond(ctx.storage, key, what, files.media_type(name), FILE_HEADERS)

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from nbtrack.server import media
 from nbtrack.server.database import Dialect, bulk, known_offsets, rows, run
+from nbtrack.server.media import store as media
 from nbtrack.server.problems import ApiError
 from nbtrack.server.values import check, encode, stored_object
 from nbtrack.server.wire import dumps

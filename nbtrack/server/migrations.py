@@ -191,7 +191,7 @@ def _json_function(conn: Connection) -> None:
 
 
 def _backfill_media(conn: Connection) -> None:
-    from nbtrack.server import media
+    from nbtrack.server.media import store as media
 
     media.backfill(conn)
 

@@ -79,7 +79,7 @@ def shown(value: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-MEDIA_NAMES = {  # one per kind of media.KINDS
+MEDIA_NAMES = {  # one per kind of media.store.KINDS
     "image-file": "image",
     "images/separated": "images",
     "table-file": "table",

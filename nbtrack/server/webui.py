@@ -51,8 +51,8 @@ Ctx = Annotated[Context, Depends(context_of)]
 
 
 def mount(app: FastAPI) -> None:
-    from nbtrack.server import mediapage
     from nbtrack.server.artifacts import pages as artifactpages
+    from nbtrack.server.media import page as mediapage
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(mediapage.router)

@@ -198,8 +198,9 @@ def test_the_run_page_counts_media_files_instead_of_listing_them(server: Server,
 
 
 def test_rows_stored_before_the_media_index_are_indexed_on_upgrade(fresh_database: str) -> None:
-    from nbtrack.server import media, migrations
+    from nbtrack.server import migrations
     from nbtrack.server.database import Database, run
+    from nbtrack.server.media import store as media
     from tests.server.test_migrations import seed_first_schema
 
     db = Database(fresh_database)

@@ -2,7 +2,7 @@
 histograms over steps and table pages (sorted, filtered, paged on the server).
 
 The run page asks for a key's steps once, then for one reference per slider position; it never
-reloads the page. Answers hold presented references (``media.present``): only well-formed
+reloads the page. Answers hold presented references (``store.present``): only well-formed
 ``media/<sha256>.<ext>`` names of uploaded files become URLs. Permissions are the run's.
 """
 
@@ -15,9 +15,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query
 from sqlalchemy import Connection
 
-from nbtrack.server import files, media, tables
+from nbtrack.server import files
 from nbtrack.server.api import Ctx, Who, readable_run, text_param
 from nbtrack.server.context import Context
+from nbtrack.server.media import store, tables
 from nbtrack.server.payloads import INT64_MAX, INT64_MIN
 from nbtrack.server.problems import not_found
 from nbtrack.server.storage.cache import local_copy
@@ -39,7 +40,7 @@ def media_keys(entity: str, project: str, run_id: str, ctx: Ctx, who: Who) -> JS
     """Every media key of the run: type (of its latest step), count, first and last step."""
     with ctx.db.read() as conn:
         _, row = readable_run(conn, who, entity, project, run_id)
-        return JSONResponse({"keys": media.keys(conn, row["pk"])})
+        return JSONResponse({"keys": store.keys(conn, row["pk"])})
 
 
 @router.get(RUN + "/steps")
@@ -50,7 +51,7 @@ def media_steps(
     key = _key(key)
     with ctx.db.read() as conn:
         _, row = readable_run(conn, who, entity, project, run_id)
-        steps, kinds = media.steps(conn, row["pk"], key)
+        steps, kinds = store.steps(conn, row["pk"], key)
     if not steps:
         raise _no_media(key)
     return JSONResponse({"key": key, "type": kinds[-1], "steps": steps})
@@ -64,10 +65,10 @@ def media_at(
     key = _key(key)
     with ctx.db.read() as conn:
         _, row = readable_run(conn, who, entity, project, run_id)
-        found = media.at(conn, row["pk"], key, step)
+        found = store.at(conn, row["pk"], key, step)
         if found is None:
             raise _no_media(key, step)
-        [ref] = media.presented(conn, row["pk"], [found["ref"]], files_url(entity, project, run_id))
+        [ref] = store.presented(conn, row["pk"], [found["ref"]], files_url(entity, project, run_id))
     return JSONResponse(finite({"key": key, "step": found["step"], "ref": ref}))
 
 
@@ -85,7 +86,7 @@ def media_histograms(
     key = _key(key)
     with ctx.db.read() as conn:
         _, row = readable_run(conn, who, entity, project, run_id)
-        found = media.all_refs(conn, row["pk"], key, "histogram")
+        found = store.all_refs(conn, row["pk"], key, "histogram")
     if not found:
         raise _no_media(key)
     chosen = _spread(found, samples)
@@ -135,12 +136,12 @@ def media_table(
     )
     with ctx.db.read() as conn:
         _, row = readable_run(conn, who, entity, project, run_id)
-        found = media.at(conn, row["pk"], key, step)
+        found = store.at(conn, row["pk"], key, step)
         if found is None:
             raise _no_media(key, step)
         paths = _table_parts(ctx, conn, row["pk"], key, found)
         answer = tables.page(tables.load(paths, key), request)
-        answer["rows"] = media.presented(
+        answer["rows"] = store.presented(
             conn, row["pk"], answer["rows"], files_url(entity, project, run_id)
         )
     return JSONResponse(finite({"key": key, "step": found["step"], **answer}))
@@ -163,7 +164,7 @@ def _table_parts(
 
 def _increments(conn: Connection, run_pk: int, key: str, step: int, last: int) -> list[Any]:
     parts: dict[int, Any] = {}
-    for s, ref in media.all_refs(conn, run_pk, key, "table-file"):
+    for s, ref in store.all_refs(conn, run_pk, key, "table-file"):
         number = ref.get("increment", 0)
         if s <= step and isinstance(number, int) and 0 <= number <= last:
             parts[number] = ref.get("path")
@@ -173,7 +174,7 @@ def _increments(conn: Connection, run_pk: int, key: str, step: int, last: int) -
 
 
 def _table_file(ctx: Context, conn: Connection, run_pk: int, name: Any) -> Any:
-    if not isinstance(name, str) or media.MEDIA_NAME.fullmatch(name) is None:
+    if not isinstance(name, str) or store.MEDIA_NAME.fullmatch(name) is None:
         raise not_found(f"Table file name {name!r} is not allowed (not media/<sha256>.<ext>).")
     files.require(conn, run_pk, name, member=False)
     cache_dir = Path(ctx.config.data_dir).expanduser() / "cache"

@@ -10,7 +10,7 @@ browsers may keep it (privately: access depends on who asks).
 
 from __future__ import annotations
 
-from nbtrack.server.media import MEDIA_NAME
+from nbtrack.server.media.store import MEDIA_NAME
 
 TYPES = {
     "png": "image/png",
