@@ -24,8 +24,7 @@ from typing import Any
 
 import orjson
 
-from nbtrack.errors import UsageError
-from nbtrack.importers import fingerprint
+from nbtrack.importers import fingerprint, wandbproto
 from nbtrack.importers.driver import Options, SourceRun, run_all
 from nbtrack.importers.report import ImportReport
 from nbtrack.importers.wandbfile import LogReader
@@ -39,22 +38,9 @@ BATCH = 4096  # plain history records turned into lines together
 QUIET = {"summary", "telemetry", "header", "footer", "output", "output_raw", "metric"}
 
 
-def records_module() -> Any:
-    """wandb's record definitions, or a clear error naming the extra."""
-    try:
-        from wandb.proto import wandb_internal_pb2
-    except ImportError as exc:
-        raise UsageError(
-            "Reading .wandb files needs the wandb package (its record definitions): "
-            "pip install 'nbtrack[import-wandb]'"
-            f" ({exc})"
-        ) from None
-    return wandb_internal_pb2
-
-
 def from_wandb(paths: Iterable[str | Path], **options: Any) -> ImportReport:
     """Import wandb run folders (or folders holding them, such as ``./wandb``)."""
-    pb = records_module()
+    pb = wandbproto.records()
     report_problems: list[str] = []
     sources = [_source(pb, log) for log in find_logs(paths, report_problems)]
     report = run_all("wandb", sources, Options(**options))

@@ -5,15 +5,11 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import nbtrack
 from nbtrack import importers
-from nbtrack.errors import UsageError
 
 
 def wandb_run(sources: dict[str, Any], name: str = "wandb") -> tuple[Path, Any]:
@@ -144,9 +140,3 @@ def test_not_a_wandb_file_is_reported(sandbox: Path, tmp_path: Path) -> None:
     report = importers.from_wandb([bogus, tmp_path / "missing"], dir=sandbox, progress=False)
     assert report.runs[0].status == "partial" and "not a .wandb file" in report.runs[0].problems[0]
     assert "no wandb run" in report.problems[0] and not report.ok
-
-
-def test_without_wandb_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "wandb.proto", None)
-    with pytest.raises(UsageError, match=r"nbtrack\[import-wandb\]"):
-        importers.from_wandb(".")
