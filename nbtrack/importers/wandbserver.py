@@ -128,10 +128,11 @@ class ServerRun:
         for raw in self.run.scan_history(page_size=1000):
             row: dict[str, Any] = {}
             nested: dict[str, dict[str, Any]] = {}
+            # A row read from Parquet has a null for each key the run did not log at that step.
             for key, value in raw.items():
                 if isinstance(value, dict):
-                    nested[key] = flat(value)
-                else:
+                    nested[key] = {k: v for k, v in flat(value).items() if v is not None}
+                elif value is not None:
                     row[key] = value
             media.rewrite(row, nested)
             row.setdefault("_step", self.writer.next_step)
@@ -147,7 +148,7 @@ class ServerRun:
 
     def _summary(self, media: MediaMapper) -> None:
         explicit = {}
-        for key, value in dict(self.run.summary).items():
+        for key, value in flat(_plain(self.run.summary)).items():
             if key.startswith(SKIPPED) or media.is_media(key, value):
                 continue
             if isinstance(value, dict) and "_type" in value:
@@ -155,3 +156,10 @@ class ServerRun:
             if self.writer.summary.get(key) != value:
                 explicit[key] = value
         self.writer.add_summary(explicit)
+
+
+def _plain(value: Any) -> Any:
+    """A summary value as plain JSON: wandb hands nested ones back as its own mappings."""
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value

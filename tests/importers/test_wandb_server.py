@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import pytest
 import nbtrack
 from nbtrack import importers
 from nbtrack.errors import UsageError
+from tests.importers import wandbparquet
 from tests.importers.wandbserver import DATA, RecordedWandb
 
 ANSWERS = json.loads((DATA / "answers.json").read_text())
@@ -85,6 +87,45 @@ def test_runs_config_summary_history_and_files(server: RecordedWandb, sandbox: P
     assert second.state == "crashed" and second.config == {"lr": 0.1}
     assert [r["loss"] for r in second.scan_history()] == [2.0, 1.0, 0.5]
     assert recorded_run("run2def")["state"] == "crashed"
+
+
+def test_history_partly_exported_to_parquet(
+    server: RecordedWandb, sandbox: Path, tmp_path: Path
+) -> None:
+    """Steps 0-4 come from two Parquet files (nulls where a row did not log a metric, a NaN, a
+    dotted column, struct columns), steps 5-6 from the live history page."""
+    files = wandbparquet.parquet_files(tmp_path / "export")
+    with server.answering(wandbparquet.answers(), files):
+        report = importers.from_wandb(from_server="ent/proj", dir=sandbox, progress=False)
+    assert [r.status for r in report.runs] == ["imported"], report
+    assert not server.unknown and set(files) <= set(server.downloads)
+    run = nbtrack.Api.local(sandbox).run(wandbparquet.RUN)
+    rows = list(run.scan_history())
+    assert [r["_step"] for r in rows] == list(range(len(wandbparquet.LOGGED)))
+    for row, logged in zip(rows, wandbparquet.LOGGED, strict=True):
+        expected = _expected(logged)
+        assert sorted(row) == sorted(expected), row  # no key for what a row did not log
+        assert {k: v for k, v in row.items() if v == v} == {  # NaN != NaN
+            k: v for k, v in expected.items() if v == v
+        }
+        assert isinstance(row["epoch"], int)
+    assert math.isnan(rows[1]["loss"])
+    summary = run.summary  # each key's last logged value, a null cell being no value
+    assert (summary["loss"], summary["epoch"], summary["val.acc"]) == (0.0625, 3, 0.75)
+    assert (summary["optim.lr"], summary["optim.momentum"]) == (0.05, 0.9)
+    assert summary["weights"]["values"] == [3, 0]
+    cache = Path(os.environ["WANDB_CACHE_DIR"])  # the module's own: wandb-core keeps it
+    assert sorted(p.name for p in cache.glob("*runhistory.parquet")) == [
+        f"ent_proj_{wandbparquet.RUN}_{i}.runhistory.parquet" for i in range(2)
+    ]
+
+
+def _expected(logged: dict[str, Any]) -> dict[str, Any]:
+    """A logged row as nbtrack gives it back: nested values as dotted keys, media whole."""
+    row = {k: v for k, v in logged.items() if k not in ("val", "optim")}
+    for top in ("val", "optim"):
+        row.update({f"{top}.{k}": v for k, v in logged.get(top, {}).items()})
+    return row
 
 
 def test_twice_and_dry_run_through_the_cli(server: RecordedWandb, sandbox: Path) -> None:
