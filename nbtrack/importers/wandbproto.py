@@ -33,7 +33,7 @@ class Records:
         self.pool = pool
 
     def __getattr__(self, name: str) -> Any:
-        from google.protobuf import message_factory
+        from google.protobuf import message_factory  # type: ignore[import-untyped]
 
         try:
             found = self.pool.FindMessageTypeByName(f"wandb_internal.{name}")
@@ -59,7 +59,7 @@ def records() -> Any:
 
 def _proto_folder() -> Path | None:
     """wandb's generated modules for the installed protobuf (``wandb/proto/v6``, ...)."""
-    import google.protobuf
+    import google.protobuf  # type: ignore[import-untyped]
 
     try:
         spec = importlib.util.find_spec("wandb")
