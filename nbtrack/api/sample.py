@@ -2,7 +2,7 @@
 
 Row ``i`` of ``n`` is kept when ``i * (N - 1) // (n - 1)`` reaches a value the row before did
 not; every row when ``n <= N``. The server picks with the same rule in SQL
-(``nbtrack.server.sampling``), so local and server runs sample alike.
+(``nbtrack.server.history.sampling``), so local and server runs sample alike.
 """
 
 from __future__ import annotations

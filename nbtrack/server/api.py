@@ -16,21 +16,11 @@ from starlette.responses import Response
 from nbtrack import __version__
 from nbtrack.api.filters import Node
 from nbtrack.api.filters import parse as parse_filters
-from nbtrack.server import (
-    access,
-    accounts,
-    auth,
-    charts,
-    files,
-    history,
-    runedit,
-    runs,
-    sampling,
-    seriesquery,
-    streams,
-)
+from nbtrack.server import access, accounts, auth, files, runedit, runs, streams
 from nbtrack.server.access import Project, Viewer
 from nbtrack.server.context import Context, context_of
+from nbtrack.server.history import charts, sampling, seriesquery
+from nbtrack.server.history import store as history
 from nbtrack.server.media import filetypes
 from nbtrack.server.payloads import (
     INT64_MAX,

@@ -13,12 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from nbtrack import __version__
-from nbtrack.server import alerts, api, migrations, rewind, systemmetrics, uploadapi
+from nbtrack.server import alerts, api, migrations, uploadapi
 from nbtrack.server.artifacts import api as artifactapi
 from nbtrack.server.config import ServerConfig
 from nbtrack.server.context import Context
 from nbtrack.server.database import Database
 from nbtrack.server.headers import SecurityHeaders
+from nbtrack.server.history import rewind, systemmetrics
 from nbtrack.server.limits import BodyLimit
 from nbtrack.server.media import api as mediaapi
 from nbtrack.server.problems import ApiError, invalid

@@ -158,7 +158,7 @@ def _names_regardless_of_case(conn: Connection) -> None:
 
 
 def _backfill_buckets(conn: Connection) -> None:
-    from nbtrack.server.history import rebuild_buckets
+    from nbtrack.server.history.store import rebuild_buckets
 
     rebuild_buckets(conn)
 

@@ -19,10 +19,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from nbtrack.runparts.metrics import chart_axes
-from nbtrack.server import access, accounts, alerts, api, auth, charts, files, history, pages, runs
+from nbtrack.server import access, accounts, alerts, api, auth, files, pages, runs
 from nbtrack.server.access import Viewer
 from nbtrack.server.artifacts import lineage
 from nbtrack.server.context import Context, context_of
+from nbtrack.server.history import charts
+from nbtrack.server.history import store as history
 from nbtrack.server.problems import ApiError, forbidden, invalid
 from nbtrack.server.storage import StorageError
 from nbtrack.server.values import stored_object

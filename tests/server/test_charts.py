@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nbtrack.server import charts, history
 from nbtrack.server.database import Database, run
+from nbtrack.server.history import charts
+from nbtrack.server.history import store as history
 from tests.server.support import project_database
 
 

@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nbtrack import series as shared
-from nbtrack.server import history, series
 from nbtrack.server.database import Database, run
+from nbtrack.server.history import series
+from nbtrack.server.history import store as history
 from tests.server.support import Server, database_for, project_database
 
 

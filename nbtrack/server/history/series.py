@@ -1,4 +1,4 @@
-"""One run's downsampled series of one metric, read from the step buckets (``history.py``).
+"""One run's downsampled series of one metric, read from the step buckets (``store.py``).
 
 The answer is exactly :func:`nbtrack.series.downsample` over the run's stored points: the extent
 comes from the finest buckets' first and last block, the groups of ``2**k`` steps are unions of
@@ -18,7 +18,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from nbtrack.series import FIRST_SHIFT, INT64, Point, extent, group_shift, numeric, pick, unzip
 from nbtrack.server.database import rows
-from nbtrack.server.history import SHIFTS, Partial, merge
+from nbtrack.server.history.store import SHIFTS, Partial, merge
 from nbtrack.server.values import stored_object
 
 Part = tuple[int, Partial]  # (first step the part covers, [n, min_step, min, max_step, max])

@@ -15,9 +15,9 @@ from fastapi import APIRouter
 from pydantic import Field
 from sqlalchemy import Connection
 
-from nbtrack.server import history
 from nbtrack.server.api import Ctx, Who, writable_run
 from nbtrack.server.database import Dialect, rows, run
+from nbtrack.server.history import store
 from nbtrack.server.payloads import INT64_MAX, Body
 from nbtrack.server.wire import JSONResponse, dumps, loads
 
@@ -79,7 +79,7 @@ def _replay(
         points = [(r["step"], loads(r["data"], "history")) for r in page]
         for _, data in points:
             summary.update(data)
-        history.add_buckets(conn, dialect, run_pk, points)
+        store.add_buckets(conn, dialect, run_pk, points)
         count += len(page)
         last_step = page[-1]["step"]
         max_offset = max(max_offset, *(r["log_offset"] for r in page))

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from nbtrack.server.database import one, rows
-from nbtrack.server.history import SHIFTS, Partial, merge
+from nbtrack.server.history.store import SHIFTS, Partial, merge
 from nbtrack.server.values import stored_object
 
 RAW_READ_FACTOR = 4  # the raw path reads at most this many rows per requested point
