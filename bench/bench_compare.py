@@ -92,10 +92,11 @@ def loss_values(run: int, steps: int) -> list[float]:
 
 def seed(database_url: str, runs: int, steps: int) -> list[str]:
     """``runs`` public runs of ``steps`` steps of ``loss`` (10 of them running) in admin/bench."""
-    from nbtrack.server import access, migrations
+    from nbtrack.server import migrations
     from nbtrack.server import runs as store
-    from nbtrack.server.access import Viewer
-    from nbtrack.server.accounts import require_user
+    from nbtrack.server.accounts import access
+    from nbtrack.server.accounts.access import Viewer
+    from nbtrack.server.accounts.store import require_user
     from nbtrack.server.database import Database
     from nbtrack.server.history import store as history
 
@@ -128,7 +129,7 @@ def seed(database_url: str, runs: int, steps: int) -> list[str]:
 
 @contextmanager
 def nbtrack_server(database_url: str | None, data: Path) -> Iterator[tuple[str, httpx.Client]]:
-    from nbtrack.server.accounts import new_key
+    from nbtrack.server.accounts.store import new_key
 
     key, port = new_key(), free_port()
     env = dict(os.environ, NBTRACK_CONFIG_DIR=str(data / "config"), PYTHONPATH=str(REPO))

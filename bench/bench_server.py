@@ -192,7 +192,7 @@ def nbtrack_bench(
 ) -> dict[str, object]:
     """Every nbtrack figure; with ``full_sync`` only the ingest (SQLite synchronous=FULL)."""
     sys.path.insert(0, str(REPO))
-    from nbtrack.server.accounts import new_key
+    from nbtrack.server.accounts.store import new_key
 
     key, port, data = new_key(), free_port(), Path(tempfile.mkdtemp(prefix="nbt-bench-"))
     env = dict(os.environ, NBTRACK_CONFIG_DIR=str(data / "config"), PYTHONPATH=str(REPO))
@@ -323,9 +323,9 @@ def nbtrack_table(
 ) -> dict[str, object]:
     """Seed ``runs`` runs through the API's own storage code, then time pages over HTTP."""
     sys.path.insert(0, str(REPO))
-    from nbtrack.server import access
     from nbtrack.server import runs as run_store
-    from nbtrack.server.accounts import user_by_key
+    from nbtrack.server.accounts import access
+    from nbtrack.server.accounts.store import user_by_key
     from nbtrack.server.config import ServerConfig
     from nbtrack.server.database import Database
 

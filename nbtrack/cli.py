@@ -13,7 +13,10 @@ from nbtrack.errors import NbtrackError
 # sub-command -> module with ``add_arguments(parser)`` and ``run(args) -> int``
 COMMANDS: dict[str, tuple[str, str]] = {
     "server": ("nbtrack.server.cli", "Run the self-hosted tracking server."),
-    "admin": ("nbtrack.server.admin", "Manage users, teams, API keys and projects of a server."),
+    "admin": (
+        "nbtrack.server.accounts.admin",
+        "Manage users, teams, API keys and projects of a server.",
+    ),
     "demo": ("nbtrack.demo", "Start a local server, log an example run and print its link."),
     "login": ("nbtrack.account", "Store an API key for a server (checked against it first)."),
     "logout": ("nbtrack.account", "Forget the API key stored for a server."),

@@ -15,7 +15,8 @@ from pydantic import Field
 from sqlalchemy import Connection
 from starlette.requests import Request
 
-from nbtrack.server import access, webhooks
+from nbtrack.server import webhooks
+from nbtrack.server.accounts import access
 from nbtrack.server.api import Ctx, Who, readable_run, writable_run
 from nbtrack.server.database import bulk, known_offsets, rows
 from nbtrack.server.payloads import INT64_MAX, Body, ShortText, Text

@@ -9,7 +9,7 @@ import dataclasses
 import ipaddress
 
 from nbtrack import credentials
-from nbtrack.server import accounts
+from nbtrack.server.accounts import store as accounts
 from nbtrack.server.database import Database
 
 

@@ -19,7 +19,7 @@ from nbtrack.api import runorder
 from nbtrack.api.filters import Node
 from nbtrack.api.runorder import Order
 from nbtrack.server import runfilters
-from nbtrack.server.access import Project
+from nbtrack.server.accounts.access import Project
 from nbtrack.server.database import POSTGRESQL, SQLITE, Dialect, one, rows, run, scalar
 from nbtrack.server.disclosure import public_metadata
 from nbtrack.server.problems import conflict, invalid, not_found

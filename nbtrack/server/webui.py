@@ -19,8 +19,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from nbtrack.runparts.metrics import chart_axes
-from nbtrack.server import access, accounts, alerts, api, auth, files, pages, runs
-from nbtrack.server.access import Viewer
+from nbtrack.server import alerts, api, files, pages, runs
+from nbtrack.server.accounts import access, auth
+from nbtrack.server.accounts import store as accounts
+from nbtrack.server.accounts.access import Viewer
 from nbtrack.server.artifacts import lineage
 from nbtrack.server.context import Context, context_of
 from nbtrack.server.history import charts

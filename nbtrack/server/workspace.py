@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from nbtrack import series
-from nbtrack.server import access, pages, runs
-from nbtrack.server.access import Project
+from nbtrack.server import pages, runs
+from nbtrack.server.accounts import access
+from nbtrack.server.accounts.access import Project
 from nbtrack.server.context import Context, context_of
 from nbtrack.server.values import stored_object
 from nbtrack.server.webui import PageViewer, render

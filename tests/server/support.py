@@ -157,7 +157,7 @@ class Server:
 
 
 def admin_key() -> str:
-    from nbtrack.server.accounts import new_key
+    from nbtrack.server.accounts.store import new_key
 
     return new_key()
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine
 
-from nbtrack.server import accounts
-from nbtrack.server.accounts import new_key
+from nbtrack.server.accounts import store as accounts
+from nbtrack.server.accounts.store import new_key
 from nbtrack.server.app import create_app
 from nbtrack.server.bootstrap import ensure_admin
 from nbtrack.server.config import ServerConfig

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from nbtrack import credentials
-from nbtrack.server import admin
+from nbtrack.server.accounts import admin
 from tests.server.support import (
     REPO,
     free_port,
@@ -26,7 +26,7 @@ from tests.server.support import (
 
 def test_server_modules_import_no_heavy_packages() -> None:
     code = (
-        "import sys, nbtrack.server.cli, nbtrack.server.admin; "
+        "import sys, nbtrack.server.cli, nbtrack.server.accounts.admin; "
         "print([m for m in ('fastapi', 'sqlalchemy', 'uvicorn') if m in sys.modules])"
     )
     out = subprocess.run(
@@ -65,7 +65,7 @@ def test_first_start_prints_the_admin_key_once_and_saves_it_for_loopback(tmp_pat
 def test_several_workers_share_one_database_safely(
     backend: str, database_url: str | None, tmp_path: Path
 ) -> None:
-    from nbtrack.server.accounts import new_key
+    from nbtrack.server.accounts.store import new_key
 
     key, port = new_key(), free_port()
     command = server_command(
@@ -125,7 +125,7 @@ def test_admin_commands_manage_users_teams_keys_and_visibility(
     assert "already taken" in capsys.readouterr().err
     assert admin_cli(tmp_path, "visibility", "lab/nothing", "public") == 1
 
-    from nbtrack.server import accounts
+    from nbtrack.server.accounts import store as accounts
     from nbtrack.server.config import ServerConfig
     from nbtrack.server.database import Database, run
 

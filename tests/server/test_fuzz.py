@@ -15,7 +15,7 @@ with warnings.catch_warnings():
     import schemathesis
     from fastapi.testclient import TestClient  # noqa: F401  (imported once, warning-free)
 
-from nbtrack.server.accounts import new_key
+from nbtrack.server.accounts.store import new_key
 from nbtrack.server.app import create_app
 from nbtrack.server.bootstrap import ensure_admin
 from nbtrack.server.config import ServerConfig

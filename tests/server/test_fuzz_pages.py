@@ -21,7 +21,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import schemathesis
 
-from nbtrack.server.accounts import new_key
+from nbtrack.server.accounts.store import new_key
 from nbtrack.server.database import Database, run
 from nbtrack.server.runs import STATES
 from tests.server.support import free_port, server_command, start_process, stop_process

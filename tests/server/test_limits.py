@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from nbtrack.server.accounts import new_key
+from nbtrack.server.accounts.store import new_key
 from tests.server.support import free_port, server_command, start_process, stop_process
 
 MAX_BODY, MAX_FILE = 1024, 2048

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nbtrack.server.accounts import new_key
+from nbtrack.server.accounts.store import new_key
 from nbtrack.server.app import create_app
 from nbtrack.server.bootstrap import ensure_admin
 from nbtrack.server.config import ServerConfig

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nbtrack.server import migrations
-from nbtrack.server.accounts import hash_key, new_key
+from nbtrack.server.accounts.store import hash_key, new_key
 from nbtrack.server.config import ServerConfig
 from nbtrack.server.database import Database, run, scalar
 

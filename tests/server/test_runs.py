@@ -26,7 +26,7 @@ def test_crashed_runs_are_listed_and_filtered_as_crashed(tmp_path: object) -> No
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
-    from nbtrack.server.accounts import new_key
+    from nbtrack.server.accounts.store import new_key
     from nbtrack.server.app import create_app
     from nbtrack.server.bootstrap import ensure_admin
     from nbtrack.server.config import ServerConfig

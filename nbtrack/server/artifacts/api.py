@@ -15,8 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from nbtrack.server import access, streams
-from nbtrack.server.access import Project, Viewer
+from nbtrack.server import streams
+from nbtrack.server.accounts import access
+from nbtrack.server.accounts.access import Project, Viewer
 from nbtrack.server.api import (
     FILE_HEADERS,
     Ctx,

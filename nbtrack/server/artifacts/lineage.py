@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from nbtrack.server import access
-from nbtrack.server.access import Project, Viewer
+from nbtrack.server.accounts import access
+from nbtrack.server.accounts.access import Project, Viewer
 from nbtrack.server.artifacts import store
 from nbtrack.server.database import one, rows, run
 from nbtrack.server.problems import ApiError, not_found

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from nbtrack.server import access
+from nbtrack.server.accounts import access
 from nbtrack.server.artifacts import lineage, store
 from nbtrack.server.context import Context, context_of
 from nbtrack.server.webui import PageViewer, render

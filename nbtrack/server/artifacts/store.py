@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from nbtrack.server.access import Project
+from nbtrack.server.accounts.access import Project
 from nbtrack.server.database import Dialect, bulk, one, rows, run, scalar
 from nbtrack.server.problems import invalid, not_found
 

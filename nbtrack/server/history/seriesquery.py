@@ -25,7 +25,7 @@ from nbtrack.api.filters import Node
 from nbtrack.api.filters import parse as parse_filters
 from nbtrack.series import INT64, numeric, step_metric_of
 from nbtrack.server import runs
-from nbtrack.server.access import Project
+from nbtrack.server.accounts.access import Project
 from nbtrack.server.history import series
 from nbtrack.server.payloads import Body, clean_text
 from nbtrack.server.problems import invalid

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from nbtrack.server import accounts
+from nbtrack.server.accounts import store
 from nbtrack.server.database import one, rows, run, scalar
 from nbtrack.server.problems import (
     entity_not_found,
@@ -29,7 +29,7 @@ VISIBILITIES = ("private", "public")
 
 @dataclasses.dataclass(frozen=True)
 class Viewer:
-    user: accounts.User | None
+    user: store.User | None
 
     @property
     def name(self) -> str:
@@ -58,12 +58,12 @@ class Project:
 
 
 def role(conn: Connection, viewer: Viewer, entity_row: dict[str, Any]) -> str | None:
-    return accounts.role_in(conn, viewer.user, entity_row) if viewer.user else None
+    return store.role_in(conn, viewer.user, entity_row) if viewer.user else None
 
 
 def require_entity(conn: Connection, name: str) -> dict[str, Any]:
-    accounts.valid_name("entity", name)
-    found = accounts.entity(conn, name)
+    store.valid_name("entity", name)
+    found = store.entity(conn, name)
     if found is None:
         raise entity_not_found(name)
     return found
@@ -84,7 +84,7 @@ def _project(row: dict[str, Any], entity: str, role: str | None) -> Project:
 
 def readable(conn: Connection, viewer: Viewer, entity: str, project: str) -> Project:
     ent = require_entity(conn, entity)
-    accounts.valid_name("project", project)
+    store.valid_name("project", project)
     viewer_role = role(conn, viewer, ent)
     row = one(conn, PROJECT_SQL, {"e": ent["pk"], "n": project})
     if row is None or (row["visibility"] != "public" and viewer_role is None):
@@ -100,7 +100,7 @@ def writable(conn: Connection, viewer: Viewer, entity: str, project: str) -> Pro
     if viewer.user is None:
         raise not_logged_in("Writing needs an API key and none was sent")
     ent = require_entity(conn, entity)
-    accounts.valid_name("project", project)
+    store.valid_name("project", project)
     viewer_role = role(conn, viewer, ent)
     if viewer_role not in WRITE_ROLES:
         raise permission_denied(entity, project)
@@ -124,13 +124,13 @@ def administrable(conn: Connection, viewer: Viewer, entity: str) -> dict[str, An
     return ent
 
 
-def require_user(viewer: Viewer) -> accounts.User:
+def require_user(viewer: Viewer) -> store.User:
     if viewer.user is None:
         raise not_logged_in("This needs an API key and none was sent")
     return viewer.user
 
 
-def require_server_admin(viewer: Viewer) -> accounts.User:
+def require_server_admin(viewer: Viewer) -> store.User:
     user = require_user(viewer)
     if not user.is_admin:
         raise forbidden("Only server admins may do this: ask one to run `nbtrack admin`.")

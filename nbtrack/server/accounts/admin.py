@@ -62,41 +62,41 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _user(conn: Any, args: argparse.Namespace) -> str:
-    from nbtrack.server import accounts
+    from nbtrack.server.accounts import store
 
-    user = accounts.create_user(conn, args.username, args.admin)
-    key_id, key = accounts.create_key(conn, user, label="first key")
+    user = store.create_user(conn, args.username, args.admin)
+    key_id, key = store.create_key(conn, user, label="first key")
     return f"Created user '{user.name}'. API key {key_id} (shown only now):\n    {key}"
 
 
 def _team(conn: Any, args: argparse.Namespace) -> str:
-    from nbtrack.server import accounts
+    from nbtrack.server.accounts import store
 
-    accounts.create_team(conn, args.name)
+    store.create_team(conn, args.name)
     return f"Created team '{args.name}'."
 
 
 def _member(conn: Any, args: argparse.Namespace) -> str:
-    from nbtrack.server import accounts
+    from nbtrack.server.accounts import store
 
     if args.remove:
-        accounts.remove_member(conn, args.team, args.username)
+        store.remove_member(conn, args.team, args.username)
         return f"Removed '{args.username}' from '{args.team}'."
-    accounts.set_member(conn, args.team, args.username, args.role)
+    store.set_member(conn, args.team, args.username, args.role)
     return f"'{args.username}' is {args.role} of '{args.team}'."
 
 
 def _key(conn: Any, args: argparse.Namespace) -> str:
-    from nbtrack.server import accounts
+    from nbtrack.server.accounts import store
 
-    key_id, key = accounts.create_key(conn, accounts.require_user(conn, args.username), args.label)
+    key_id, key = store.create_key(conn, store.require_user(conn, args.username), args.label)
     return f"API key {key_id} for '{args.username}' (shown only now):\n    {key}"
 
 
 def _keys(conn: Any, args: argparse.Namespace) -> str:
-    from nbtrack.server import accounts
+    from nbtrack.server.accounts import store
 
-    found = accounts.list_keys(conn, accounts.require_user(conn, args.username))
+    found = store.list_keys(conn, store.require_user(conn, args.username))
     lines = [
         f"{k['id']:>5}  {k['prefix']}...  {'revoked' if k['revoked_at'] else 'active':8}"
         f"  {k['label'] or ''}"
@@ -106,9 +106,9 @@ def _keys(conn: Any, args: argparse.Namespace) -> str:
 
 
 def _revoke(conn: Any, args: argparse.Namespace) -> str:
-    from nbtrack.server import accounts
+    from nbtrack.server.accounts import store
 
-    accounts.revoke_key(conn, args.key_id)
+    store.revoke_key(conn, args.key_id)
     return f"Revoked API key {args.key_id}."
 
 
@@ -132,7 +132,7 @@ def _visibility(conn: Any, args: argparse.Namespace) -> str:
 
 def _webhook(conn: Any, args: argparse.Namespace) -> str:
     from nbtrack.server import webhooks
-    from nbtrack.server.access import require_entity
+    from nbtrack.server.accounts.access import require_entity
     from nbtrack.server.problems import invalid
 
     entity = require_entity(conn, args.entity)

@@ -14,8 +14,8 @@ import time
 from sqlalchemy import Connection
 from starlette.requests import Request
 
-from nbtrack.server import accounts
-from nbtrack.server.access import ANONYMOUS, Viewer
+from nbtrack.server.accounts import store
+from nbtrack.server.accounts.access import ANONYMOUS, Viewer
 from nbtrack.server.database import Database, one, run
 from nbtrack.server.problems import not_logged_in
 
@@ -36,12 +36,12 @@ def viewer_of(request: Request, db: Database) -> Viewer:
     return ANONYMOUS
 
 
-def _key_user(db: Database, header: str) -> accounts.User:
+def _key_user(db: Database, header: str) -> store.User:
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise not_logged_in("The Authorization header must be 'Bearer <API key>'")
     with db.read() as conn:
-        user = accounts.user_by_key(conn, key.strip())
+        user = store.user_by_key(conn, key.strip())
     if user is None:
         raise not_logged_in("The API key is unknown or has been revoked")
     return user
@@ -49,7 +49,7 @@ def _key_user(db: Database, header: str) -> accounts.User:
 
 def start_session(conn: Connection, key: str) -> str | None:
     """A new session token for the owner of an active API key (None for any other key)."""
-    found = accounts.key_user(conn, key)
+    found = store.key_user(conn, key)
     if found is None:
         return None
     key_pk, user = found
@@ -61,7 +61,7 @@ def start_session(conn: Connection, key: str) -> str | None:
         "INSERT INTO web_sessions (token_hash, user_pk, key_pk, created_at, expires_at) "
         "VALUES (:h, :u, :k, :t, :e)",
         {
-            "h": accounts.hash_key(token),
+            "h": store.hash_key(token),
             "u": user.pk,
             "k": key_pk,
             "t": now,
@@ -71,15 +71,15 @@ def start_session(conn: Connection, key: str) -> str | None:
     return token
 
 
-def session_user(conn: Connection, token: str) -> accounts.User | None:
+def session_user(conn: Connection, token: str) -> store.User | None:
     found = one(
         conn,
         "SELECT s.user_pk FROM web_sessions s JOIN api_keys k ON k.pk = s.key_pk "
         "WHERE s.token_hash = :h AND s.expires_at > :t AND k.revoked_at IS NULL",
-        {"h": accounts.hash_key(token), "t": time.time()},
+        {"h": store.hash_key(token), "t": time.time()},
     )
-    return accounts.user_by_pk(conn, int(found["user_pk"])) if found else None
+    return store.user_by_pk(conn, int(found["user_pk"])) if found else None
 
 
 def end_session(conn: Connection, token: str) -> None:
-    run(conn, "DELETE FROM web_sessions WHERE token_hash = :h", {"h": accounts.hash_key(token)})
+    run(conn, "DELETE FROM web_sessions WHERE token_hash = :h", {"h": store.hash_key(token)})
