@@ -93,12 +93,12 @@ def loss_values(run: int, steps: int) -> list[float]:
 def seed(database_url: str, runs: int, steps: int) -> list[str]:
     """``runs`` public runs of ``steps`` steps of ``loss`` (10 of them running) in admin/bench."""
     from nbtrack.server import migrations
-    from nbtrack.server import runs as store
     from nbtrack.server.accounts import access
     from nbtrack.server.accounts.access import Viewer
     from nbtrack.server.accounts.store import require_user
     from nbtrack.server.database import Database
     from nbtrack.server.history import store as history
+    from nbtrack.server.runs import store as store
 
     db = Database(database_url)
     migrations.upgrade(db)

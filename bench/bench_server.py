@@ -323,11 +323,11 @@ def nbtrack_table(
 ) -> dict[str, object]:
     """Seed ``runs`` runs through the API's own storage code, then time pages over HTTP."""
     sys.path.insert(0, str(REPO))
-    from nbtrack.server import runs as run_store
     from nbtrack.server.accounts import access
     from nbtrack.server.accounts.store import user_by_key
     from nbtrack.server.config import ServerConfig
     from nbtrack.server.database import Database
+    from nbtrack.server.runs import store as run_store
 
     db = Database(ServerConfig(data_dir=str(data), database_url=database_url).database)
     rng = random.Random(2)

@@ -4,7 +4,7 @@
 of :class:`Cond`, :class:`Group` and :class:`Not` nodes, or raises ``ValueError`` naming the
 operator, field or value it cannot take: a filter is never silently ignored. ``matches(node, doc)``
 evaluates a tree on one run (``Api.local()``); the server compiles the same tree to SQL
-(``nbtrack.server.runfilters``), with the same meaning:
+(``nbtrack.server.runs.filters``), with the same meaning:
 
 - fields: ``config.<key>``, ``summary_metrics.<key>`` (or ``summary.<key>``), ``state``, ``tags``,
   ``display_name``, ``created_at``, ``group``, ``job_type`` (wandb's ``displayName``,

@@ -4,7 +4,7 @@
 (wandb's ``config.<key>.value`` is the same key) and ``summary_metrics.<key>`` (or
 ``summary.<key>``). Numbers sort before strings, and runs without a number or string there come
 last in both directions; ties go by creation time. The server sorts in SQL
-(``nbtrack.server.runfilters``), ``Api.local()`` with :func:`sort`.
+(``nbtrack.server.runs.filters``), ``Api.local()`` with :func:`sort`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from nbtrack import __version__
 from nbtrack.api.filters import Node
 from nbtrack.api.filters import parse as parse_filters
-from nbtrack.server import files, runedit, runs, streams
+from nbtrack.server import files, streams
 from nbtrack.server.accounts import access, auth
 from nbtrack.server.accounts import store as accounts
 from nbtrack.server.accounts.access import Project, Viewer
@@ -40,6 +40,8 @@ from nbtrack.server.payloads import (
     history_batch,
 )
 from nbtrack.server.problems import forbidden, invalid, not_found
+from nbtrack.server.runs import edit
+from nbtrack.server.runs import store as runs
 from nbtrack.server.storage import StorageError
 from nbtrack.server.wire import JSONResponse, dumps, loads
 from nbtrack.settings import check_run_id
@@ -139,7 +141,7 @@ def edit_run(
     with ctx.db.write() as conn:
         proj, row = editable_run(conn, who, entity, project, run_id)
         runs.lock(conn, ctx.db.dialect, row["pk"])
-        runedit.edit(conn, row, body.model_dump(exclude_unset=True))
+        edit.edit(conn, row, body.model_dump(exclude_unset=True))
         fresh = runs.find(conn, proj, row["run_id"])
     return JSONResponse(run_json(ctx, request, fresh, proj))
 
@@ -149,7 +151,7 @@ def delete_run(entity: str, project: str, run_id: str, ctx: Ctx, who: Who) -> JS
     with ctx.db.write() as conn:
         _, row = editable_run(conn, who, entity, project, run_id)
         runs.lock(conn, ctx.db.dialect, row["pk"])
-        runedit.delete(conn, row["pk"])
+        edit.delete(conn, row["pk"])
     with contextlib.suppress(StorageError):  # the run is gone; its files are left over at worst
         ctx.storage.delete_prefix(f"files/{row['pk']}")
     return JSONResponse({"id": run_id, "deleted": True})

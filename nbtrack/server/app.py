@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from nbtrack import __version__
-from nbtrack.server import alerts, api, migrations, uploadapi
+from nbtrack.server import api, migrations, uploadapi
 from nbtrack.server.artifacts import api as artifactapi
 from nbtrack.server.config import ServerConfig
 from nbtrack.server.context import Context
@@ -23,6 +23,7 @@ from nbtrack.server.history import rewind, systemmetrics
 from nbtrack.server.limits import BodyLimit
 from nbtrack.server.media import api as mediaapi
 from nbtrack.server.problems import ApiError, invalid
+from nbtrack.server.runs import alerts
 from nbtrack.server.storage import StorageError
 from nbtrack.server.wire import error_response
 

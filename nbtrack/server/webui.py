@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from nbtrack.runparts.metrics import chart_axes
-from nbtrack.server import alerts, api, files, pages, runs
+from nbtrack.server import api, files, pages
 from nbtrack.server.accounts import access, auth
 from nbtrack.server.accounts import store as accounts
 from nbtrack.server.accounts.access import Viewer
@@ -28,6 +28,8 @@ from nbtrack.server.context import Context, context_of
 from nbtrack.server.history import charts
 from nbtrack.server.history import store as history
 from nbtrack.server.problems import ApiError, forbidden, invalid
+from nbtrack.server.runs import alerts
+from nbtrack.server.runs import store as runs
 from nbtrack.server.storage import StorageError
 from nbtrack.server.values import stored_object
 from nbtrack.server.wire import JSONResponse, finite

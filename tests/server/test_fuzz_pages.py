@@ -23,7 +23,7 @@ with warnings.catch_warnings():
 
 from nbtrack.server.accounts.store import new_key
 from nbtrack.server.database import Database, run
-from nbtrack.server.runs import STATES
+from nbtrack.server.runs.store import STATES
 from tests.server.support import free_port, server_command, start_process, stop_process
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,8 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nbtrack.server import runs
 from nbtrack.server.database import run
+from nbtrack.server.runs import store as runs
 from tests.server.support import Server, json_values
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from nbtrack.server import webhooks
+from nbtrack.server.runs import webhooks
 from tests.webhook import Receiver
 
 PUBLIC = "198.51.100.7"  # not reachable here; public as far as the check is concerned
@@ -48,7 +48,7 @@ def test_a_name_that_now_resolves_privately_is_not_posted(
     port = receiver.server.server_address[1]
     lookups = rebinding(monkeypatch, port)
     lookups.append("checked when the URL was set")
-    with caplog.at_level(logging.WARNING, "nbtrack.server.webhooks"):
+    with caplog.at_level(logging.WARNING, "nbtrack.server.runs.webhooks"):
         webhooks._post(f"http://hook.test:{port}/T000/secret-token", private_ok=False, text="x")
     assert receiver.bodies == []
     assert "now resolves to 127.0.0.1; not posted" in caplog.text
@@ -62,7 +62,7 @@ def test_an_admin_set_private_target_is_posted_and_failures_hide_the_path(
     assert receiver.bodies == [{"text": "hello"}]
     port = receiver.server.server_address[1]
     receiver.close()
-    with caplog.at_level(logging.WARNING, "nbtrack.server.webhooks"):
+    with caplog.at_level(logging.WARNING, "nbtrack.server.runs.webhooks"):
         webhooks._post(f"http://127.0.0.1:{port}/T000/secret-token", private_ok=True, text="x")
     assert "failed: ConnectionRefusedError" in caplog.text
     assert "secret-token" not in caplog.text

@@ -131,9 +131,9 @@ def _visibility(conn: Any, args: argparse.Namespace) -> str:
 
 
 def _webhook(conn: Any, args: argparse.Namespace) -> str:
-    from nbtrack.server import webhooks
     from nbtrack.server.accounts.access import require_entity
     from nbtrack.server.problems import invalid
+    from nbtrack.server.runs import webhooks
 
     entity = require_entity(conn, args.entity)
     if args.remove:

@@ -24,11 +24,11 @@ from sqlalchemy import Connection, bindparam, text
 from nbtrack.api.filters import Node
 from nbtrack.api.filters import parse as parse_filters
 from nbtrack.series import INT64, numeric, step_metric_of
-from nbtrack.server import runs
 from nbtrack.server.accounts.access import Project
 from nbtrack.server.history import series
 from nbtrack.server.payloads import Body, clean_text
 from nbtrack.server.problems import invalid
+from nbtrack.server.runs import store as runs
 from nbtrack.server.values import stored_object
 from nbtrack.settings import check_run_id
 

@@ -15,9 +15,10 @@ from sqlalchemy import Connection, bindparam, text
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from nbtrack.server import api, pages, runs
+from nbtrack.server import api, pages
 from nbtrack.server.accounts import access
 from nbtrack.server.context import Context, context_of
+from nbtrack.server.runs import store as runs
 from nbtrack.server.webui import PageViewer, render
 
 RUNS_LISTED = 200

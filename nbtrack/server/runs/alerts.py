@@ -15,11 +15,11 @@ from pydantic import Field
 from sqlalchemy import Connection
 from starlette.requests import Request
 
-from nbtrack.server import webhooks
 from nbtrack.server.accounts import access
 from nbtrack.server.api import Ctx, Who, readable_run, writable_run
 from nbtrack.server.database import bulk, known_offsets, rows
 from nbtrack.server.payloads import INT64_MAX, Body, ShortText, Text
+from nbtrack.server.runs import webhooks
 from nbtrack.server.wire import JSONResponse
 
 router = APIRouter(prefix="/api/v1", default_response_class=JSONResponse)

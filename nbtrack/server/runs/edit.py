@@ -1,7 +1,7 @@
 """Changing a run after the fact: edit its fields (``run.update()``) or delete it whole.
 
 An edit replaces config and summary (keys left out are removed), unlike the merging upload in
-``runs.upsert``. Deleting removes the run's row, every row that refers to it and its files.
+``store.upsert``. Deleting removes the run's row, every row that refers to it and its files.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, inspect
 
-from nbtrack.server import runs
 from nbtrack.server.database import run
+from nbtrack.server.runs import store
 from nbtrack.server.wire import dumps
 
 TEXT_FIELDS = {"name": "name", "notes": "notes", "group": "group_name", "job_type": "job_type"}
@@ -31,7 +31,7 @@ def edit(conn: Connection, row: dict[str, Any], patch: dict[str, Any]) -> None:
             values[field] = dumps(patch[field])
     if patch.get("tags") is not None:
         values["tags"] = dumps(patch["tags"])
-        runs.set_tags(conn, row["pk"], patch["tags"])
+        store.set_tags(conn, row["pk"], patch["tags"])
     assignments = ", ".join(f"{column} = :{column}" for column in values)
     run(conn, f"UPDATE runs SET {assignments} WHERE pk = :pk", values | {"pk": row["pk"]})
 

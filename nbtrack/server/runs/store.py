@@ -18,11 +18,11 @@ from sqlalchemy.exc import DataError
 from nbtrack.api import runorder
 from nbtrack.api.filters import Node
 from nbtrack.api.runorder import Order
-from nbtrack.server import runfilters
 from nbtrack.server.accounts.access import Project
 from nbtrack.server.database import POSTGRESQL, SQLITE, Dialect, one, rows, run, scalar
-from nbtrack.server.disclosure import public_metadata
 from nbtrack.server.problems import conflict, invalid, not_found
+from nbtrack.server.runs import filters as runfilters
+from nbtrack.server.runs.disclosure import public_metadata
 from nbtrack.server.values import stored_list, stored_object
 from nbtrack.server.wire import dumps
 

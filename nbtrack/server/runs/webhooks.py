@@ -31,7 +31,7 @@ from nbtrack.server.problems import invalid
 POST_TIMEOUT = 5.0
 MAX_URL = 2048
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nbtrack-webhook")
-log = logging.getLogger("nbtrack.server.webhooks")
+log = logging.getLogger("nbtrack.server.runs.webhooks")
 
 
 def check_url(url: str, private_ok: bool) -> str:
