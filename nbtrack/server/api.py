@@ -16,11 +16,12 @@ from starlette.responses import Response
 from nbtrack import __version__
 from nbtrack.api.filters import Node
 from nbtrack.api.filters import parse as parse_filters
-from nbtrack.server import files, streams
 from nbtrack.server.accounts import access, auth
 from nbtrack.server.accounts import store as accounts
 from nbtrack.server.accounts.access import Project, Viewer
 from nbtrack.server.context import Context, context_of
+from nbtrack.server.files import store as files
+from nbtrack.server.files import streams
 from nbtrack.server.history import charts, sampling, seriesquery
 from nbtrack.server.history import store as history
 from nbtrack.server.media import filetypes

@@ -13,11 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from nbtrack import __version__
-from nbtrack.server import api, migrations, uploadapi
+from nbtrack.server import api, migrations
 from nbtrack.server.artifacts import api as artifactapi
 from nbtrack.server.config import ServerConfig
 from nbtrack.server.context import Context
 from nbtrack.server.database import Database
+from nbtrack.server.files import uploadapi
 from nbtrack.server.headers import SecurityHeaders
 from nbtrack.server.history import rewind, systemmetrics
 from nbtrack.server.limits import BodyLimit

@@ -19,12 +19,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from nbtrack.runparts.metrics import chart_axes
-from nbtrack.server import api, files, pages
+from nbtrack.server import api, pages
 from nbtrack.server.accounts import access, auth
 from nbtrack.server.accounts import store as accounts
 from nbtrack.server.accounts.access import Viewer
 from nbtrack.server.artifacts import lineage
 from nbtrack.server.context import Context, context_of
+from nbtrack.server.files import store as files
 from nbtrack.server.history import charts
 from nbtrack.server.history import store as history
 from nbtrack.server.problems import ApiError, forbidden, invalid

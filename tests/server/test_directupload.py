@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from nbtrack.errors import CommError, ServerError
-from nbtrack.server import directupload as plans
 from nbtrack.server.artifacts import blobs
+from nbtrack.server.files import directupload as plans
 from nbtrack.upload import directupload
 from nbtrack.upload.transport import Transport
 from tests.liveserver import FaultProxy

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from nbtrack.errors import CommError
-from nbtrack.server import directupload as plans
 from nbtrack.server.artifacts import blobs
+from nbtrack.server.files import directupload as plans
 from nbtrack.server.storage import localparts
 from nbtrack.upload import directupload
 from nbtrack.upload.transport import Transport

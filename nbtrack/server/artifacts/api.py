@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from nbtrack.server import streams
 from nbtrack.server.accounts import access
 from nbtrack.server.accounts.access import Project, Viewer
 from nbtrack.server.api import (
@@ -34,7 +33,8 @@ from nbtrack.server.artifacts.payloads import (
     BlobQuery,
 )
 from nbtrack.server.context import Context
-from nbtrack.server.files import safe_name
+from nbtrack.server.files import streams
+from nbtrack.server.files.store import safe_name
 from nbtrack.server.problems import invalid
 from nbtrack.server.wire import JSONResponse
 

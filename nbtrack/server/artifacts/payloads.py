@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, model_validator
 
-from nbtrack.server.files import safe_name
+from nbtrack.server.files.store import safe_name
 from nbtrack.server.payloads import Body, JsonObject, ShortText, Text, clean_text
 from nbtrack.server.problems import ApiError
 

@@ -15,9 +15,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query
 from sqlalchemy import Connection
 
-from nbtrack.server import files
 from nbtrack.server.api import Ctx, Who, readable_run, text_param
 from nbtrack.server.context import Context
+from nbtrack.server.files import store as files
 from nbtrack.server.media import store, tables
 from nbtrack.server.payloads import INT64_MAX, INT64_MIN
 from nbtrack.server.problems import not_found

@@ -1,8 +1,8 @@
 """How media run files (``media/<sha256>.<ext>``) are served: inline, typed by their extension.
 
-Other run files go out as attachments (``files.py``). A media file is shown by the run page, so it
-is served inline with the type of its extension and ``nosniff``; HTML (``nbtrack.Html``) is user
-content and is only ever shown in a sandboxed frame: its own Content-Security-Policy makes it a
+Other run files go out as attachments (``files.store``). A media file is shown by the run page,
+so it is served inline with the type of its extension and ``nosniff``; HTML (``nbtrack.Html``) is
+user content and is only ever shown in a sandboxed frame: its own Content-Security-Policy makes it a
 sandbox (an opaque origin, no scripts, no forms) even when opened directly, with no access to this
 site's cookies or pages, and only this site may frame it. The name never changes content, so
 browsers may keep it (privately: access depends on who asks).

@@ -1,6 +1,6 @@
 """Resumable uploads to a local-directory store: a large blob arrives in numbered parts.
 
-The plan (:mod:`nbtrack.server.directupload`) tells the client the part size and the parts the
+The plan (:mod:`nbtrack.server.files.directupload`) tells the client the part size and the parts the
 server holds already, and is kept beside the upload (``uploads/blobs/<sha256>.parts/plan``). Part
 ``n`` is written in place into one staging file (``uploads/blobs/<sha256>.data``, at offset
 ``(n-1) * part_size``); a marker ``.parts/<n>`` appears once it has arrived whole, so a client whose

@@ -3,7 +3,7 @@
 ``POST /artifacts/{entity}/{project}/uploads`` and ``.../uploads/complete`` for an artifact blob;
 ``POST /runs/{entity}/{project}/{run_id}/uploads`` and ``.../uploads/complete`` for a run file.
 A plan of ``{"method": "stream"}`` means this server's store takes no direct writes: the client
-PUTs the bytes to the usual route instead. See :mod:`nbtrack.server.directupload`.
+PUTs the bytes to the usual route instead. See :mod:`nbtrack.server.files.directupload`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from pydantic import AfterValidator, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from nbtrack.server import directupload, files
 from nbtrack.server.api import Ctx, Who, file_target, record_file
 from nbtrack.server.artifacts import blobs
 from nbtrack.server.artifacts.api import record_blobs, writable_entity
 from nbtrack.server.context import Context
+from nbtrack.server.files import directupload, store
 from nbtrack.server.payloads import Body
 from nbtrack.server.problems import too_large
 from nbtrack.server.storage import localparts
@@ -35,7 +35,7 @@ PartNumber = Annotated[int, PathParam(ge=1, le=directupload.MAX_PARTS)]
 
 def _file_name(value: str) -> str:
     try:
-        return files.safe_name(value)
+        return store.safe_name(value)
     except Exception as exc:
         raise ValueError(str(exc)) from None
 
@@ -118,7 +118,7 @@ async def complete_file(
     """Check the uploaded file (size, SHA-256), move it under the run and list it."""
     row = await run_in_threadpool(file_target, ctx, who, entity, project, run_id, body.name)
     key = directupload.staging(f"files/{row['pk']}", body.sha256)
-    target = files.key(row["pk"], body.name)
+    target = store.key(row["pk"], body.name)
     await run_in_threadpool(
         directupload.finish, ctx.storage, key, target, body.sha256, body.size, body.upload_id
     )
