@@ -98,7 +98,7 @@ def seed(database_url: str, runs: int, steps: int) -> list[str]:
     from nbtrack.server.accounts.store import require_user
     from nbtrack.server.database import Database
     from nbtrack.server.history import store as history
-    from nbtrack.server.runs import store as store
+    from nbtrack.server.runs import store
 
     db = Database(database_url)
     migrations.upgrade(db)

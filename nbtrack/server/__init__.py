@@ -1,7 +1,9 @@
 """The self-hosted tracking server: ``nbtrack server``.
 
 Modules, one concept each: ``config`` (settings), ``database`` (engine, dialect), ``migrations``
-(numbered schema steps), ``accounts`` (users, teams, keys), ``access`` (who may do what), ``runs``,
-``history``, ``files``, ``api`` (the ``/api/v1`` routes), ``webui`` (pages), ``app`` (assembly),
-``cli`` and ``admin`` (commands). Nothing here is imported by ``import nbtrack``.
+(numbered schema steps), ``api`` (the ``/api/v1`` routes), ``app`` (assembly), ``cli`` (the
+command), and ``problems``, ``wire``, ``values`` and ``payloads`` shared by all. Subpackages, one
+concept each: ``accounts`` (users, keys, who may do what; ``nbtrack admin``), ``runs``,
+``history`` (metrics over steps), ``media``, ``files``, ``artifacts``, ``storage`` (where the
+bytes live) and ``web`` (the pages). Nothing here is imported by ``import nbtrack``.
 """

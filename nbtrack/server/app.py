@@ -19,13 +19,13 @@ from nbtrack.server.config import ServerConfig
 from nbtrack.server.context import Context
 from nbtrack.server.database import Database
 from nbtrack.server.files import uploadapi
-from nbtrack.server.headers import SecurityHeaders
 from nbtrack.server.history import rewind, systemmetrics
 from nbtrack.server.limits import BodyLimit
 from nbtrack.server.media import api as mediaapi
 from nbtrack.server.problems import ApiError, invalid
 from nbtrack.server.runs import alerts
 from nbtrack.server.storage import StorageError
+from nbtrack.server.web.headers import SecurityHeaders
 from nbtrack.server.wire import error_response
 
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
@@ -63,10 +63,10 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
 
 
 def _add_webui(app: FastAPI) -> None:
-    from nbtrack.server import webui, workspace
+    from nbtrack.server.web import ui, workspace
 
     app.include_router(workspace.router)
-    webui.mount(app)
+    ui.mount(app)
 
 
 def create_app_from_env() -> FastAPI:
@@ -84,9 +84,9 @@ def create_app_from_env() -> FastAPI:
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     if _wants_html(request):
-        from nbtrack.server import webui
+        from nbtrack.server.web import ui
 
-        return webui.error_page(request, exc)
+        return ui.error_page(request, exc)
     return error_response(exc)
 
 

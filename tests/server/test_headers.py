@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from nbtrack.server import webui
+from nbtrack.server.web import ui
 from tests.server.support import Server
 from tests.server.test_webui import log_in
 
-TEMPLATES = Path(webui.__file__).parent / "templates"
+TEMPLATES = Path(ui.__file__).parents[1] / "templates"
 EXTERNAL = re.compile(r"<(script|link|img|iframe)\b[^>]*\b(src|href)=\"(https?:)?//", re.I)
 
 
@@ -53,7 +53,9 @@ def test_interactive_api_docs_are_off_and_the_schema_stays(server: Server) -> No
 
 
 def test_templates_hold_no_inline_script_style_or_handlers() -> None:
-    for template in TEMPLATES.glob("*.html"):
+    templates = sorted(TEMPLATES.glob("*.html"))
+    assert templates, TEMPLATES
+    for template in templates:
         text = template.read_text()
         # A JSON data block is never executed; it must be written through the escaping helper.
         code = r"<script(?![^>]*\b(src=|type=\"application/json\"))[^>]*>"

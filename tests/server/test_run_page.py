@@ -7,8 +7,8 @@ import re
 
 import httpx
 
-from nbtrack.server import pages
 from nbtrack.server.media import store as media
+from nbtrack.server.web import pages
 from tests.server.support import Server
 from tests.server.test_webui import log_in
 

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, Response
 from nbtrack.server.accounts import access
 from nbtrack.server.artifacts import lineage, store
 from nbtrack.server.context import Context, context_of
-from nbtrack.server.webui import PageViewer, render
+from nbtrack.server.web.ui import PageViewer, render
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[Context, Depends(context_of)]

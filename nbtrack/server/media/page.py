@@ -15,11 +15,12 @@ from sqlalchemy import Connection, bindparam, text
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from nbtrack.server import api, pages
+from nbtrack.server import api
 from nbtrack.server.accounts import access
 from nbtrack.server.context import Context, context_of
 from nbtrack.server.runs import store as runs
-from nbtrack.server.webui import PageViewer, render
+from nbtrack.server.web import pages
+from nbtrack.server.web.ui import PageViewer, render
 
 RUNS_LISTED = 200
 MAX_CHOSEN = 12

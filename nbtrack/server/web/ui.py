@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from nbtrack.runparts.metrics import chart_axes
-from nbtrack.server import api, pages
+from nbtrack.server import api
 from nbtrack.server.accounts import access, auth
 from nbtrack.server.accounts import store as accounts
 from nbtrack.server.accounts.access import Viewer
@@ -33,15 +33,16 @@ from nbtrack.server.runs import alerts
 from nbtrack.server.runs import store as runs
 from nbtrack.server.storage import StorageError
 from nbtrack.server.values import stored_object
+from nbtrack.server.web import pages
 from nbtrack.server.wire import JSONResponse, finite
 
-HERE = Path(__file__).parent
+SERVER = Path(__file__).parents[1]  # templates/ and static/ sit in the server package
 CSRF_COOKIE = "nbtrack_csrf"
 PAGE_SIZE = 50
 CHART_POINTS = 600
 DIFF_LIMIT = 2 * 1024 * 1024
 TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(HERE / "templates"),
+    loader=jinja2.FileSystemLoader(SERVER / "templates"),
     autoescape=True,
 )
 TEMPLATES.filters.update(
@@ -61,7 +62,7 @@ def mount(app: FastAPI) -> None:
     from nbtrack.server.artifacts import pages as artifactpages
     from nbtrack.server.media import page as mediapage
 
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=SERVER / "static"), name="static")
     app.include_router(mediapage.router)
     app.include_router(artifactpages.router)
     app.include_router(router)

@@ -17,13 +17,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from nbtrack import series
-from nbtrack.server import pages
 from nbtrack.server.accounts import access
 from nbtrack.server.accounts.access import Project
 from nbtrack.server.context import Context, context_of
 from nbtrack.server.runs import store as runs
 from nbtrack.server.values import stored_object
-from nbtrack.server.webui import PageViewer, render
+from nbtrack.server.web import pages
+from nbtrack.server.web.ui import PageViewer, render
 from nbtrack.server.wire import dumps, finite
 
 MAX_RUNS = 1000  # the table holds the newest runs; a series query takes at most this many
