@@ -16,7 +16,6 @@ The records are wandb's protobuf messages, so this needs the ``wandb`` package
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,7 +28,8 @@ from nbtrack.importers.driver import Options, SourceRun, run_all
 from nbtrack.importers.report import ImportReport
 from nbtrack.importers.wandbfile import LogReader
 from nbtrack.importers.wandbmedia import MediaMapper
-from nbtrack.importers.wandbrows import HEAD, SUMMARY_HEAD, HistoryBlocks, summary_updates
+from nbtrack.importers.wandbrows import HEAD, SUMMARY_HEAD, HistoryBlocks, Kinds
+from nbtrack.importers.wandbsummary import folder, item_key
 from nbtrack.importers.writer import RunWriter
 
 PREFIXES = ("run-", "offline-run-")
@@ -118,88 +118,87 @@ def flat(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def item_key(item: Any) -> str:
-    return ".".join(item.nested_key) if item.nested_key else str(item.key)
-
-
 class WandbRun:
     """Replays one ``.wandb`` log into a :class:`RunWriter`."""
 
     def __init__(self, pb: Any, log: Path, writer: RunWriter) -> None:
         self.pb, self.log, self.writer = pb, log, writer
-        self.summary: dict[str, Any] = {}
+        self.summary: dict[str, str] = {}  # the summary records' (key -> JSON), at the end
         self.state = "crashed"
         self.start = float(writer.info["created_at"])
         self.media = MediaMapper(log.parent / "files", writer)
         self.last: dict[str, str] = {}  # the last JSON text of each key of the fast rows
         self.keys: dict[tuple[str, ...], list[str]] = {}  # a row's keys -> their JSON prefixes
-        self.blocks = HistoryBlocks(pb)
-        self.summaries: list[bytes] = []  # summary records not read yet (they write nothing)
+        self.blocks, self.kinds = HistoryBlocks(pb), Kinds(pb)
+        self.summaries = folder(pb, log.stat().st_size)  # the summary records, folded
 
     def read(self) -> str:
         reader = LogReader(self.log)
-        held: list[bytes] = []
+        held: list[bytes] = []  # history payloads not written yet
         for records in reader.batches():
-            history = list(map(HEAD.match, records))
-            if None not in history:
-                held += records
-            elif not self._sorted(records, history, held):
-                held = self._mixed(records, held)
+            held = self._plain(records, held) if records else held
             if len(held) >= BATCH:
                 self._history(held)
                 held = []
         self._history(held)
-        self._summaries()
-        self.writer.problems += reader.problems
+        self.summary, problems = self.summaries.result()
+        self.writer.problems += problems + reader.problems
         self._finish()
         return self.state
 
-    def _sorted(self, records: list[bytes], history: list[Any], held: list[bytes]) -> bool:
+    def _plain(self, records: list[bytes], held: list[bytes]) -> list[bytes]:
         """History and summary records only (what ``run.log()`` writes): the history ones
-        added to ``held``, the summary ones to ``summaries`` (they write nothing, so their place
-        among the rows does not matter). False when there are others."""
-        summary = list(map(SUMMARY_HEAD.match, records))
-        if history.count(None) + summary.count(None) != len(records):
-            return False
-        held += itertools.compress(records, history)
-        self.summaries += itertools.compress(records, summary)
-        if len(self.summaries) >= BATCH:
-            self._summaries()
-        return True
+        added to ``held``, the summary ones folded (they write nothing, so their place among
+        the rows does not matter). Records of other kinds among them are read in order."""
+        kinds = self.kinds.split(records)
+        if kinds is None:
+            return self._mixed(records, held)
+        held += kinds[0]
+        self.summaries.add(kinds[1])
+        return held
 
     def _mixed(self, records: list[bytes], held: list[bytes]) -> list[bytes]:
-        """Records of several kinds: plain history ones held, the others read (after the rows
-        held when they write to the run)."""
+        """Records of several kinds: the history and summary ones between the others as above,
+        the others read (after the rows held when they write to the run)."""
+        plain: list[bytes] = []
         for data in records:
-            if HEAD.match(data):
-                held.append(data)
-            elif SUMMARY_HEAD.match(data):
-                self.summaries.append(data)
-                if len(self.summaries) >= BATCH:
-                    self._summaries()
-            elif (record := self._parse(data)) is not None:
+            if HEAD.match(data) or SUMMARY_HEAD.match(data):
+                plain.append(data)
+                continue
+            if plain and (kinds := self.kinds.split(plain)) is not None:
+                held += kinds[0]
+                self.summaries.add(kinds[1])
+            elif plain:  # not what they seemed: each read in turn
+                self._history(held)
+                held = []
+                self._each(plain)
+            plain = []
+            if (record := self._parse(data)) is not None:
                 kind = record.WhichOneof("record_type")
                 if kind not in QUIET:
                     self._history(held)
                     held = []
                 self._dispatch(kind, record)
-        return held
+        return self._plain(plain, held) if plain else held
 
-    def _parse(self, data: bytes) -> Any:
-        record = self.pb.Record()
+    def _each(self, records: list[bytes]) -> None:
+        for data in records:
+            if (record := self._parse(data)) is not None:
+                self._dispatch(record.WhichOneof("record_type"), record)
+
+    def _parse(self, data: bytes, kind: str = "Record") -> Any:
         try:
-            record.ParseFromString(data)
+            return getattr(self.pb, kind).FromString(data)
         except Exception as exc:  # a record wandb itself could not read
             self.writer.problems.append(f"unreadable record: {exc}")
             return None
-        return record
 
     def _dispatch(self, kind: str | None, record: Any) -> None:
         if (handler := getattr(self, f"_on_{kind}", None)) is not None:
             handler(record)
 
     def _history(self, held: list[bytes]) -> None:
-        """Plain history records: as one block of lines, or one by one when that fails."""
+        """History payloads: as one block of lines, or one by one when that fails."""
         if not held:
             return
         block = self.blocks.lines(held, self.writer.next_step)
@@ -208,8 +207,8 @@ class WandbRun:
             self.last.update(block.last)
             return
         for data in held:
-            if (record := self._parse(data)) is not None:
-                self._dispatch(record.WhichOneof("record_type"), record)
+            if (history := self._parse(data, "HistoryRecord")) is not None:
+                self._row(history)
 
     def _on_run(self, record: Any) -> None:
         self._config(record.run.config.update)
@@ -229,16 +228,19 @@ class WandbRun:
         self.writer.add_config(changes)
 
     def _on_history(self, record: Any) -> None:
+        self._row(record.history)
+
+    def _row(self, history: Any) -> None:
         """The common row (plain keys, no media): its JSON copied as wandb wrote it."""
         texts: dict[str, str] = {}
-        for item in record.history.item:
+        for item in history.item:
             keys, text = item.nested_key, item.value_json
             if len(keys) != 1 or text[:1] == "{":
                 if keys or text[:1] == "{":
-                    return self._nested_row(record)
+                    return self._nested_row(history)
                 keys = [item.key]
             texts[keys[0]] = text
-        step = int(texts["_step"]) if "_step" in texts else record.history.step.num
+        step = int(texts["_step"]) if "_step" in texts else history.step.num
         if step < self.writer.next_step:
             self.writer.dropped += 1
             return None
@@ -270,12 +272,12 @@ class WandbRun:
         prefixes = self.keys[names] = [orjson.dumps(k).decode() + ":" for k in names]
         return prefixes
 
-    def _nested_row(self, record: Any) -> None:
+    def _nested_row(self, history: Any) -> None:
         """A row with nested keys or media: decoded, rewritten, encoded again."""
         self._settle_summary()
         row: dict[str, Any] = {}
         nested: dict[str, dict[str, Any]] = {}
-        for item in record.history.item:
+        for item in history.item:
             keys = list(item.nested_key) or [item.key]
             got = value(item.value_json)
             if len(keys) == 1 and not isinstance(got, dict):
@@ -285,7 +287,7 @@ class WandbRun:
             else:
                 nested.setdefault(keys[0], {})[".".join(keys[1:])] = got
         self.media.rewrite(row, nested)
-        row.setdefault("_step", record.history.step.num)
+        row.setdefault("_step", history.step.num)
         row.setdefault("_timestamp", self.start + row.get("_runtime", 0.0))
         row.setdefault("_runtime", row["_timestamp"] - self.start)
         self.writer.add_row(row)
@@ -296,24 +298,8 @@ class WandbRun:
             self.writer.summary.update({k: value(v) for k, v in self.last.items()})
             self.last.clear()
 
-    def _summaries(self) -> None:
-        """The summary records held, in one batch (or one by one when that fails)."""
-        held, self.summaries = self.summaries, []
-        updates = summary_updates(self.pb, held) if held else []
-        if updates is not None:
-            self.summary.update(updates)
-            return
-        for data in held:
-            if (record := self._parse(data)) is not None:
-                self._dispatch(record.WhichOneof("record_type"), record)
-
     def _on_summary(self, record: Any) -> None:
-        if self.summaries:
-            self._summaries()  # the ones before this record first
-        for item in record.summary.update:
-            self.summary[item_key(item)] = item.value_json
-        for item in record.summary.remove:
-            self.summary.pop(item_key(item), None)
+        self.summaries.add([record.summary.SerializeToString()])  # folded in file order
 
     def _on_stats(self, record: Any) -> None:
         at = record.stats.timestamp.seconds + record.stats.timestamp.nanos / 1e9

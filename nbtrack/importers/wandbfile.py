@@ -59,25 +59,21 @@ class LogReader:
 
     def _records(self, stream: BinaryIO) -> Iterator[list[bytes]]:
         """The records ending in each block, their chunks checked and joined; blocks read a few
-        at a time (flat memory). The common case (a whole record in one chunk) is handled
-        inline: this loop runs once per history row."""
+        at a time (flat memory). The common case (a whole record in one chunk, none split
+        before it) is handled inline: this loop runs once per history row."""
         position = HEADER.size
-        unpack, crc32, full_seed = CHUNK.unpack_from, zlib.crc32, SEEDS[FULL]
+        unpack, crc32, full_seed, head = CHUNK.unpack_from, zlib.crc32, SEEDS[FULL], CHUNK.size
         for base, block in _blocks(stream):
-            offset, size = position - base, len(block)
+            offset, last = position - base, len(block) - head
             done: list[bytes] = []
             add = done.append
-            while offset + CHUNK.size <= size:
+            while offset <= last:
                 crc, length, kind = unpack(block, offset)
-                start = offset + CHUNK.size
-                end = start + length
-                data = block[start:end]
-                if kind == FULL and self.parts is None and crc32(data, full_seed) == crc:
+                end = offset + head + length
+                data = block[offset + head : end]
+                if kind == FULL and crc32(data, full_seed) == crc and self.parts is None:
                     add(data)
-                elif kind == 0 and length == 0 and crc == 0:
-                    break  # zero padding: the rest of the block is unused
-                elif kind not in SEEDS or end > size or crc32(data, SEEDS[kind]) != crc:
-                    self._damaged(base + offset, end > size and size < BLOCK)
+                elif not self._chunk(kind, length, crc, data, base + offset, block):
                     break
                 elif (joined := self._join(kind, data)) is not None:
                     add(joined)
@@ -85,6 +81,16 @@ class LogReader:
             position = base + BLOCK
             if done:
                 yield done
+
+    def _chunk(self, kind: int, length: int, crc: int, data: bytes, at: int, block: bytes) -> bool:
+        """False where the block's records end: zero padding, or damage (reported)."""
+        if kind == 0 and length == 0 and crc == 0:
+            return False  # zero padding: the rest of the block is unused
+        past = len(data) < length  # the chunk runs past the block's end
+        if kind not in SEEDS or past or zlib.crc32(data, SEEDS[kind]) != crc:
+            self._damaged(at, past and len(block) < BLOCK)
+            return False
+        return True
 
     def _damaged(self, at: int, torn: bool) -> None:
         if torn:

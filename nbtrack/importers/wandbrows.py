@@ -1,12 +1,13 @@
 """History and summary records of a ``.wandb`` log read many at a time.
 
-A plain history record is what ``run.log()`` of numbers (nested dicts of numbers included)
-writes: items named by ``nested_key``, values as ``value_json``, and ``_step``, ``_runtime`` and
-``_timestamp`` among them. A batch of them is parsed in three C calls
-(:mod:`nbtrack.importers.flatproto`: records, then their items, then the items' fields, with an
-end marker after each item and each record), each item named by its nested keys joined with
-``.`` (as the record-by-record reader does), and its lines are built from the columns with no
-Python code per value. Summary records are read the same way into ``(key, JSON)`` updates.
+A block of records that are all history or summary ones (what ``run.log()`` writes) is split
+into the two kinds' payloads by one C call (:mod:`nbtrack.importers.flatproto`). A plain history
+record is what ``run.log()`` of numbers (nested dicts of numbers included) writes: items named by
+``nested_key``, values as ``value_json``, and ``_step``, ``_runtime`` and ``_timestamp`` among
+them. A batch of their payloads is parsed in two C calls (their items, then the items' fields,
+with an end marker after each item and each record), each item named by its nested keys joined
+with ``.`` (as the record-by-record reader does), and its lines are built from the columns with
+no Python code per value. Summary payloads are read the same way into ``(key, JSON)`` updates.
 Anything else in a batch (media, typed values, removed summary keys, steps that do not rise)
 answers None: the caller reads those records one by one.
 """
@@ -70,16 +71,28 @@ def _names(names: list[Any], raw: bool) -> list[Any]:
     return split[:-1] if not split[-1] else []
 
 
-def summary_updates(pb: Any, records: list[bytes]) -> list[tuple[str, str]] | None:
-    """The ``(key, JSON)`` updates of ``records`` (each matched by ``SUMMARY_HEAD``), the last
-    of each key; None to read them one by one (a removed key, or anything unusual)."""
-    record = pb.Record.DESCRIPTOR
-    batch = flatproto.columns(record, b"".join(records))
-    payloads = list(batch.summary)
-    others = [f.name for f in record.oneofs_by_name["record_type"].fields if f.name != "summary"]
-    if len(payloads) != len(records) or not flatproto.empty(batch, *others):
-        return None
-    summary = flatproto.columns(pb.SummaryRecord.DESCRIPTOR, b"".join(payloads))
+class Kinds:
+    """Splits records that are all history or summary ones into the two kinds' payloads."""
+
+    def __init__(self, pb: Any) -> None:
+        self.record = pb.Record.DESCRIPTOR
+        oneof = self.record.oneofs_by_name["record_type"]
+        self.others = tuple(f.name for f in oneof.fields if f.name not in ("history", "summary"))
+
+    def split(self, records: list[bytes]) -> tuple[list[bytes], list[bytes]] | None:
+        """``(history payloads, summary payloads)``, each kind in file order; None when a
+        record is of another kind (or of none, or of two)."""
+        batch = flatproto.columns(self.record, b"".join(records))
+        history, summary = list(batch.history), list(batch.summary)
+        if len(history) + len(summary) != len(records) or not flatproto.empty(batch, *self.others):
+            return None
+        return history, summary
+
+
+def summary_updates(pb: Any, payloads: bytes) -> list[tuple[str, str]] | None:
+    """The ``(key, JSON)`` updates of summary records (their payloads, joined), the last of
+    each key; None to read them one by one (a removed key, or anything unusual)."""
+    summary = flatproto.columns(pb.SummaryRecord.DESCRIPTOR, payloads)
     if len(summary.remove):
         return None
     items = list(summary.update)
@@ -90,14 +103,9 @@ def summary_updates(pb: Any, records: list[bytes]) -> list[tuple[str, str]] | No
         return None
     if keys.count(b"") + nested.count(b"") != len(items):
         return None  # an item with both kinds of name, or none
-    by_key, by_nested = dict(zip(keys, values, strict=True)), dict(zip(nested, values, strict=True))
-    by_key.pop(b"", None)
-    by_nested.pop(b"", None)
-    if by_key.keys() & by_nested.keys():  # one name given both ways: keep their order
-        names = map(bytes.__add__, keys, nested)
-        by_key, by_nested = dict(zip(names, values, strict=True)), {}
+    last = dict(zip(map(bytes.__add__, keys, nested), values, strict=True))  # one is empty
     try:
-        return [(k.decode(), v.decode()) for k, v in (*by_key.items(), *by_nested.items())]
+        return [(k.decode(), v.decode()) for k, v in last.items()]
     except UnicodeDecodeError:
         return None
 
@@ -114,24 +122,17 @@ class HistoryBlocks:
     """Turns batches of plain history records into run-log lines."""
 
     def __init__(self, pb: Any) -> None:
-        self.record, self.history = pb.Record.DESCRIPTOR, pb.HistoryRecord.DESCRIPTOR
-        self.item = pb.HistoryItem.DESCRIPTOR
-        oneof = self.record.oneofs_by_name["record_type"]
-        self.other_kinds = tuple(f.name for f in oneof.fields if f.name != "history")
+        self.history, self.item = pb.HistoryRecord.DESCRIPTOR, pb.HistoryItem.DESCRIPTOR
         self.quoted: dict[bytes, bytes] = {}
         self.templates: dict[tuple[bytes, ...], bytes] = {}
 
-    def lines(self, records: list[bytes], next_step: int) -> Block | None:
-        """The lines of ``records`` (each matched by ``HEAD``), or None to read them one by one."""
-        batch = flatproto.columns(self.record, b"".join(records))
-        payloads = list(batch.history)
-        if len(payloads) != len(records) or not flatproto.empty(batch, *self.other_kinds):
-            return None
+    def lines(self, payloads: list[bytes], next_step: int) -> Block | None:
+        """The lines of history records (their payloads), or None to read them one by one."""
         items = list(flatproto.columns(self.history, END.join(payloads) + END).item)
         keys, values = named_items(self.item, items, True)
-        if len(keys) != len(items) or keys.count(END_KEY) != len(records):
+        if len(keys) != len(items) or keys.count(END_KEY) != len(payloads):
             return None
-        return self._block(keys, values, len(records), next_step)
+        return self._block(keys, values, len(payloads), next_step)
 
     def _block(self, keys: list[bytes], values: list[bytes], rows: int, next: int) -> Block | None:
         width = keys.index(END_KEY) + 1

@@ -15,8 +15,7 @@ import pytest
 
 import nbtrack
 from nbtrack import importers
-from nbtrack.importers import steporder, tbrows, wandbrows
-from nbtrack.importers import wandb as wandb_importer
+from nbtrack.importers import steporder, tbrows, wandbproto, wandbrows, wandbsummary
 
 STEPS = 6000
 
@@ -49,7 +48,10 @@ for i in range({STEPS}):
     if i % 1000 == 3:
         row["rare"] = i
     run.log(row)
+    if i == {STEPS} // 2:
+        run.summary["best"] = {{"acc": i / 10}}  # a summary record of its own, mid-run
 run.log({{"loss": 3.0}}, step={STEPS} + 500)
+run.summary["note"] = "done"
 run.finish()
 """
 
@@ -126,12 +128,12 @@ def test_wandb_blocks_read_back_as_records_one_by_one(
     long_sources: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made = counting(monkeypatch, wandbrows.HistoryBlocks, "lines")
-    summaries = counting(monkeypatch, wandb_importer, "summary_updates")
+    summaries = counting(monkeypatch, wandbsummary, "summary_updates")
     report = importers.from_wandb(long_sources["wandb"], dir=tmp_path / "a", progress=False)
     assert report.runs[0].rows == STEPS + 1 and sum(made) >= 1 and sum(summaries) >= 1
     fast = read_back(tmp_path / "a")
     one_by_one(monkeypatch, wandbrows.HistoryBlocks, "lines")
-    one_by_one(monkeypatch, wandb_importer, "summary_updates")
+    one_by_one(monkeypatch, wandbsummary, "summary_updates")
     importers.from_wandb(long_sources["wandb"], dir=tmp_path / "b", progress=False)
     slow = read_back(tmp_path / "b")
     assert fast[0] == slow[0] and same_summary(fast[1], slow[1])
@@ -140,6 +142,47 @@ def test_wandb_blocks_read_back_as_records_one_by_one(
     assert rows[7]["train.x"] == 7 and rows[7]["train.deep.y"] == 14
     assert math.isnan(rows[14]["nan"]) and rows[-1]["_step"] == STEPS + 500
     assert fast[1]["loss"] == 3.0
+
+
+def test_a_helper_process_folds_a_long_logs_summary_as_this_one_does(
+    long_sources: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    importers.from_wandb(long_sources["wandb"], dir=tmp_path / "a", progress=False)
+    started: list[Any] = []
+    monkeypatch.setattr(wandbsummary, "HELPER_BYTES", 0)
+    monkeypatch.setattr(wandbsummary, "BATCH", 64)  # many batches down the pipe
+    monkeypatch.setattr(wandbsummary.Helper, "add", spying(wandbsummary.Helper.add, started))
+    report = importers.from_wandb(long_sources["wandb"], dir=tmp_path / "b", progress=False)
+    assert report.runs[0].status == "imported" and len(started) > 10
+    here, helped = read_back(tmp_path / "a"), read_back(tmp_path / "b")
+    assert here[0] == helped[0] and same_summary(here[1], helped[1])
+    assert helped[1]["loss"] == 3.0 and helped[1]["rare"] == 5003
+    assert helped[1]["best"] == {"acc": STEPS / 20} and helped[1]["note"] == "done"
+
+
+def test_a_helper_that_stops_is_reported() -> None:
+    pb = wandbproto.records()
+    update = pb.SummaryRecord()
+    update.update.add(key="a", value_json="1")
+    helper = wandbsummary.Helper(pb)
+    helper.add([update.SerializeToString()] * wandbsummary.BATCH)  # the helper starts
+    assert helper.process is not None
+    helper.process.kill()
+    helper.process.wait()
+    helper.add([update.SerializeToString()] * wandbsummary.BATCH)
+    summary, problems = helper.result()
+    assert summary == {} and problems and "summary helper stopped" in problems[0]
+    few = wandbsummary.Helper(pb)
+    few.add([update.SerializeToString()])  # too few to start a helper: folded here
+    assert few.result() == ({"a": "1"}, []) and few.process is None
+
+
+def spying(method: Any, calls: list[Any]) -> Any:
+    def spy(self: Any, *args: Any) -> Any:
+        calls.append(self)
+        return method(self, *args)
+
+    return spy
 
 
 def test_a_block_opens_for_a_late_value_and_leaves_whole() -> None:
