@@ -23,19 +23,19 @@ from typing import Any
 
 import orjson
 
-from nbtrack.importers import fingerprint, wandbproto
+from nbtrack import runlog
+from nbtrack.importers import fingerprint, wandbhalf, wandbproto
 from nbtrack.importers.driver import Options, SourceRun, run_all
 from nbtrack.importers.report import ImportReport
 from nbtrack.importers.wandbfile import LogReader
 from nbtrack.importers.wandbmedia import MediaMapper
-from nbtrack.importers.wandbrows import HEAD, SUMMARY_HEAD, HistoryBlocks, Kinds
-from nbtrack.importers.wandbsummary import folder, item_key
+from nbtrack.importers.wandbreplay import Replay
+from nbtrack.importers.wandbrows import Block
+from nbtrack.importers.wandbsummary import item_key
 from nbtrack.importers.writer import RunWriter
 
 PREFIXES = ("run-", "offline-run-")
 STATES = {0: "finished", 255: "killed"}
-BATCH = 4096  # plain history records turned into lines together
-QUIET = {"summary", "telemetry", "header", "footer", "output", "output_raw", "metric"}
 
 
 def from_wandb(paths: Iterable[str | Path], **options: Any) -> ImportReport:
@@ -118,97 +118,72 @@ def flat(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-class WandbRun:
-    """Replays one ``.wandb`` log into a :class:`RunWriter`."""
+class WandbRun(Replay):
+    """Replays one ``.wandb`` log into a :class:`RunWriter`; a long log's second half is read
+    by a helper process meanwhile (:mod:`nbtrack.importers.wandbhalf`)."""
 
     def __init__(self, pb: Any, log: Path, writer: RunWriter) -> None:
-        self.pb, self.log, self.writer = pb, log, writer
-        self.summary: dict[str, str] = {}  # the summary records' (key -> JSON), at the end
+        super().__init__(pb)
+        self.log, self.writer = log, writer
         self.state = "crashed"
         self.start = float(writer.info["created_at"])
         self.media = MediaMapper(log.parent / "files", writer)
         self.last: dict[str, str] = {}  # the last JSON text of each key of the fast rows
         self.keys: dict[tuple[str, ...], list[str]] = {}  # a row's keys -> their JSON prefixes
-        self.blocks, self.kinds = HistoryBlocks(pb), Kinds(pb)
-        self.summaries = folder(pb, log.stat().st_size)  # the summary records, folded
 
     def read(self) -> str:
         reader = LogReader(self.log)
-        held: list[bytes] = []  # history payloads not written yet
-        for records in reader.batches():
-            held = self._plain(records, held) if records else held
-            if len(held) >= BATCH:
-                self._history(held)
-                held = []
-        self._history(held)
-        self.summary, problems = self.summaries.result()
-        self.writer.problems += problems + reader.problems
+        middle = wandbhalf.middle(self.log)
+        with wandbhalf.Half(self.log, middle) as half:
+            self.replay(reader.batches(0, middle if half.running else None))
+            if half.running and middle is not None:
+                self._second_half(half, middle)
+        self.summaries.flush()
+        self.writer.problems += self.problems + self.summaries.problems + reader.problems
         self._finish()
         return self.state
 
-    def _plain(self, records: list[bytes], held: list[bytes]) -> list[bytes]:
-        """History and summary records only (what ``run.log()`` writes): the history ones
-        added to ``held``, the summary ones folded (they write nothing, so their place among
-        the rows does not matter). Records of other kinds among them are read in order."""
-        kinds = self.kinds.split(records)
-        if kinds is None:
-            return self._mixed(records, held)
-        held += kinds[0]
-        self.summaries.add(kinds[1])
-        return held
+    def _second_half(self, half: wandbhalf.Half, middle: int) -> None:
+        """What the helper read, in order; all of it read here if the helper failed."""
+        segments = half.segments()
+        if segments is None:
+            reader = LogReader(self.log)
+            self.replay(reader.batches(middle))
+            self.problems += reader.problems
+            return
+        for kind, *found in segments:
+            if kind == "block":
+                self.on_block(found[0])
+            elif kind == "rows":
+                self.on_rows(found[0])
+            elif kind == "record" and (record := self.parse(found[0])) is not None:
+                self.dispatch(record.WhichOneof("record_type"), record)
+            elif kind == "end":
+                self.summaries.after(found[0], found[1])
+                self.problems += found[2]
 
-    def _mixed(self, records: list[bytes], held: list[bytes]) -> list[bytes]:
-        """Records of several kinds: the history and summary ones between the others as above,
-        the others read (after the rows held when they write to the run)."""
-        plain: list[bytes] = []
-        for data in records:
-            if HEAD.match(data) or SUMMARY_HEAD.match(data):
-                plain.append(data)
-                continue
-            if plain and (kinds := self.kinds.split(plain)) is not None:
-                held += kinds[0]
-                self.summaries.add(kinds[1])
-            elif plain:  # not what they seemed: each read in turn
-                self._history(held)
-                held = []
-                self._each(plain)
-            plain = []
-            if (record := self._parse(data)) is not None:
-                kind = record.WhichOneof("record_type")
-                if kind not in QUIET:
-                    self._history(held)
-                    held = []
-                self._dispatch(kind, record)
-        return self._plain(plain, held) if plain else held
+    @property
+    def next_step(self) -> int:
+        return self.writer.next_step
 
-    def _each(self, records: list[bytes]) -> None:
-        for data in records:
-            if (record := self._parse(data)) is not None:
-                self._dispatch(record.WhichOneof("record_type"), record)
+    def on_block(self, block: Block) -> None:
+        if block.first < self.writer.next_step:  # read apart from the rows before it
+            self._settle_summary()
+            for line in block.text.splitlines():
+                if (decoded := runlog.decode_line(line)) is not None:
+                    self.writer.add_row(decoded[1])
+            return
+        self.writer.add_block(block.text, block.rows, block.step, block.runtime)
+        self.last.update(block.last)
 
-    def _parse(self, data: bytes, kind: str = "Record") -> Any:
-        try:
-            return getattr(self.pb, kind).FromString(data)
-        except Exception as exc:  # a record wandb itself could not read
-            self.writer.problems.append(f"unreadable record: {exc}")
-            return None
+    def on_rows(self, payloads: list[bytes]) -> None:
+        for data in payloads:
+            if (history := self.parse(data, "HistoryRecord")) is not None:
+                self._row(history)
 
-    def _dispatch(self, kind: str | None, record: Any) -> None:
+    def on_record(self, kind: str, record: Any) -> None:
         if (handler := getattr(self, f"_on_{kind}", None)) is not None:
             handler(record)
-
-    def _history(self, held: list[bytes]) -> None:
-        """History payloads: as one block of lines, or one by one when that fails."""
-        if not held:
-            return
-        block = self.blocks.lines(held, self.writer.next_step)
-        if block is not None:
-            self.writer.add_block(block.text, block.rows, block.step, block.runtime)
-            self.last.update(block.last)
-            return
-        for data in held:
-            if (history := self._parse(data, "HistoryRecord")) is not None:
-                self._row(history)
 
     def _on_run(self, record: Any) -> None:
         self._config(record.run.config.update)
@@ -298,9 +273,6 @@ class WandbRun:
             self.writer.summary.update({k: value(v) for k, v in self.last.items()})
             self.last.clear()
 
-    def _on_summary(self, record: Any) -> None:
-        self.summaries.add([record.summary.SerializeToString()])  # folded in file order
-
     def _on_stats(self, record: Any) -> None:
         at = record.stats.timestamp.seconds + record.stats.timestamp.nanos / 1e9
         sample: dict[str, Any] = {"_runtime": at - self.start, "_timestamp": at}
@@ -326,7 +298,7 @@ class WandbRun:
     def _finish(self) -> None:
         self._settle_summary()
         explicit = {}
-        for key, text in self.summary.items():
+        for key, text in self.summaries.summary.items():
             if key.startswith(("_wandb", "_runtime", "_step", "_timestamp")):
                 continue
             got = value(text)

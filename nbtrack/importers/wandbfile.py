@@ -33,6 +33,8 @@ class LogReader:
         self.path = path
         self.problems: list[str] = []
         self.parts: list[bytes] | None = None  # the chunks so far of a record split over blocks
+        self.orphan = False  # reading from a block after the first: the end of a record begun
+        # before it is not ours (its start is someone else's), until a record starts
 
     def check_header(self, head: bytes) -> bool:
         if len(head) < HEADER.size:
@@ -48,22 +50,28 @@ class LogReader:
         for records in self.batches():
             yield from records
 
-    def batches(self) -> Iterator[list[bytes]]:
-        """The records a few at a time (those that end in each block), in order."""
+    def batches(self, first: int = 0, stop: int | None = None) -> Iterator[list[bytes]]:
+        """The records a few at a time (those that end in each block), in order: those that
+        start in block ``first`` or later, up to block ``stop`` (a record begun before it is
+        read to its end)."""
         with open(self.path, "rb") as stream:
             if not self.check_header(stream.read(HEADER.size)):
                 return
-            yield from self._records(stream)
+            yield from self._records(stream, first, stop)
         self._join(FIRST, b"")  # a record still waiting for its end is lost
         self.parts = None
 
-    def _records(self, stream: BinaryIO) -> Iterator[list[bytes]]:
+    def _records(self, stream: BinaryIO, first: int, stop: int | None) -> Iterator[list[bytes]]:
         """The records ending in each block, their chunks checked and joined; blocks read a few
         at a time (flat memory). The common case (a whole record in one chunk, none split
         before it) is handled inline: this loop runs once per history row."""
-        position = HEADER.size
+        position, self.orphan = max(HEADER.size, first * BLOCK), first > 0
         unpack, crc32, full_seed, head = CHUNK.unpack_from, zlib.crc32, SEEDS[FULL], CHUNK.size
-        for base, block in _blocks(stream):
+        for base, block in _blocks(stream, first * BLOCK):
+            if stop is not None and base >= stop * BLOCK:
+                if (record := self._end_of_record(block, base)) is not None:
+                    yield [record]
+                return
             offset, last = position - base, len(block) - head
             done: list[bytes] = []
             add = done.append
@@ -92,7 +100,25 @@ class LogReader:
             return False
         return True
 
+    def _end_of_record(self, block: bytes, base: int) -> bytes | None:
+        """The rest of a record begun before ``block`` (the first block not to read)."""
+        offset = 0
+        while self.parts is not None and offset + CHUNK.size <= len(block):
+            crc, length, kind = CHUNK.unpack_from(block, offset)
+            data = block[offset + CHUNK.size : offset + CHUNK.size + length]
+            if kind not in (MIDDLE, LAST):  # not the record's end: lost
+                self.problems.append(f"{self.path.name}: a record cut short was dropped")
+                self.parts = None
+                return None
+            if not self._chunk(kind, length, crc, data, base + offset, block):
+                return None
+            offset += CHUNK.size + length
+            if (joined := self._join(kind, data)) is not None:
+                return joined
+        return None
+
     def _damaged(self, at: int, torn: bool) -> None:
+        self.orphan = False
         if torn:
             self.problems.append(f"{self.path.name}: ends in a torn record at byte {at}")
         else:
@@ -101,15 +127,18 @@ class LogReader:
 
     def _join(self, kind: int, data: bytes) -> bytes | None:
         """A record split over blocks: its first, middle and last chunks."""
-        if kind in (FULL, FIRST) and self.parts is not None:
-            self.problems.append(f"{self.path.name}: a record cut short was dropped")
-            self.parts = None
+        if kind in (FULL, FIRST):
+            self.orphan = False
+            if self.parts is not None:
+                self.problems.append(f"{self.path.name}: a record cut short was dropped")
+                self.parts = None
         if kind == FULL:
             return data
         if kind == FIRST:
             self.parts = [data]
         elif self.parts is None:
-            self.problems.append(f"{self.path.name}: a record's middle without its start")
+            if not self.orphan:  # (an orphan is the end of a record that is not ours)
+                self.problems.append(f"{self.path.name}: a record's middle without its start")
         elif kind == MIDDLE:
             self.parts.append(data)
         else:
@@ -119,11 +148,11 @@ class LogReader:
         return None
 
 
-def _blocks(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    """``(file offset, block bytes)`` from the file's start; the last block may be short."""
-    stream.seek(0)
+def _blocks(stream: BinaryIO, start: int) -> Iterator[tuple[int, bytes]]:
+    """``(file offset, block bytes)`` from ``start`` (a block's); the last block may be short."""
+    stream.seek(start)
     read = stream.read
-    base = 0
+    base = start
     while data := read(READ_SIZE):
         for start in range(0, len(data), BLOCK):
             yield base + start, data[start : start + BLOCK]

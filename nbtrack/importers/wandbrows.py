@@ -113,6 +113,7 @@ def summary_updates(pb: Any, payloads: bytes) -> list[tuple[str, str]] | None:
 class Block(NamedTuple):
     text: bytes  # run-log lines
     rows: int
+    first: int  # the first row's step
     step: int  # of the last row
     runtime: float  # of the last row
     last: dict[str, str]  # each key's last JSON text
@@ -198,4 +199,4 @@ def _checked(
         return None
     if b"\x00" in lines:
         return None
-    return Block(lines, rows, numbers[-1], runtime, texts)
+    return Block(lines, rows, numbers[0], numbers[-1], runtime, texts)

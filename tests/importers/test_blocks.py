@@ -15,7 +15,15 @@ import pytest
 
 import nbtrack
 from nbtrack import importers
-from nbtrack.importers import steporder, tbrows, wandbproto, wandbrows, wandbsummary
+from nbtrack.importers import (
+    steporder,
+    tbrows,
+    wandbfile,
+    wandbhalf,
+    wandbproto,
+    wandbrows,
+    wandbsummary,
+)
 
 STEPS = 6000
 
@@ -144,43 +152,93 @@ def test_wandb_blocks_read_back_as_records_one_by_one(
     assert fast[1]["loss"] == 3.0
 
 
-def test_a_helper_process_folds_a_long_logs_summary_as_this_one_does(
+def test_a_long_log_read_in_two_halves_reads_back_as_read_by_one(
     long_sources: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    importers.from_wandb(long_sources["wandb"], dir=tmp_path / "a", progress=False)
-    started: list[Any] = []
-    monkeypatch.setattr(wandbsummary, "HELPER_BYTES", 0)
-    monkeypatch.setattr(wandbsummary, "BATCH", 64)  # many batches down the pipe
-    monkeypatch.setattr(wandbsummary.Helper, "add", spying(wandbsummary.Helper.add, started))
-    report = importers.from_wandb(long_sources["wandb"], dir=tmp_path / "b", progress=False)
-    assert report.runs[0].status == "imported" and len(started) > 10
-    here, helped = read_back(tmp_path / "a"), read_back(tmp_path / "b")
-    assert here[0] == helped[0] and same_summary(here[1], helped[1])
-    assert helped[1]["loss"] == 3.0 and helped[1]["rare"] == 5003
-    assert helped[1]["best"] == {"acc": STEPS / 20} and helped[1]["note"] == "done"
+    importers.from_wandb(long_sources["wandb"], dir=tmp_path / "one", progress=False)
+    alone = read_back(tmp_path / "one")
+    log = next(long_sources["wandb"].glob("*.wandb"))
+    data = log.read_bytes()
+    blocks = len(data) // wandbfile.BLOCK
+    starts = {b: data[b * wandbfile.BLOCK + 6] for b in range(1, blocks)}  # first chunk's type
+    split = next(b for b, kind in starts.items() if kind in (wandbfile.MIDDLE, wandbfile.LAST))
+    whole = next(b for b, kind in starts.items() if kind == wandbfile.FULL)
+    read: list[Any] = []
+    monkeypatch.setattr(wandbhalf.Half, "segments", spying(wandbhalf.Half.segments, read))
+    for turn, middle in enumerate((split, whole, 1, blocks - 1)):
+        monkeypatch.setattr(wandbhalf, "middle", lambda log, at=middle: at)
+        out = tmp_path / f"half{turn}"
+        report = importers.from_wandb(long_sources["wandb"], dir=out, progress=False)
+        assert report.runs[0].status == "imported", report.runs[0].problems
+        halves = read_back(out)
+        assert halves[0] == alone[0] and same_summary(halves[1], alone[1]), middle
+    assert len(read) == 4 and all(r is not None for r in read)
+    assert alone[1]["best"] == {"acc": STEPS / 20} and alone[1]["note"] == "done"
 
 
-def test_a_helper_that_stops_is_reported() -> None:
+def test_without_its_helper_this_process_reads_the_second_half(
+    long_sources: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    importers.from_wandb(long_sources["wandb"], dir=tmp_path / "one", progress=False)
+    monkeypatch.setattr(wandbhalf, "HALF_BYTES", 0)
+    failing = [sys.executable, "-c", "raise SystemExit(3)"]
+    monkeypatch.setattr(
+        wandbhalf, "_start", lambda *args: subprocess.Popen(failing, stdin=subprocess.DEVNULL)
+    )
+    report = importers.from_wandb(long_sources["wandb"], dir=tmp_path / "two", progress=False)
+    assert report.runs[0].status == "imported" and report.runs[0].rows == STEPS + 1
+    alone, again = read_back(tmp_path / "one"), read_back(tmp_path / "two")
+    assert again[0] == alone[0] and same_summary(again[1], alone[1])
+
+
+def test_a_later_fold_is_laid_over_an_earlier_one() -> None:
     pb = wandbproto.records()
-    update = pb.SummaryRecord()
-    update.update.add(key="a", value_json="1")
-    helper = wandbsummary.Helper(pb)
-    helper.add([update.SerializeToString()] * wandbsummary.BATCH)  # the helper starts
-    assert helper.process is not None
-    helper.process.kill()
-    helper.process.wait()
-    helper.add([update.SerializeToString()] * wandbsummary.BATCH)
-    summary, problems = helper.result()
-    assert summary == {} and problems and "summary helper stopped" in problems[0]
-    few = wandbsummary.Helper(pb)
-    few.add([update.SerializeToString()])  # too few to start a helper: folded here
-    assert few.result() == ({"a": "1"}, []) and few.process is None
+
+    def fold(update: dict[str, str], remove: list[str]) -> wandbsummary.Fold:
+        record = pb.SummaryRecord()
+        for key, text in update.items():
+            record.update.add(key=key, value_json=text)
+        for key in remove:
+            record.remove.add(key=key)
+        done = wandbsummary.Fold(pb)
+        done.add([record.SerializeToString()])
+        done.flush()
+        return done
+
+    first = fold({"a": "1", "b": "2", "c": "3"}, [])
+    second = fold({"b": "5", "d": "6"}, ["a", "x"])
+    first.after(second.summary, second.removed)
+    assert first.summary == {"b": "5", "c": "3", "d": "6"} and first.removed == {"a", "x"}
+
+
+def test_a_recurring_summary_record_counts_where_it_last_comes() -> None:
+    pb = wandbproto.records()
+
+    def record(update: dict[str, str], remove: tuple[str, ...] = ()) -> bytes:
+        made = pb.SummaryRecord()
+        for key, text in update.items():
+            made.update.add(key=key, value_json=text)
+        for key in remove:
+            made.remove.add(key=key)
+        return bytes(made.SerializeToString())
+
+    runtime, other, gone = record({"t": "1"}), record({"t": "2", "x": "0"}), record({}, ("t",))
+    for payloads, expected in (
+        ([runtime, other, runtime], {"t": "1", "x": "0"}),
+        ([runtime, gone, runtime, other], {"t": "2", "x": "0"}),
+        ([runtime, other, runtime, gone], {"x": "0"}),
+    ):
+        folded = wandbsummary.Fold(pb)
+        folded.add(payloads * 3)
+        folded.flush()
+        assert folded.summary == expected, payloads
 
 
 def spying(method: Any, calls: list[Any]) -> Any:
     def spy(self: Any, *args: Any) -> Any:
-        calls.append(self)
-        return method(self, *args)
+        got = method(self, *args)
+        calls.append(got)
+        return got
 
     return spy
 
