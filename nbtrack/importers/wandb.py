@@ -206,7 +206,8 @@ class WandbRun(Replay):
         self._row(record.history)
 
     def _row(self, history: Any) -> None:
-        """The common row (plain keys, no media): its JSON copied as wandb wrote it."""
+        """The common row (plain keys, no media): its JSON copied as wandb wrote it, once it
+        reads back as one line of JSON; anything else is decoded and checked value by value."""
         texts: dict[str, str] = {}
         for item in history.item:
             keys, text = item.nested_key, item.value_json
@@ -215,15 +216,21 @@ class WandbRun(Replay):
                     return self._nested_row(history)
                 keys = [item.key]
             texts[keys[0]] = text
-        step = int(texts["_step"]) if "_step" in texts else history.step.num
-        if step < self.writer.next_step:
-            self.writer.dropped += 1
-            return None
-        runtime = self._times(texts)
+        try:
+            step = int(texts["_step"]) if "_step" in texts else history.step.num
+            runtime = self._times(texts)
+        except ValueError:
+            return self._nested_row(history)
         names = tuple(texts)
         prefixes = self.keys.get(names) or self.quoted(names)
         body = ",".join([p + v for p, v in zip(prefixes, texts.values(), strict=True)])
-        self.writer.add_line(step, runtime, f'["h",{{{body}}}]\n'.encode())
+        line = f'["h",{{{body}}}]\n'.encode()
+        if b"\r" in line or line.count(b"\n") > 1 or runlog.decode_line(line) is None:
+            return self._nested_row(history)
+        if step < self.writer.next_step:
+            self.writer.dropped += 1
+            return None
+        self.writer.add_line(step, runtime, line)
         self.last.update(texts)
         return None
 
@@ -254,7 +261,11 @@ class WandbRun(Replay):
         nested: dict[str, dict[str, Any]] = {}
         for item in history.item:
             keys = list(item.nested_key) or [item.key]
-            got = value(item.value_json)
+            try:
+                got = value(item.value_json)
+            except ValueError:
+                self._bad(".".join(keys), item.value_json, "not JSON")
+                continue
             if len(keys) == 1 and not isinstance(got, dict):
                 row[keys[0]] = got
             elif len(keys) == 1:
@@ -262,16 +273,26 @@ class WandbRun(Replay):
             else:
                 nested.setdefault(keys[0], {})[".".join(keys[1:])] = got
         self.media.rewrite(row, nested)
+        for key, kind in (("_step", int), ("_runtime", (int, float)), ("_timestamp", (int, float))):
+            if key in row and (not isinstance(row[key], kind) or isinstance(row[key], bool)):
+                self._bad(key, row.pop(key), "not a number" if key != "_step" else "not a step")
         row.setdefault("_step", history.step.num)
         row.setdefault("_timestamp", self.start + row.get("_runtime", 0.0))
         row.setdefault("_runtime", row["_timestamp"] - self.start)
         self.writer.add_row(row)
 
+    def _bad(self, key: str, found: Any, why: str) -> None:
+        """A value a row cannot keep: reported, the rest of the row kept."""
+        self.problems.append(f"a history row's {key} = {repr(found)[:60]} left out ({why})")
+
     def _settle_summary(self) -> None:
         """Fold the fast rows' last values into the writer's summary."""
-        if self.last:
-            self.writer.summary.update({k: value(v) for k, v in self.last.items()})
-            self.last.clear()
+        for key, text in self.last.items():
+            try:
+                self.writer.summary[key] = value(text)
+            except ValueError:
+                self._bad(key, text, "not JSON")
+        self.last.clear()
 
     def _on_stats(self, record: Any) -> None:
         at = record.stats.timestamp.seconds + record.stats.timestamp.nanos / 1e9

@@ -140,3 +140,43 @@ def test_not_a_wandb_file_is_reported(sandbox: Path, tmp_path: Path) -> None:
     report = importers.from_wandb([bogus, tmp_path / "missing"], dir=sandbox, progress=False)
     assert report.runs[0].status == "partial" and "not a .wandb file" in report.runs[0].problems[0]
     assert "no wandb run" in report.problems[0] and not report.ok
+
+
+def test_values_wandb_would_not_write_are_left_out_and_reported(sandbox: Path) -> None:
+    from nbtrack.importers import wandbproto
+    from tests.importers.wandblog import write_log
+
+    pb = wandbproto.records()
+    records = [pb.Record(), pb.Record()]
+    records[0].run.run_id, records[0].run.project = "oddvalues", "odd"
+    records[0].run.start_time.seconds = 1_800_000_000
+    rows = [
+        {"_step": "0", "_runtime": "1.0", "_timestamp": "1800000001.0", "x": "1"},
+        {"_step": "1", "_runtime": "2.0", "_timestamp": "1800000002.0", "x": "[1,\n2]"},
+        {"_step": "2", "_runtime": "3.0", "_timestamp": "1800000003.0", "x": "1 2", "y": "5"},
+        {"_step": "3", "_runtime": "4.0", "_timestamp": "1800000004.0", "x": "[3,\r4]"},
+        {"_step": '"four"', "_runtime": "5.0", "_timestamp": "1800000005.0", "x": "4"},
+        {"_step": "5", "_runtime": "true", "_timestamp": "1800000006.0", "x": "NaN"},
+    ]
+    for number, row in enumerate(rows):
+        record = pb.Record()
+        record.history.step.num = number
+        for key, text in row.items():
+            record.history.item.add(nested_key=[key], value_json=text)
+        records.insert(-1, record)
+    records[-1].exit.exit_code = 0
+    folder = sandbox.parent / "wandb" / "offline-run-20270101_000000-oddvalues"
+    folder.mkdir(parents=True)
+    write_log(folder / "run-oddvalues.wandb", [r.SerializeToString() for r in records])
+    report = importers.from_wandb(folder, dir=sandbox, progress=False)
+    problems = report.runs[0].problems
+    assert report.runs[0].status == "partial" and len(problems) == 3, problems
+    assert "x = '1 2' left out (not JSON)" in problems[0]
+    assert "_step = 'four' left out (not a step)" in problems[1]
+    assert "_runtime = True left out (not a number)" in problems[2]
+    run = nbtrack.Api.local(sandbox).run("oddvalues")
+    got = list(run.scan_history())
+    assert [r["_step"] for r in got] == [0, 1, 2, 3, 4, 5]
+    assert [r.get("x") for r in got[:5]] == [1, [1, 2], None, [3, 4], 4]
+    assert got[2]["y"] == 5 and math.isnan(got[5]["x"]) and got[5]["_runtime"] == 6.0
+    assert run.state == "finished"
