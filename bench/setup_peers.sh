@@ -13,10 +13,11 @@ declare -A spec=(
     [trackio]="trackio==0.43.0"
     [mlflow]="mlflow"
 )
-# what bench_media.py needs for the peers' Image, Table and Histogram (module to import: package)
+# what bench_media.py needs for the peers' Image, Table and Histogram, and bench_importers.py for
+# trackio's TensorBoard importer (module to import: package)
 declare -A media=(
     [wandb]="PIL:pillow numpy:numpy"
-    [trackio]="PIL:pillow numpy:numpy"
+    [trackio]="PIL:pillow numpy:numpy tbparse:trackio[tensorboard]==0.43.0"
 )
 
 add_media() {
