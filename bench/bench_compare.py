@@ -50,7 +50,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 SECTION = "## Compare"
 MLFLOW_PYTHON = REPO / "bench/venvs/mlflow/bin/python"
-TRACKIO_PYTHON = REPO / "bench/venvs/trackio/bin/python"
+TRACKIO_PYTHON = bench_core.TRACKIO_PYTHON
 CHROMIUM = Path("/usr/bin/chromium")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -307,20 +307,7 @@ def trackio_figures(steps: int) -> dict[str, Any]:
     """trackio's dashboard data call (``get_logs_batch``), in its own venv (trackio_compare.py)."""
     if not TRACKIO_PYTHON.exists():
         return {"missing": "bench/venvs/trackio (bash bench/setup_peers.sh trackio)"}
-    home = Path(tempfile.mkdtemp(prefix="trackio-compare-"))
-    env = dict(os.environ, TRACKIO_DIR=str(home), HF_HOME=str(home / "hf"), HOME=str(home))
-    script = Path(__file__).with_name("trackio_compare.py")
-    done = subprocess.run(
-        [str(TRACKIO_PYTHON), str(script), str(steps)],
-        env=env,
-        cwd=home,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    shutil.rmtree(home, ignore_errors=True)
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
+    return bench_core.trackio_json("trackio_compare.py", str(steps))
 
 
 def met(value: float | None, limit: float) -> str:

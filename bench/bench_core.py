@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -102,6 +103,29 @@ def wandb_env(data: Path) -> dict[str, str]:
 
 def trackio_env(data: Path) -> dict[str, str]:
     return {"TRACKIO_DIR": str(data / "trackio"), "HF_HOME": str(data / "hf")}
+
+
+TRACKIO_PYTHON = Path(__file__).with_name("venvs") / "trackio" / "bin" / "python"
+
+
+def trackio_json(script: str, *args: str) -> dict[str, Any]:
+    """Run a bench script with trackio's python (bench/venvs/trackio) in a fresh trackio home,
+    removed after; the JSON object it printed last."""
+    home = Path(tempfile.mkdtemp(prefix="nbtrack-bench-trackio-"))
+    env = dict(os.environ, TRACKIO_DIR=str(home), HF_HOME=str(home / "hf"), HOME=str(home))
+    try:
+        done = subprocess.run(
+            [str(TRACKIO_PYTHON), str(Path(__file__).with_name(script)), *args],
+            env=env,
+            cwd=home,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
 
 
 def mlflow_env(data: Path) -> dict[str, str]:

@@ -17,12 +17,8 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import math
-import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +40,6 @@ MAKERS = {
     "wandb-core": functools.partial(importer_sources.wandb_run, core=True),
 }
 READERS = {"tensorboard": "tensorboard", "wandb": "wandb", "wandb-core": "wandb"}
-TRACKIO_PYTHON = Path(__file__).with_name("venvs") / "trackio" / "bin" / "python"
 Result = dict[str, Any]
 
 
@@ -65,23 +60,11 @@ def measure(kind: str, where: Path, repeat: int, scratch: harness.Scratch) -> li
     return results
 
 
-def trackio_import(where: Path, scratch: harness.Scratch) -> Result | None:
+def trackio_import(where: Path) -> Result | None:
     """trackio's ``import_tf_events`` of the same event files, in its own venv; None without it."""
-    if not TRACKIO_PYTHON.exists():
+    if not bench_core.TRACKIO_PYTHON.exists():
         return None
-    home = scratch.folder("trackio-home")
-    env = dict(os.environ, TRACKIO_DIR=str(home), HF_HOME=str(home / "hf"), HOME=str(home))
-    script = Path(__file__).with_name("trackio_import.py")
-    done = subprocess.run(
-        [str(TRACKIO_PYTHON), str(script), str(where)],
-        env=env,
-        cwd=home,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    shutil.rmtree(home, ignore_errors=True)
-    found: Result = json.loads(done.stdout.strip().splitlines()[-1])
+    found = bench_core.trackio_json("trackio_import.py", str(where))
     return {**found, "helper_cpu_s": 0.0, "helper_peak_kb": 0, "wait_s": float("nan")}
 
 
@@ -205,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 where = source(kind, steps, scratch)
                 data[(kind, steps)] = measure(kind, where, args.repeat, scratch)
                 harness.note(f"{kind} {steps_text(steps)}: done (load {provenance.load():.2f})")
-                if kind == "tensorboard" and (peer := trackio_import(where, scratch)):
+                if kind == "tensorboard" and (peer := trackio_import(where)):
                     data[("trackio", steps)] = [peer]
     minutes = (time.perf_counter() - t0) / 60
     kind = "quick run" if args.quick else "full run"
