@@ -172,6 +172,7 @@ def test_a_long_log_read_in_two_halves_reads_back_as_read_by_one(
         assert report.runs[0].status == "imported", report.runs[0].problems
         halves = read_back(out)
         assert halves[0] == alone[0] and same_summary(halves[1], alone[1]), middle
+        assert nbtrack.Api.local(out).runs()[0].state == "finished"  # the exit record: late
     assert len(read) == 4 and all(r is not None for r in read)
     assert alone[1]["best"] == {"acc": STEPS / 20} and alone[1]["note"] == "done"
 
