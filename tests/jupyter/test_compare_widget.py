@@ -85,6 +85,8 @@ def test_runs_by_id_by_project_and_bad_input(isolated: Path) -> None:
         nbtrack.compare(runs, max_runs=0)
     with pytest.raises(UsageError, match="No runs to compare from project 'nothing'"):
         nbtrack.compare(project="nothing")
+    with pytest.raises(UsageError, match="No runs to compare from project 'nothing' under "):
+        nbtrack.compare("nothing")  # a project name as the first argument
 
 
 def test_runs_drawn_together_get_distinct_colours_their_own_where_free() -> None:

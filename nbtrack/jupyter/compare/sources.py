@@ -121,7 +121,8 @@ def resolve(runs: Any, project: str | None, max_runs: int) -> list[Any]:
         folders = [_folder(item) for item in items]
     unique = list({_identity(item): item for item in reversed(folders)}.values())[::-1]
     if not unique:
-        where = f"project {project!r}" if project else "this kernel"
+        named = project or (str(runs) if isinstance(runs, str | Path) else None)
+        where = f"project {named!r} under {_root()}" if named else "this kernel"
         raise UsageError(
             f"No runs to compare from {where}: pass runs=[run, ...], run IDs, Api results "
             "or a project name."
