@@ -71,6 +71,14 @@ def test_the_static_fallback_draws_each_run(isolated: Path) -> None:
     assert data["text/plain"].startswith("nbtrack.compare: 3 runs, metrics loss")
 
 
+def test_printing_it_in_a_script_shows_the_text_summary(isolated: Path) -> None:
+    runs = make_runs()
+    widget = nbtrack.compare(runs, metrics=["loss"])
+    assert str(widget) == repr(widget) == widget._repr_mimebundle_()[0]["text/plain"]
+    assert str(widget).startswith("nbtrack.compare: 3 runs, metrics loss")
+    assert all(run.name in str(widget) for run in runs)
+
+
 def test_runs_by_id_by_project_and_bad_input(isolated: Path) -> None:
     runs = make_runs()
     by_id = nbtrack.compare([r.id for r in runs])

@@ -224,6 +224,10 @@ class CompareWidget(anywidget.AnyWidget):
         return cls([source], mode="run", samples=500)
 
     # -- static fallbacks -------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        """The text summary, so ``print(nbtrack.compare(...))`` in a script shows the runs."""
+        return fallback.to_text(self)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle_ = super()._repr_mimebundle_(**kwargs)
         if isinstance(bundle_, tuple):
