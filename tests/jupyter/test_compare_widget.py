@@ -97,6 +97,20 @@ def test_runs_by_id_by_project_and_bad_input(isolated: Path) -> None:
         nbtrack.compare("nothing")  # a project name as the first argument
 
 
+def test_a_metric_or_x_key_no_run_logged_is_named(
+    isolated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = make_runs()
+    monkeypatch.delenv("NBTRACK_SILENT")
+    nbtrack.compare(runs, metrics=["loss"])
+    assert "nothing to draw" not in capsys.readouterr().err
+    nbtrack.compare(runs, metrics=["loss", "los"])
+    assert "nothing to draw for 'los': no run here logged it;" in capsys.readouterr().err
+    nbtrack.compare(runs, x="epohc")
+    err = capsys.readouterr().err
+    assert "nothing to draw for 'epoch', 'loss': no run here logged it against x='epohc'" in err
+
+
 def test_runs_drawn_together_get_distinct_colours_their_own_where_free() -> None:
     ids = [f"run{index:05d}" for index in range(300)]
     alone = {run_id: views.colours([run_id])[run_id] for run_id in ids}

@@ -55,7 +55,7 @@ def compare(
     )
     with no_collection():  # many short-lived acyclic objects: no scans of the kernel's heap
         loading.load(found)
-        return CompareWidget(
+        widget = CompareWidget(
             found,
             metrics=metrics,
             legend=legend,
@@ -64,6 +64,28 @@ def compare(
             smoothing=float(smoothing),
             samples=SAMPLES,
         )
+    _warn_empty(widget, x)
+    return widget
+
+
+def _warn_empty(widget: CompareWidget, x: str) -> None:
+    """Say which panels have nothing to draw (a misspelt metric or x key), once every run has
+    ended: a live run may still log them."""
+    from nbtrack.console import termwarn
+    from nbtrack.jupyter.compare.views import AXES
+
+    empty = [
+        metric
+        for metric in widget.panels
+        if not any(line["y"] for line in widget.series.get(metric, {}).values())
+    ]
+    if widget.live or not empty:
+        return
+    against = "" if x in AXES else f" against x={x!r}"
+    termwarn(
+        f"compare(): nothing to draw for {', '.join(map(repr, empty))}: no run here logged it"
+        f"{against}; check the names given to metrics= and x=."
+    )
 
 
 __all__ = ["compare"]
