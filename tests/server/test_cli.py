@@ -124,6 +124,7 @@ def test_admin_commands_manage_users_teams_keys_and_visibility(
     assert admin_cli(tmp_path, "user", "bob") == 1
     assert "already taken" in capsys.readouterr().err
     assert admin_cli(tmp_path, "visibility", "lab/nothing", "public") == 1
+    assert "created by the first run logged to it" in capsys.readouterr().err
 
     from nbtrack.server.accounts import store as accounts
     from nbtrack.server.config import ServerConfig

@@ -126,7 +126,10 @@ def _visibility(conn: Any, args: argparse.Namespace) -> str:
         {"v": args.visibility, "p": project, "e": entity},
     )
     if not result.rowcount:
-        raise not_found(f"Project '{args.project}' does not exist.")
+        raise not_found(
+            f"Project '{args.project}' does not exist: a project is created by the first run "
+            "logged to it; log one (or check the spelling), then set its visibility."
+        )
     return f"Project '{args.project}' is now {args.visibility}."
 
 
