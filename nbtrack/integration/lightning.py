@@ -65,7 +65,12 @@ class NbtrackLogger(Logger):
     @property
     @rank_zero_experiment
     def experiment(self) -> Run:
-        """The nbtrack run (made on first use, on rank 0 only)."""
+        """The nbtrack run (made on first use, on rank 0 only); after training, the finished
+        run, until the logger logs again (a new ``fit``), which starts a new one."""
+        return self._run if self._run is not None else self._live()
+
+    def _live(self) -> Run:
+        """The run to log into: a new one when there is none yet or the last one finished."""
         if self._run is None or self._run.finished:
             init = {k: v for k, v in self._init.items() if v is not None}
             init.setdefault("reinit", "create_new")
@@ -77,14 +82,14 @@ class NbtrackLogger(Logger):
     @rank_zero_only
     def log_hyperparams(self, params: dict[str, Any] | Namespace, *args: Any, **kw: Any) -> None:
         found = vars(params) if isinstance(params, Namespace) else dict(params or {})
-        self.experiment.config.update(_plain(found), allow_val_change=True)
+        self._live().config.update(_plain(found), allow_val_change=True)
 
     @rank_zero_only
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         data = {f"{self._prefix}{k}": _number(v) for k, v in metrics.items()}
         if step is not None:
             data[STEP] = step
-        self.experiment.log(data)
+        self._live().log(data)
 
     @rank_zero_only
     def after_save_checkpoint(self, checkpoint_callback: Any) -> None:
@@ -114,7 +119,7 @@ class NbtrackLogger(Logger):
             self._log_checkpoint(callback, path, path == best)
 
     def _log_checkpoint(self, callback: Any, path: str, best: bool) -> None:
-        run = self.experiment
+        run = self._live()
         score = getattr(callback, "best_k_models", {}).get(path)
         metadata = {"path": os.path.basename(path), "monitor": getattr(callback, "monitor", None)}
         if score is not None:

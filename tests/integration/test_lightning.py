@@ -104,6 +104,19 @@ def test_several_trainers_each_get_a_run(tmp_path: Path) -> None:
     assert len(artifacts(runs[second.version].dir or "")) >= 1  # as each checkpoint is saved
 
 
+def test_experiment_after_training_is_the_finished_run_and_a_new_fit_starts_another(
+    tmp_path: Path,
+) -> None:
+    logger = NbtrackLogger(project="pl")
+    fit(logger, tmp_path / "a")
+    run = logger.experiment  # read after fit: the run just finished, not a new empty one
+    assert run.id == logger.version and run.finished and "train/loss" in run.summary
+    assert [r.id for r in nbtrack.Api.local().runs("pl")] == [run.id]
+    fit(logger, tmp_path / "b")
+    assert logger.version != run.id and logger.experiment.id == logger.version
+    assert len(nbtrack.Api.local().runs("pl")) == 2
+
+
 def test_other_ranks_log_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rank_zero_only, "rank", 1)
     logger = NbtrackLogger(project="pl")
