@@ -63,6 +63,7 @@ class Image(base.Media):
             self._bytes = buffer.getvalue()
         elif root in ("numpy", "torch", "jax", "jaxlib", "tensorflow") or isinstance(data, list):
             _check_shape(getattr(data, "shape", None))  # before copying a huge array
+            pil()  # encoded later on the writer thread: a missing Pillow is said here
             self._array = as_array(data)
         else:
             raise TypeError(

@@ -39,6 +39,7 @@ class Video(base.Media):
             if not self._path.is_file():
                 raise ValueError(f"Video(): no video file at {str(self._path)!r}; check the path.")
         else:
+            pil()  # frames are encoded later on the writer thread: a missing Pillow is said here
             self._frames = as_array(data_or_path)
 
     def _prepare(self, key: str) -> base.Prepared:

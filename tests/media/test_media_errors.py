@@ -97,6 +97,31 @@ def test_without_pillow_the_error_names_the_extra(tmp_path: Path) -> None:
     assert "pip install 'nbtrack[media]'" in done.stdout
 
 
+def test_without_pillow_an_array_image_or_video_is_refused_when_made(tmp_path: Path) -> None:
+    script = tmp_path / "nopil_log.py"
+    script.write_text(
+        "import sys\nsys.modules['PIL'] = None\n"
+        "import numpy as np, nbtrack\n"
+        "run = nbtrack.init(project='p', mode='offline')\n"
+        "for make in (lambda: nbtrack.Image(np.zeros((2, 2, 3))),\n"
+        "             lambda: nbtrack.Video(np.zeros((2, 3, 4, 4), dtype=np.uint8))):\n"
+        "    try:\n        run.log({'m': make()})\n"
+        "    except ImportError as exc:\n        print(exc)\n"
+        "run.finish()\n"
+        "print(list(nbtrack.Api.local().run('p', run.id).scan_history()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    lines = done.stdout.splitlines()
+    assert (
+        lines[:2]
+        == ["nbtrack images, videos and masks need Pillow: pip install 'nbtrack[media]'"] * 2
+    )
+    assert lines[2] == "[]"  # no row refers to a file that was never written
+    assert "could not be written" not in done.stderr
+
+
 def test_import_nbtrack_loads_no_media_numpy_or_pillow() -> None:
     code = (
         "import sys, nbtrack\n"
