@@ -56,7 +56,8 @@ def run_all(kind: str, sources: Iterable[SourceRun], options: Options) -> Import
             report.runs.append(RunImport(source.label, "skipped", done[source.fingerprint]))
         elif options.dry_run:
             info = source.info
-            report.runs.append(RunImport(source.label, "planned", info.get("id"), info["name"]))
+            name = info.get("name")  # None: one is made when it is imported
+            report.runs.append(RunImport(source.label, "planned", info.get("id"), name))
         else:
             report.runs.append(_one(kind, source, root, options, progress))
             done[source.fingerprint] = str(report.runs[-1].run_id)

@@ -53,7 +53,7 @@ def _line(run: RunImport) -> str:
     if run.status == "skipped":
         where = f": imported before as {run.run_id}"
     elif run.status == "planned":
-        where = f" -> {run.name}"
+        where = f" -> {run.name or run.run_id}"
     text = f"{run.status} {run.source}{where}"
     for problem in run.problems[:10]:
         text += f"\n    {problem}"

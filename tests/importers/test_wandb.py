@@ -168,6 +168,9 @@ def test_values_wandb_would_not_write_are_left_out_and_reported(sandbox: Path) -
     folder = sandbox.parent / "wandb" / "offline-run-20270101_000000-oddvalues"
     folder.mkdir(parents=True)
     write_log(folder / "run-oddvalues.wandb", [r.SerializeToString() for r in records])
+    planned = importers.from_wandb(folder, dir=sandbox, dry_run=True)  # a run with no name
+    assert [(r.status, r.run_id, r.name) for r in planned.runs] == [("planned", "oddvalues", None)]
+    assert f"planned {folder} -> oddvalues" in str(planned)
     report = importers.from_wandb(folder, dir=sandbox, progress=False)
     problems = report.runs[0].problems
     assert report.runs[0].status == "partial" and len(problems) == 3, problems
