@@ -48,7 +48,7 @@ def stored(data: bytes, ext: str, _type: str) -> tuple[Reference, FileJob]:
 
 
 def encoded(
-    header: str, raw: bytes, ext: str, _type: str, encode: Callable[[], bytes]
+    header: str, raw: bytes | memoryview, ext: str, _type: str, encode: Callable[[], bytes]
 ) -> tuple[Reference, FileJob]:
     """The reference and job of a file encoded later (named by the SHA-256 of its source)."""
     hasher = hashlib.sha256(header.encode())

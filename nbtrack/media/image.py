@@ -107,9 +107,8 @@ class Image(base.Media):
         mode = pixels.mode_of(hwc, self._mode)
         ext = self._format or "png"
         header = f"image {hwc.shape} {mode} {ext}"
-        reference, job = base.encoded(
-            header, hwc.tobytes(), ext, self._type, _encoder(hwc, mode, ext)
-        )
+        source = memoryview(hwc)  # hashed in place: the pixels are C-contiguous
+        reference, job = base.encoded(header, source, ext, self._type, _encoder(hwc, mode, ext))
         reference["mode"] = mode
         return reference, job, (int(hwc.shape[1]), int(hwc.shape[0]))
 

@@ -35,6 +35,7 @@ class MediaStore:
         self._lock = threading.Lock()
         self._futures: list[Future[None]] = []
         self._waiting: dict[str, FileJob] = {}  # submitted, not claimed by a thread yet
+        self._prune_at = 64  # futures kept before the done ones are dropped
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"nbtrack-media-{name}")
 
     def put(self, jobs: Iterable[FileJob]) -> None:
@@ -44,9 +45,11 @@ class MediaStore:
         with self._lock:
             fresh = {job.name: job for job in jobs if job.name not in self._seen}
             self._seen.update(fresh)
-            self._futures = [f for f in self._futures if not f.done()]
             self._waiting.update(fresh)
             self._futures += [self._pool.submit(self._write, job) for job in fresh.values()]
+            if len(self._futures) >= self._prune_at:  # the done ones let go, now and then
+                self._futures = [f for f in self._futures if not f.done()]
+                self._prune_at = 2 * len(self._futures) + 64
 
     def pending(self) -> int:
         with self._lock:

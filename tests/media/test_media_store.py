@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import Counter
@@ -46,3 +47,15 @@ def test_a_run_that_logged_many_images_records_each_file_once() -> None:
     assert len(names) == 40 == len(set(names)) == len(media_files(run))
     assert {row["image"]["path"] for row in history(run)} == set(names)
     assert [kind for kind, _ in records(run)][-1] == "exit"  # every file recorded before it
+
+
+def test_an_image_is_named_by_the_hash_of_its_pixels() -> None:
+    array = pixels(seed=5)
+    run = nbtrack.init(project="media")
+    run.log({"image": nbtrack.Image(array)})
+    run.log({"image": nbtrack.Image(array.copy())})  # the same pixels: the same file
+    run.finish()
+    source = f"image {array.shape} RGB png".encode() + b"\0" + array.tobytes()
+    digest = hashlib.sha256(source).hexdigest()
+    assert [row["image"]["sha256"] for row in history(run)] == [digest, digest]
+    assert list(media_files(run)) == [f"media/{digest}.png"]
