@@ -45,6 +45,7 @@ class RunSync:
 class SyncReport:
     results: list[RunSync] = dataclasses.field(default_factory=list)
     deleted: list[str] = dataclasses.field(default_factory=list)  # by clean=True
+    synced_before: int = 0  # runs left alone: the server held them already
 
     @property
     def synced(self) -> int:
@@ -89,6 +90,8 @@ def sync(
             result = target.sync_one(path, include_synced, dry_run, progress)
             if result is not None:
                 report.results.append(result)
+            else:
+                report.synced_before += 1
             if clean and not dry_run and held_by(path, transport.base_url):
                 _delete(path, report)
     finally:
@@ -293,7 +296,12 @@ def _print_report(report: SyncReport, dry_run: bool) -> int:
             print(f"FAILED {name}: {result.error}")
     for path in report.deleted:
         print(f"deleted {path}")
-    if not report.results:
+    if not report.results and report.synced_before:
+        print(
+            f"Nothing to sync: {count(report.synced_before, 'run')} synced already "
+            "(--include-synced sends them again, e.g. to another --project or --entity)."
+        )
+    elif not report.results:
         print("Nothing to sync.")
     elif not dry_run:
         print(

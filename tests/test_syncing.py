@@ -65,7 +65,7 @@ def test_offline_run_syncs_exactly_once(target: LiveServer) -> None:
     assert_same(target, f"offline-sync/{run.id}", run.id)
     assert remote(target, f"offline-sync/{run.id}").state == "finished"
     again = nbtrack.sync()
-    assert again.results == []  # nothing left to send
+    assert again.results == [] and again.synced_before == 1  # nothing left to send
     forced = nbtrack.sync(include_synced=True)
     assert forced.ok and forced.synced == 1
     assert [r["i"] for r in remote(target, f"offline-sync/{run.id}").scan_history()] == list(
@@ -82,6 +82,8 @@ def test_cli_sync_dry_run_redirect_and_clean(target: LiveServer) -> None:
     done = cli("sync", "--project", "elsewhere", run.dir)
     assert "1 run synced, " in done.stdout and f"/admin/elsewhere/runs/{run.id}" in done.stdout
     assert_same(target, f"elsewhere/{run.id}", run.id)
+    again = cli("sync", "--project", "another", run.dir)  # synced already: left alone, said why
+    assert "Nothing to sync: 1 run synced already (--include-synced sends" in again.stdout
     refused = cli("sync", "--clean", check=False)
     assert refused.returncode == 1 and "--yes" in refused.stderr and Path(run.dir).exists()
     cli("sync", "--clean", "--yes", "--include-synced", "--project", "elsewhere")
