@@ -31,7 +31,7 @@ def from_wandb(
             "Pass wandb run folders (paths) or from_server='ENTITY/PROJECT', one of the two."
         )
     if from_server is not None:
-        from nbtrack.importers.wandbserver import from_server as fetch
+        from nbtrack.importers.wandb.server import from_server as fetch
 
         return fetch(from_server, **options)
     from nbtrack.importers.wandb import from_wandb as read

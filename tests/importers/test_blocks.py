@@ -15,15 +15,9 @@ import pytest
 
 import nbtrack
 from nbtrack import importers
-from nbtrack.importers import (
-    steporder,
-    tbrows,
-    wandbfile,
-    wandbhalf,
-    wandbproto,
-    wandbrows,
-    wandbsummary,
-)
+from nbtrack.importers import steporder, tbrows
+from nbtrack.importers.wandb import half, logfile, proto, summary
+from nbtrack.importers.wandb.rows import HistoryBlocks
 
 STEPS = 6000
 
@@ -135,13 +129,13 @@ def test_tensorboard_blocks_read_back_as_events_one_by_one(
 def test_wandb_blocks_read_back_as_records_one_by_one(
     long_sources: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made = counting(monkeypatch, wandbrows.HistoryBlocks, "lines")
-    summaries = counting(monkeypatch, wandbsummary, "summary_updates")
+    made = counting(monkeypatch, HistoryBlocks, "lines")
+    summaries = counting(monkeypatch, summary, "summary_updates")
     report = importers.from_wandb(long_sources["wandb"], dir=tmp_path / "a", progress=False)
     assert report.runs[0].rows == STEPS + 1 and sum(made) >= 1 and sum(summaries) >= 1
     fast = read_back(tmp_path / "a")
-    one_by_one(monkeypatch, wandbrows.HistoryBlocks, "lines")
-    one_by_one(monkeypatch, wandbsummary, "summary_updates")
+    one_by_one(monkeypatch, HistoryBlocks, "lines")
+    one_by_one(monkeypatch, summary, "summary_updates")
     importers.from_wandb(long_sources["wandb"], dir=tmp_path / "b", progress=False)
     slow = read_back(tmp_path / "b")
     assert fast[0] == slow[0] and same_summary(fast[1], slow[1])
@@ -159,14 +153,14 @@ def test_a_long_log_read_in_two_halves_reads_back_as_read_by_one(
     alone = read_back(tmp_path / "one")
     log = next(long_sources["wandb"].glob("*.wandb"))
     data = log.read_bytes()
-    blocks = len(data) // wandbfile.BLOCK
-    starts = {b: data[b * wandbfile.BLOCK + 6] for b in range(1, blocks)}  # first chunk's type
-    split = next(b for b, kind in starts.items() if kind in (wandbfile.MIDDLE, wandbfile.LAST))
-    whole = next(b for b, kind in starts.items() if kind == wandbfile.FULL)
+    blocks = len(data) // logfile.BLOCK
+    starts = {b: data[b * logfile.BLOCK + 6] for b in range(1, blocks)}  # first chunk's type
+    split = next(b for b, kind in starts.items() if kind in (logfile.MIDDLE, logfile.LAST))
+    whole = next(b for b, kind in starts.items() if kind == logfile.FULL)
     read: list[Any] = []
-    monkeypatch.setattr(wandbhalf.Half, "segments", spying(wandbhalf.Half.segments, read))
+    monkeypatch.setattr(half.Half, "segments", spying(half.Half.segments, read))
     for turn, middle in enumerate((split, whole, 1, blocks - 1)):
-        monkeypatch.setattr(wandbhalf, "middle", lambda log, at=middle: at)
+        monkeypatch.setattr(half, "middle", lambda log, at=middle: at)
         out = tmp_path / f"half{turn}"
         report = importers.from_wandb(long_sources["wandb"], dir=out, progress=False)
         assert report.runs[0].status == "imported", report.runs[0].problems
@@ -181,10 +175,10 @@ def test_without_its_helper_this_process_reads_the_second_half(
     long_sources: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     importers.from_wandb(long_sources["wandb"], dir=tmp_path / "one", progress=False)
-    monkeypatch.setattr(wandbhalf, "HALF_BYTES", 0)
+    monkeypatch.setattr(half, "HALF_BYTES", 0)
     failing = [sys.executable, "-c", "raise SystemExit(3)"]
     monkeypatch.setattr(
-        wandbhalf, "_start", lambda *args: subprocess.Popen(failing, stdin=subprocess.DEVNULL)
+        half, "_start", lambda *args: subprocess.Popen(failing, stdin=subprocess.DEVNULL)
     )
     report = importers.from_wandb(long_sources["wandb"], dir=tmp_path / "two", progress=False)
     assert report.runs[0].status == "imported" and report.runs[0].rows == STEPS + 1
@@ -193,15 +187,15 @@ def test_without_its_helper_this_process_reads_the_second_half(
 
 
 def test_a_later_fold_is_laid_over_an_earlier_one() -> None:
-    pb = wandbproto.records()
+    pb = proto.records()
 
-    def fold(update: dict[str, str], remove: list[str]) -> wandbsummary.Fold:
+    def fold(update: dict[str, str], remove: list[str]) -> summary.Fold:
         record = pb.SummaryRecord()
         for key, text in update.items():
             record.update.add(key=key, value_json=text)
         for key in remove:
             record.remove.add(key=key)
-        done = wandbsummary.Fold(pb)
+        done = summary.Fold(pb)
         done.add([record.SerializeToString()])
         done.flush()
         return done
@@ -213,7 +207,7 @@ def test_a_later_fold_is_laid_over_an_earlier_one() -> None:
 
 
 def test_a_recurring_summary_record_counts_where_it_last_comes() -> None:
-    pb = wandbproto.records()
+    pb = proto.records()
 
     def record(update: dict[str, str], remove: tuple[str, ...] = ()) -> bytes:
         made = pb.SummaryRecord()
@@ -229,7 +223,7 @@ def test_a_recurring_summary_record_counts_where_it_last_comes() -> None:
         ([runtime, gone, runtime, other], {"t": "2", "x": "0"}),
         ([runtime, other, runtime, gone], {"x": "0"}),
     ):
-        folded = wandbsummary.Fold(pb)
+        folded = summary.Fold(pb)
         folded.add(payloads * 3)
         folded.flush()
         assert folded.summary == expected, payloads

@@ -143,10 +143,10 @@ def test_not_a_wandb_file_is_reported(sandbox: Path, tmp_path: Path) -> None:
 
 
 def test_values_wandb_would_not_write_are_left_out_and_reported(sandbox: Path) -> None:
-    from nbtrack.importers import wandbproto
+    from nbtrack.importers.wandb import proto
     from tests.importers.wandblog import write_log
 
-    pb = wandbproto.records()
+    pb = proto.records()
     records = [pb.Record(), pb.Record()]
     records[0].run.run_id, records[0].run.project = "oddvalues", "odd"
     records[0].run.start_time.seconds = 1_800_000_000

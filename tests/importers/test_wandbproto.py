@@ -11,21 +11,21 @@ import pytest
 
 from nbtrack import importers
 from nbtrack.errors import UsageError
-from nbtrack.importers import wandbproto
+from nbtrack.importers.wandb import proto
 
 
 @pytest.fixture
 def fresh() -> Iterator[None]:
-    wandbproto.records.cache_clear()
+    proto.records.cache_clear()
     yield
-    wandbproto.records.cache_clear()
+    proto.records.cache_clear()
 
 
 def test_the_definitions_load_without_importing_wandb() -> None:
     code = (
         "import sys\n"
-        "from nbtrack.importers import wandbproto\n"
-        "records = wandbproto.records()\n"
+        "from nbtrack.importers.wandb import proto\n"
+        "records = proto.records()\n"
         "record = records.Record(num=3)\n"
         "record.history.item.add(nested_key=['a', 'b'], value_json='1.5')\n"
         "again = records.Record.FromString(record.SerializeToString())\n"
@@ -39,8 +39,8 @@ def test_they_are_wandbs_own(fresh: None, monkeypatch: pytest.MonkeyPatch) -> No
     from wandb.proto import wandb_internal_pb2
 
     monkeypatch.delitem(sys.modules, "wandb")  # as in a process that has not imported wandb
-    ours = wandbproto.records()
-    assert isinstance(ours, wandbproto.Records)
+    ours = proto.records()
+    assert isinstance(ours, proto.Records)
     theirs = wandb_internal_pb2.Record.DESCRIPTOR.file.serialized_pb
     assert ours.Record.DESCRIPTOR.file.serialized_pb == theirs
     for name in ("HistoryRecord", "HistoryItem", "SummaryRecord", "SummaryItem", "StatsRecord"):
@@ -52,7 +52,7 @@ def test_they_are_wandbs_own(fresh: None, monkeypatch: pytest.MonkeyPatch) -> No
 def test_when_wandb_is_imported_its_module_is_used(fresh: None) -> None:
     from wandb.proto import wandb_internal_pb2
 
-    assert wandbproto.records() is wandb_internal_pb2
+    assert proto.records() is wandb_internal_pb2
 
 
 def test_without_wandb_the_error_names_the_extra(

@@ -23,9 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from nbtrack.importers.wandbfile import BLOCK, LogReader
-from nbtrack.importers.wandbreplay import Replay
-from nbtrack.importers.wandbrows import Block
+from nbtrack.importers.wandb.logfile import BLOCK, LogReader
+from nbtrack.importers.wandb.replay import Replay
+from nbtrack.importers.wandb.rows import Block
 
 HALF_BYTES = 64 << 20  # a log shorter than this is read by one process
 
@@ -79,9 +79,16 @@ class Half:
 
 
 def _start(log: Path, middle: int, out: Path) -> subprocess.Popen[bytes] | None:
-    root = str(Path(__file__).resolve().parents[2])
+    root = str(Path(__file__).resolve().parents[3])
     path = os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])
-    command = [sys.executable, "-m", "nbtrack.importers.wandbhalf", str(log), str(middle), str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "nbtrack.importers.wandb.half",
+        str(log),
+        str(middle),
+        str(out),
+    ]
     try:
         return subprocess.Popen(
             command, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": path}
@@ -126,12 +133,12 @@ class HalfReader(Replay):
 
 
 def main() -> None:
-    from nbtrack.importers import wandbproto
+    from nbtrack.importers.wandb import proto
 
     log, first, out = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     reader = LogReader(log)
     with open(out, "wb") as stream:
-        half = HalfReader(wandbproto.records(), stream)
+        half = HalfReader(proto.records(), stream)
         half.replay(reader.batches(first))
         half.summaries.flush()
         problems = half.problems + half.summaries.problems + reader.problems

@@ -24,8 +24,8 @@ from nbtrack.errors import UsageError
 from nbtrack.importers import fingerprint
 from nbtrack.importers.driver import Options, SourceRun, run_all
 from nbtrack.importers.report import ImportReport
-from nbtrack.importers.wandb import flat
-from nbtrack.importers.wandbmedia import MediaMapper
+from nbtrack.importers.wandb.media import MediaMapper
+from nbtrack.importers.wandb.run import flat
 from nbtrack.importers.writer import RunWriter
 
 STATES = {"finished": "finished", "failed": "failed", "crashed": "crashed", "killed": "killed"}

@@ -1,6 +1,6 @@
 """The loop over a ``.wandb`` log's records, shared by the reader that writes the run
-(:class:`nbtrack.importers.wandb.WandbRun`) and the helper that reads the second half of a long
-log (:mod:`nbtrack.importers.wandbhalf`).
+(:class:`nbtrack.importers.wandb.run.WandbRun`) and the helper that reads the second half of a long
+log (:mod:`nbtrack.importers.wandb.half`).
 
 Records come in batches (those ending in each 32 KiB block). A batch of history and summary
 records only (what ``run.log()`` writes) is split by kind in one C call: the history payloads are
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbtrack.importers.wandbrows import HEAD, SUMMARY_HEAD, Block, HistoryBlocks, Kinds
-from nbtrack.importers.wandbsummary import Fold
+from nbtrack.importers.wandb.rows import HEAD, SUMMARY_HEAD, Block, HistoryBlocks, Kinds
+from nbtrack.importers.wandb.summary import Fold
 
 BATCH = 4096  # history payloads turned into lines together
 QUIET = {"summary", "telemetry", "header", "footer", "output", "output_raw", "metric"}

@@ -1,103 +1,24 @@
-"""``nbtrack import wandb PATH...``: wandb run folders (``wandb/run-*``, ``wandb/offline-run-*``)
-read from their ``.wandb`` transaction logs, online or offline, finished or crashed.
-
-What maps where: config (without wandb's ``_wandb``), every history row with its ``_step``,
-``_runtime`` and ``_timestamp``, the summary (values set explicitly, beside the last values the
-history gives), system metrics (wandb's ``stats`` records become nbtrack ``system`` samples, each
-key prefixed ``system.``), tags, notes, group, job type, name, id, project, entity, start time,
-exit state (a log without an exit record imports as ``crashed``), the environment and git state
-into metadata, the run's ``files/`` (``diff.patch``, ``requirements.txt``, media, ...), and
-images and histograms in history as nbtrack media references. Other media types are left out of
-the history and reported.
-
-The records are wandb's protobuf messages, so this needs the ``wandb`` package
-(``pip install 'nbtrack[import-wandb]'``); it is imported only here.
-"""
+"""A ``.wandb`` log replayed into a run: config, history rows, summary, system metrics, metadata,
+exit state and files (what maps where: :mod:`nbtrack.importers.wandb`)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from nbtrack import runlog
-from nbtrack.importers import fingerprint, wandbhalf, wandbproto
-from nbtrack.importers.driver import Options, SourceRun, run_all
-from nbtrack.importers.report import ImportReport
-from nbtrack.importers.wandbfile import LogReader
-from nbtrack.importers.wandbmedia import MediaMapper
-from nbtrack.importers.wandbreplay import Replay
-from nbtrack.importers.wandbrows import Block
-from nbtrack.importers.wandbsummary import item_key
+from nbtrack.importers.wandb import half
+from nbtrack.importers.wandb.logfile import LogReader
+from nbtrack.importers.wandb.media import MediaMapper
+from nbtrack.importers.wandb.replay import Replay
+from nbtrack.importers.wandb.rows import Block
+from nbtrack.importers.wandb.summary import item_key
 from nbtrack.importers.writer import RunWriter
 
-PREFIXES = ("run-", "offline-run-")
 STATES = {0: "finished", 255: "killed"}
-
-
-def from_wandb(paths: Iterable[str | Path], **options: Any) -> ImportReport:
-    """Import wandb run folders (or folders holding them, such as ``./wandb``)."""
-    pb = wandbproto.records()
-    report_problems: list[str] = []
-    sources = [_source(pb, log) for log in find_logs(paths, report_problems)]
-    report = run_all("wandb", sources, Options(**options))
-    report.problems += report_problems
-    return report
-
-
-def find_logs(paths: Iterable[str | Path], problems: list[str]) -> list[Path]:
-    """The ``.wandb`` file of every run folder under ``paths``, each once."""
-    found: dict[Path, None] = {}
-    for raw in paths:
-        path = Path(raw).expanduser()
-        logs = _logs_in(path)
-        if not logs:
-            problems.append(f"{path}: no wandb run (run-*/offline-run-* folder or .wandb file)")
-        for log in logs:
-            found.setdefault(log.resolve(), None)
-    return list(found)
-
-
-def _logs_in(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path] if path.suffix == ".wandb" else []
-    if not path.is_dir():
-        return []
-    own = sorted(path.glob("*.wandb"))
-    if own:
-        return own[:1]
-    runs = [p for p in sorted(path.iterdir()) if p.name.startswith(PREFIXES) and p.is_dir()]
-    return [log for run in runs for log in sorted(run.glob("*.wandb"))[:1]]
-
-
-def _source(pb: Any, log: Path) -> SourceRun:
-    info = _peek(pb, log)
-    stamp = fingerprint.of_files("wandb", [log])
-    label = str(log.parent)
-    return SourceRun(label, stamp, info, lambda writer: WandbRun(pb, log, writer).read())
-
-
-def _peek(pb: Any, log: Path) -> dict[str, Any]:
-    """The run's fields from its first ``run`` record (the start of the file)."""
-    for data in LogReader(log).records():
-        record = pb.Record()
-        record.ParseFromString(data)
-        if record.WhichOneof("record_type") == "run":
-            return run_info(record.run)
-    return {"id": log.stem.removeprefix("run-")}
-
-
-def run_info(run: Any) -> dict[str, Any]:
-    info: dict[str, Any] = {"id": run.run_id, "project": run.project or None}
-    info.update(name=run.display_name or None, entity=run.entity or None)
-    info.update(tags=list(run.tags), notes=run.notes or None, group=run.run_group or None)
-    info.update(job_type=run.job_type or None)
-    if run.HasField("start_time"):
-        info["created_at"] = run.start_time.seconds + run.start_time.nanos / 1e9
-    return {k: v for k, v in info.items() if v is not None}
 
 
 def value(text: str) -> Any:
@@ -120,7 +41,7 @@ def flat(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 class WandbRun(Replay):
     """Replays one ``.wandb`` log into a :class:`RunWriter`; a long log's second half is read
-    by a helper process meanwhile (:mod:`nbtrack.importers.wandbhalf`)."""
+    by a helper process meanwhile (:mod:`nbtrack.importers.wandb.half`)."""
 
     def __init__(self, pb: Any, log: Path, writer: RunWriter) -> None:
         super().__init__(pb)
@@ -133,19 +54,19 @@ class WandbRun(Replay):
 
     def read(self) -> str:
         reader = LogReader(self.log)
-        middle = wandbhalf.middle(self.log)
-        with wandbhalf.Half(self.log, middle) as half:
-            self.replay(reader.batches(0, middle if half.running else None))
-            if half.running and middle is not None:
-                self._second_half(half, middle)
+        middle = half.middle(self.log)
+        with half.Half(self.log, middle) as helper:
+            self.replay(reader.batches(0, middle if helper.running else None))
+            if helper.running and middle is not None:
+                self._second_half(helper, middle)
         self.summaries.flush()
         self.writer.problems += self.problems + self.summaries.problems + reader.problems
         self._finish()
         return self.state
 
-    def _second_half(self, half: wandbhalf.Half, middle: int) -> None:
+    def _second_half(self, helper: half.Half, middle: int) -> None:
         """What the helper read, in order; all of it read here if the helper failed."""
-        segments = half.segments()
+        segments = helper.segments()
         if segments is None:
             reader = LogReader(self.log)
             self.replay(reader.batches(middle))

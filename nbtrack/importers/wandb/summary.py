@@ -1,7 +1,7 @@
 """A ``.wandb`` log's summary records folded into the run's summary (each key's last JSON text).
 
 They write nothing to the run until its end and depend on nothing else in the log, so they are
-folded many at a time (:func:`nbtrack.importers.wandbrows.summary_updates`), or one by one when
+folded many at a time (:func:`nbtrack.importers.wandb.rows.summary_updates`), or one by one when
 a batch holds anything unusual. Keys a fold removed are kept, so that the fold of a log's second
 half can be laid over the first's (:meth:`Fold.after`).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nbtrack.importers.wandbrows import summary_updates
+from nbtrack.importers.wandb.rows import summary_updates
 
 BATCH = 4096  # summary payloads folded together
 

@@ -4,7 +4,7 @@ The file: a 7-byte header (``:W&B``, the magic ``0xBEE1`` little-endian, a versi
 records in 32 KiB blocks, leveldb-log style: each chunk has a 7-byte header (CRC-32 of the type
 byte and data, length as uint16, type: 1 full, 2 first, 3 middle, 4 last) and never crosses a
 block; a block's tail shorter than a header is padding. Each assembled record is one protobuf
-``Record`` (decoded by :mod:`nbtrack.importers.wandb` with wandb's own definitions).
+``Record`` (decoded by :mod:`nbtrack.importers.wandb.run` with wandb's own definitions).
 
 A damaged chunk (bad checksum, impossible length or type) costs the rest of its block: reading
 resumes at the next block and the loss is reported; a torn end (a crashed run) is reported too.
