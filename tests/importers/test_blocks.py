@@ -15,7 +15,8 @@ import pytest
 
 import nbtrack
 from nbtrack import importers
-from nbtrack.importers import steporder, tbrows
+from nbtrack.importers.tensorboard import steporder
+from nbtrack.importers.tensorboard.rows import ScalarBlocks
 from nbtrack.importers.wandb import half, logfile, proto, summary
 from nbtrack.importers.wandb.rows import HistoryBlocks
 
@@ -103,13 +104,13 @@ def same_summary(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def test_tensorboard_blocks_read_back_as_events_one_by_one(
     long_sources: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    same = counting(monkeypatch, tbrows.ScalarBlocks, "_same_tags")
-    other = counting(monkeypatch, tbrows.ScalarBlocks, "_any_tags")
+    same = counting(monkeypatch, ScalarBlocks, "_same_tags")
+    other = counting(monkeypatch, ScalarBlocks, "_any_tags")
     opened = counting(monkeypatch, steporder.StepOrder, "_open")
     report = importers.from_tensorboard(long_sources["tb"], dir=tmp_path / "a", progress=False)
     assert [r.rows for r in report.runs] == [STEPS, STEPS] and sum(same) and sum(other)
     assert opened
-    one_by_one(monkeypatch, tbrows.ScalarBlocks, "block")
+    one_by_one(monkeypatch, ScalarBlocks, "block")
     importers.from_tensorboard(long_sources["tb"], dir=tmp_path / "b", progress=False)
     for name in ("long", "sparse"):
         fast, slow = read_back(tmp_path / "a", name), read_back(tmp_path / "b", name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbtrack.importers.steporder import StepOrder
+from nbtrack.importers.tensorboard.steporder import StepOrder
 
 
 def test_late_steps_join_their_rows_within_the_window() -> None:

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from nbtrack.importers import flatproto
-from nbtrack.importers.steporder import Block
+from nbtrack.importers.tensorboard.steporder import Block
 
 END_TAG = b"\x00end"
 END_VALUE = b"\x0a\x04\x00end\x15\x00\x00\x00\x00"  # Summary.Value(tag=END_TAG, simple_value=0)
