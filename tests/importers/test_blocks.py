@@ -160,6 +160,8 @@ def test_a_long_log_read_in_two_halves_reads_back_as_read_by_one(
     whole = next(b for b, kind in starts.items() if kind == logfile.FULL)
     read: list[Any] = []
     monkeypatch.setattr(half.Half, "segments", spying(half.Half.segments, read))
+    spooled: list[Path] = []  # the helper's temporary files: beside the runs, then gone
+    monkeypatch.setattr(half.Half, "__exit__", spying(half.Half.__exit__, [], spooled))
     for turn, middle in enumerate((split, whole, 1, blocks - 1)):
         monkeypatch.setattr(half, "middle", lambda log, at=middle: at)
         out = tmp_path / f"half{turn}"
@@ -169,6 +171,12 @@ def test_a_long_log_read_in_two_halves_reads_back_as_read_by_one(
         assert halves[0] == alone[0] and same_summary(halves[1], alone[1]), middle
         assert nbtrack.Api.local(out).runs()[0].state == "finished"  # the exit record: late
     assert len(read) == 4 and all(r is not None for r in read)
+    runs = [
+        Path(run.dir).parent
+        for turn in range(4)
+        for run in nbtrack.Api.local(tmp_path / f"half{turn}").runs()
+    ]
+    assert [path.parent for path in spooled] == runs and not any(p.exists() for p in spooled)
     assert alone[1]["best"] == {"acc": STEPS / 20} and alone[1]["note"] == "done"
 
 
@@ -230,10 +238,12 @@ def test_a_recurring_summary_record_counts_where_it_last_comes() -> None:
         assert folded.summary == expected, payloads
 
 
-def spying(method: Any, calls: list[Any]) -> Any:
+def spying(method: Any, calls: list[Any], paths: list[Path] | None = None) -> Any:
     def spy(self: Any, *args: Any) -> Any:
         got = method(self, *args)
         calls.append(got)
+        if paths is not None:
+            paths.append(self.path)
         return got
 
     return spy

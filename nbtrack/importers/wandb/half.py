@@ -3,7 +3,8 @@ first half: the two halves of the work (framing and checking records, turning hi
 lines, folding the summary) take the two cores.
 
 The helper (this module run with the same python) reads from the middle block on (after the
-end of a record begun before it) and writes what it read, in order, to a temporary file:
+end of a record begun before it) and writes what it read, in order, to a temporary file (a
+hidden one beside the run being written, on the disk that must hold the run anyway):
 ``("block", Block)`` for lines made, ``("rows", payloads)`` for history to read one by one,
 ``("record", bytes)`` for any other record, and last ``("end", summary, removed keys,
 problems)``. This process, done with its half, takes those in order as if it had read them
@@ -47,8 +48,8 @@ class Half:
     """``with Half(log, middle) as half:`` starts the helper (when ``middle`` is not None);
     ``segments()`` waits for it and yields what it read (None if it failed)."""
 
-    def __init__(self, log: Path, middle: int | None) -> None:
-        self.log, self.middle = log, middle
+    def __init__(self, log: Path, middle: int | None, folder: Path) -> None:
+        self.log, self.middle, self.folder = log, middle, folder  # the temporary file's folder
         self.process: subprocess.Popen[bytes] | None = None
         self.path: Path | None = None
 
@@ -58,7 +59,7 @@ class Half:
 
     def __enter__(self) -> Half:
         if self.middle is not None:
-            handle, name = tempfile.mkstemp(prefix="nbtrack-wandb-", suffix=".half")
+            handle, name = tempfile.mkstemp(prefix=".wandb-", suffix=".half", dir=self.folder)
             os.close(handle)
             self.path = Path(name)
             self.process = _start(self.log, self.middle, self.path)

@@ -55,7 +55,7 @@ class WandbRun(Replay):
     def read(self) -> str:
         reader = LogReader(self.log)
         middle = half.middle(self.log)
-        with half.Half(self.log, middle) as helper:
+        with half.Half(self.log, middle, self.writer.path.parent) as helper:  # beside the run
             self.replay(reader.batches(0, middle if helper.running else None))
             if helper.running and middle is not None:
                 self._second_half(helper, middle)
