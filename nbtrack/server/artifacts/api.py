@@ -212,7 +212,7 @@ def version_runs(
         _, found = _readable_version(conn, who, entity, project, name, alias)
         body = {
             "logged_by": store.run_path(conn, found["producer_pk"]),
-            "used_by": store.used_by(conn, found["pk"]),
+            "used_by": lineage.used_by(conn, who, found["pk"]),
         }
         return JSONResponse(body)
 

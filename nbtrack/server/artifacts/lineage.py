@@ -96,6 +96,21 @@ def _present_all(
     return shown
 
 
+def used_by(conn: Connection, who: Viewer, version_pk: int) -> list[str]:
+    """Paths of the runs that used the version, leaving out those of projects the viewer cannot
+    read (a public dataset must not name the private projects that use it)."""
+    readable: dict[int, bool] = {}
+    shown = []
+    for usage in store.users(conn, version_pk):
+        project_pk = usage["project_pk"]
+        if project_pk not in readable:
+            readable[project_pk] = _project_of(conn, who, project_pk) is not None
+        path = store.run_path(conn, usage["run_pk"]) if readable[project_pk] else None
+        if path:
+            shown.append(path)
+    return shown
+
+
 def of_run(conn: Connection, who: Viewer, run_pk: int) -> dict[str, Any]:
     select = store.VERSION_SQL.replace("SELECT ", "SELECT a.project_pk, ", 1)
     logged = rows(conn, select + "WHERE v.producer_pk = :r ORDER BY v.created_at", {"r": run_pk})

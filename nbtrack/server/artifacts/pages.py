@@ -44,7 +44,7 @@ def artifact_page(
             "versions": lineage.versions(conn, proj, name),
             "entries": list(entries.items())[:FILES_SHOWN],
             "file_count": len(entries),
-            "used_by": store.used_by(conn, version["pk"]),
+            "used_by": lineage.used_by(conn, viewer, version["pk"]),
         }
     api = f"/api/v1/artifacts/{entity}/{project}/{name}/{shown['version']}"
     return render(request, "artifact.html", viewer=viewer, project=proj, files_api=api, **values)

@@ -295,10 +295,11 @@ def record_use(conn: Connection, version_pk: int, run_pk: int) -> None:
     )
 
 
-def used_by(conn: Connection, version_pk: int) -> list[str]:
-    found = rows(
+def users(conn: Connection, version_pk: int) -> list[dict[str, Any]]:
+    """The runs that used the version (``run_pk``, ``project_pk``), in the order they used it."""
+    return rows(
         conn,
-        "SELECT run_pk FROM artifact_usage WHERE version_pk = :v ORDER BY used_at",
+        "SELECT u.run_pk, r.project_pk FROM artifact_usage u JOIN runs r ON r.pk = u.run_pk "
+        "WHERE u.version_pk = :v ORDER BY u.used_at",
         {"v": version_pk},
     )
-    return [p for p in (run_path(conn, r["run_pk"]) for r in found) if p]
