@@ -167,8 +167,10 @@ class HistoryBlocks:
     def _any_keys(self, keys: list[bytes], values: list[bytes]) -> bytes:
         """``"key":value`` pairs joined, each record's end a NUL byte, then cut into lines."""
         commas = {key: b"," + self._quoted(key) for key in set(keys)}
-        prefixes = map(commas.__getitem__, keys)
-        text = b"".join(itertools.chain.from_iterable(zip(prefixes, values, strict=True)))
+        pairs: list[bytes] = [b""] * (2 * len(keys))  # prefix, value, prefix, value, ...
+        pairs[0::2] = map(commas.__getitem__, keys)
+        pairs[1::2] = values
+        text = b"".join(pairs)
         return b'["h",{' + text[1:-2].replace(b",\x00,", b'}]\n["h",{') + b"}]\n"
 
     def _quoted(self, key: bytes) -> bytes:
