@@ -31,3 +31,23 @@ def test_private_users_of_a_public_artifact_stay_hidden(server: Server, uid: str
     with server.new_client() as client:
         page = client.get(f"/{owner}/pub{uid}/artifacts/ds/v0")
         assert page.status_code == 200 and f"secret{uid}" not in page.text
+
+
+def test_a_blob_of_another_entity_is_not_claimed_by_its_hash(server: Server, uid: str) -> None:
+    owner, key = server.new_user()
+    thief, thief_key = server.new_user()
+    data = f"private weights {uid}".encode()
+    sha = hashlib.sha256(data).hexdigest()
+    server.ok("PUT", f"/artifacts/{owner}/secret{uid}/blobs/{sha}", key, content=data)
+    claim = {"sha256": sha, "size": len(data)}
+    plan = server.ok("POST", f"/artifacts/{thief}/p{uid}/uploads", thief_key, json=claim)
+    assert plan["method"] != "done"
+    answer = server.request(
+        "POST", f"/artifacts/{thief}/p{uid}/uploads/complete", thief_key, json=claim
+    )
+    assert answer.status_code == 400, answer.text
+    entries = {"w.bin": {"digest": sha, "size": len(data)}}
+    body = commit_body(entries)
+    answer = server.request("POST", f"/runs/{thief}/p{uid}/r/artifacts", thief_key, json=body)
+    assert answer.status_code == 400 and "were not uploaded" in answer.text
+    assert server.ok("POST", f"/artifacts/{owner}/secret{uid}/uploads/complete", key, json=claim)

@@ -71,19 +71,27 @@ def _parts(store: DirectStore, key: str, upload_id: str) -> list[Part]:
 
 
 def finish(
-    storage: Storage, key: str, target: str, sha256: str, size: int, upload_id: str | None
+    storage: Storage,
+    key: str,
+    target: str,
+    sha256: str,
+    size: int,
+    upload_id: str | None,
+    finished: bool = True,
 ) -> None:
-    """Check the staged object and move it to ``target`` (see the module's steps)."""
+    """Check the staged object and move it to ``target`` (see the module's steps). With nothing
+    staged, a ``target`` of that size counts as done only when ``finished`` (the caller's own
+    object, a retried completion) - never a blob another entity stored."""
     store = direct(storage)
     if store is None and key.startswith(staging("blobs", "")):
-        localparts.join(storage, key, sha256, size)
+        localparts.join(storage, key, sha256, size, finished)
         return
     if store is None:
         raise invalid("This server's store takes no direct uploads; PUT the bytes instead.")
     if upload_id is not None and storage.size(key) is None:
         _join(store, key, upload_id, size)
     if storage.size(key) is None:
-        if storage.size(target) == size:
+        if finished and storage.size(target) == size:
             return  # finished before (an answer that got lost)
         raise invalid(f"Nothing was uploaded for {sha256}; ask for a new upload plan.")
     verify(storage, key, sha256, size)

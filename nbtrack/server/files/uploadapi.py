@@ -18,6 +18,7 @@ from starlette.requests import Request
 
 from nbtrack.server.api import Ctx, Who, file_target, record_file
 from nbtrack.server.artifacts import blobs
+from nbtrack.server.artifacts import store as artifacts
 from nbtrack.server.artifacts.api import record_blobs, writable_entity
 from nbtrack.server.context import Context
 from nbtrack.server.files import directupload, store
@@ -61,8 +62,8 @@ async def plan_blob(
 
 
 def _blob_plan(ctx: Context, owner: int, body: BlobUpload) -> dict[str, Any]:
-    if directupload.direct(ctx.storage) and ctx.storage.size(blobs.key(body.sha256)) == body.size:
-        record_blobs(ctx, owner, [(body.sha256, body.size)])
+    stored = ctx.storage.size(blobs.key(body.sha256)) == body.size
+    if directupload.direct(ctx.storage) and stored and _owns(ctx, owner, body.sha256):
         return {"method": "done"}
     key = directupload.staging("blobs", body.sha256)
     return directupload.plan(ctx.storage, key, body.size, parts=True)
@@ -93,8 +94,9 @@ async def complete_blob(
     owner = await run_in_threadpool(writable_entity, ctx, who, entity, project)
     key = directupload.staging("blobs", body.sha256)
     target = blobs.key(body.sha256)
+    owned = await run_in_threadpool(_owns, ctx, owner, body.sha256)
     await run_in_threadpool(
-        directupload.finish, ctx.storage, key, target, body.sha256, body.size, body.upload_id
+        directupload.finish, ctx.storage, key, target, body.sha256, body.size, body.upload_id, owned
     )
     await run_in_threadpool(record_blobs, ctx, owner, [(body.sha256, body.size)])
     return JSONResponse({"sha256": body.sha256, "size": body.size})
@@ -124,6 +126,13 @@ async def complete_file(
     )
     info = await run_in_threadpool(record_file, ctx, row["pk"], body.name, body.size)
     return JSONResponse(info)
+
+
+def _owns(ctx: Context, owner: int, sha256: str) -> bool:
+    """Whether the entity has uploaded this blob already. A blob stored for another entity is not
+    theirs: knowing its SHA-256 and size is no proof of holding its bytes."""
+    with ctx.db.read() as conn:
+        return not artifacts.missing_blobs(conn, owner, [sha256])
 
 
 def _within(size: int, limit: int) -> None:

@@ -138,12 +138,13 @@ def _forget(upload: Upload) -> None:
         _RUNNING.pop(str(upload.data), None)
 
 
-def join(storage: Storage, staging_key: str, sha256: str, size: int) -> None:
-    """Check the parts (all there, size, SHA-256) and make them the blob; a mismatch drops them."""
+def join(storage: Storage, staging_key: str, sha256: str, size: int, finished: bool = True) -> None:
+    """Check the parts (all there, size, SHA-256) and make them the blob; a mismatch drops them.
+    A blob already stored counts only when ``finished`` (the caller's entity holds it)."""
     target = storage.local_path(blobs.key(sha256))
     assert target is not None
     upload = Upload(storage, staging_key)
-    if target.is_file() and target.stat().st_size == size:
+    if finished and target.is_file() and target.stat().st_size == size:
         upload.drop()
         return  # joined before (an answer that got lost)
     held, plan = upload.held(), upload.plan() or {}
