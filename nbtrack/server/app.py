@@ -17,7 +17,7 @@ from nbtrack.server import api, migrations
 from nbtrack.server.artifacts import api as artifactapi
 from nbtrack.server.config import ServerConfig
 from nbtrack.server.context import Context
-from nbtrack.server.database import Database
+from nbtrack.server.database import REGEX_SECONDS, Database
 from nbtrack.server.files import uploadapi
 from nbtrack.server.history import rewind, systemmetrics
 from nbtrack.server.limits import BodyLimit
@@ -143,6 +143,12 @@ async def _integrity_error(request: Request, exc: Exception) -> Response:
 
 
 async def _database_busy(request: Request, exc: Exception) -> Response:
+    if "user-defined function raised exception" in str(exc):  # SQLite's REGEXP gave up
+        message = (
+            f"A $regex filter took over {REGEX_SECONDS} s on one value (a pattern that "
+            "backtracks, such as (a|aa)+); simplify the pattern."
+        )
+        return error_response(ApiError(400, "invalid", message))
     message = "The database is busy or unreachable; retry in a moment."
     return error_response(ApiError(503, "unavailable", message, {"Retry-After": "1"}))
 

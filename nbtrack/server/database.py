@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,6 +133,10 @@ def _sqlite_engine(url: str, path: str | None) -> Engine:
     return engine
 
 
+REGEX_SECONDS = 0.2
+SLOW_REGEX = "a $regex filter took too long"
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # transactions are begun explicitly below
     cursor = dbapi_connection.cursor()
@@ -147,15 +150,24 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 @functools.lru_cache(maxsize=256)
-def _pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def _pattern(pattern: str) -> Any:
+    import regex  # type: ignore[import-untyped]  # searches with a time limit
+
+    return regex.compile(pattern)
 
 
 def _regexp(pattern: str | None, value: Any) -> bool:
-    """SQLite's ``value REGEXP pattern`` (run filters' ``$regex``), as Python's ``re.search``."""
+    """SQLite's ``value REGEXP pattern`` (run filters' ``$regex``), as Python's ``re.search``.
+
+    Python's ``re`` may backtrack for hours on a pattern such as ``(a|aa)+$`` while holding the
+    interpreter; here a search longer than ``REGEX_SECONDS`` fails the query (``SLOW_REGEX``)."""
     if pattern is None or not isinstance(value, str):
         return False
-    return _pattern(pattern).search(value) is not None
+    try:
+        found = _pattern(pattern).search(value, timeout=REGEX_SECONDS, concurrent=True)
+    except TimeoutError:
+        raise ValueError(SLOW_REGEX) from None
+    return found is not None
 
 
 def _standard_json(text: str | None) -> str | None:
