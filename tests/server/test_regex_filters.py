@@ -6,14 +6,10 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-
 from tests.server.support import Server
 
 
 def test_a_backtracking_regex_is_refused_quickly(server: Server, uid: str) -> None:
-    if server.backend != "sqlite":
-        pytest.skip("PostgreSQL's regex engine does not backtrack")
     owner, key = server.new_user()
     server.ok("PUT", f"/runs/{owner}/p{uid}/r", key, json={"display_name": "a" * 60 + "!"})
     server.ok("PATCH", f"/projects/{owner}/p{uid}", key, json={"visibility": "public"})
@@ -23,8 +19,11 @@ def test_a_backtracking_regex_is_refused_quickly(server: Server, uid: str) -> No
     answer = server.request(
         "GET", f"/projects/{owner}/p{uid}/runs", params={"filters": filters}, **limit
     )
-    assert time.monotonic() - started < 20
-    assert answer.status_code == 400 and "$regex" in answer.json()["error"]["message"]
+    assert time.monotonic() - started < 20  # (the old code took hours)
+    if server.backend == "sqlite":
+        assert answer.status_code == 400 and "$regex" in answer.json()["error"]["message"]
+    else:  # PostgreSQL's regex engine does not backtrack: answered, nothing matches
+        assert answer.status_code == 200 and answer.json()["runs"] == []
     ok = {"display_name": {"$regex": "^a+!$"}}
     found = server.ok("GET", f"/projects/{owner}/p{uid}/runs", params={"filters": json.dumps(ok)})
     assert [r["id"] for r in found["runs"]] == ["r"]
