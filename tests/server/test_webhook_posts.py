@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 from typing import Any
@@ -66,3 +67,16 @@ def test_an_admin_set_private_target_is_posted_and_failures_hide_the_path(
         webhooks._post(f"http://127.0.0.1:{port}/T000/secret-token", private_ok=True, text="x")
     assert "failed: ConnectionRefusedError" in caplog.text
     assert "secret-token" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "address", ["64:ff9b::7f00:1", "64:ff9b:1::a00:1", "::127.0.0.1", "2002:a00:1::1"]
+)
+def test_an_ipv6_address_carrying_a_private_ipv4_one_is_not_public(address: str) -> None:
+    found = webhooks.private_address(address, 443)  # loopback or 10.0.0.1 inside
+    assert found is not None and ipaddress.ip_address(found) == ipaddress.ip_address(address)
+
+
+def test_an_ipv6_address_carrying_a_public_ipv4_one_is() -> None:
+    assert webhooks.private_address("64:ff9b::808:808", 443) is None  # 8.8.8.8 behind NAT64
+    assert webhooks.private_address("2002:808:808::1", 443) is None  # and as 6to4

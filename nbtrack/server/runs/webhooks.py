@@ -73,9 +73,25 @@ def _public_addresses(host: str, port: int) -> list[str]:
     addresses = [str(address[0]).split("%")[0] for *_, address in found]
     for address in addresses:
         ip = ipaddress.ip_address(address)
-        if not ip.is_global or ip.is_multicast:
+        inner = _embedded(ip)
+        if not ip.is_global or ip.is_multicast or (inner is not None and not inner.is_global):
             raise LookupError(str(ip))
     return addresses
+
+
+TRANSLATED = tuple(map(ipaddress.IPv6Network, ("64:ff9b::/96", "64:ff9b:1::/48", "::/96")))
+
+
+def _embedded(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (6to4, NAT64 or IPv4-compatible), which a gateway on
+    the way may reach: ``64:ff9b::7f00:1`` is 127.0.0.1 behind NAT64."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    if ip.sixtofour is not None or ip.ipv4_mapped is not None:
+        return ip.sixtofour or ip.ipv4_mapped
+    if any(ip in network for network in TRANSLATED):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 def set_url(conn: Connection, entity_pk: int, url: str | None, private_ok: bool) -> None:
