@@ -5,14 +5,18 @@ costs microseconds apiece. Protobuf merges repeated fields when messages are con
 *flat* twin of a message type (the same field numbers, every field repeated, sub-messages kept as
 bytes) parses the concatenation of many messages in C and returns each field as one list, in
 wire order. The caller checks the counts (one value per message) before trusting the columns,
-and reads the batch message by message when they do not line up.
+and reads the batch message by message when they do not line up (or protobuf cannot parse it:
+``or_none``).
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
+P = ParamSpec("P")
+R = TypeVar("R")
 SCALAR_KEEP = {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 15, 16, 17, 18}  # numbers, bools, strings
 STRING, BYTES, ENUM = 9, 12, 14
 
@@ -47,6 +51,22 @@ def columns(descriptor: Any, data: bytes, raw: bool = False) -> Any:
     message = flat(descriptor, raw)()
     message.ParseFromString(data)
     return message
+
+
+def or_none(read: Callable[P, R | None]) -> Callable[P, R | None]:
+    """A batch reader that answers None (the caller reads the batch message by message) where
+    protobuf cannot parse the batch at all."""
+
+    @functools.wraps(read)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
+
+        try:
+            return read(*args, **kwargs)
+        except DecodeError:
+            return None
+
+    return guarded
 
 
 def empty(message: Any, *names: str) -> bool:

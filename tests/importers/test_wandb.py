@@ -8,6 +8,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import nbtrack
 from nbtrack import importers
 
@@ -183,3 +185,36 @@ def test_values_wandb_would_not_write_are_left_out_and_reported(sandbox: Path) -
     assert [r.get("x") for r in got[:5]] == [1, [1, 2], None, [3, 4], 4]
     assert got[2]["y"] == 5 and math.isnan(got[5]["x"]) and got[5]["_runtime"] == 6.0
     assert run.state == "finished"
+
+
+@pytest.mark.parametrize("garbled", [False, True])
+def test_records_that_only_look_like_history_are_read_one_by_one(
+    sandbox: Path, garbled: bool
+) -> None:
+    from nbtrack.importers.wandb import proto
+    from tests.importers.wandblog import write_log
+
+    pb = proto.records()
+    start = pb.Record()
+    start.run.run_id, start.run.project = "lookalike", "odd"
+    start.run.start_time.seconds = 1_800_000_000
+    rows = []
+    for step in range(4):
+        row = pb.Record()
+        for key, text in (("_step", str(step)), ("_runtime", "1.0"), ("x", str(step))):
+            row.history.item.add(nested_key=[key], value_json=text)
+        rows.append(row.SerializeToString())
+    ended = pb.Record()
+    ended.exit.exit_code = 0
+    rows[1] += ended.SerializeToString()  # a history record holding an exit too (wandb: exit)
+    if garbled:
+        rows[2] = b"\x12\xff\x01"  # a history field longer than the record: not protobuf at all
+    folder = sandbox.parent / "wandb" / "offline-run-20270101_000000-lookalike"
+    folder.mkdir(parents=True)
+    write_log(folder / "run-lookalike.wandb", [start.SerializeToString(), *rows])
+    report = importers.from_wandb(folder, dir=sandbox, progress=False)
+    problems = report.runs[0].problems
+    assert [p.split(":")[0] for p in problems] == ["unreadable record"] * garbled, problems
+    run = nbtrack.Api.local(sandbox).run("lookalike")
+    kept = [0, 3] if garbled else [0, 2, 3]
+    assert [r["x"] for r in run.scan_history()] == kept and run.state == "finished"

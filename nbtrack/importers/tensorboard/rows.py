@@ -43,6 +43,7 @@ class ScalarBlocks:
         self.templates: dict[tuple[bytes, ...], bytes] = {}
         self.decoded: dict[bytes, str] = {}
 
+    @flatproto.or_none
     def events(self, events: list[bytes]) -> Events | None:
         """Steps, times, tags and values of ``events``, or None unless each is one scalar."""
         batch = flatproto.columns(self.event, b"".join(events), raw=True)

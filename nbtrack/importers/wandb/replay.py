@@ -55,36 +55,46 @@ class Replay:
     def _plain(self, records: list[bytes], held: list[bytes]) -> list[bytes]:
         """History and summary records only: the history ones added to ``held``, the summary
         ones folded. Records of other kinds among them: see ``_mixed``."""
+        taken = self._take(records, held)
+        return taken if taken is not None else self._mixed(records, held)
+
+    def _take(self, records: list[bytes], held: list[bytes]) -> list[bytes] | None:
+        """``held`` with the records' history payloads, their summary ones folded; None (nothing
+        taken) when a record is of another kind, of none or of two."""
         kinds = self.kinds.split(records)
         if kinds is None:
-            return self._mixed(records, held)
+            return None
         held += kinds[0]
         self.summaries.add(kinds[1])
         return held
 
     def _mixed(self, records: list[bytes], held: list[bytes]) -> list[bytes]:
-        """Records of several kinds: the history and summary ones between the others as above,
-        the others read (after the rows held when they write to the run)."""
+        """Records of several kinds: the history and summary ones between the others taken as
+        above (or read one by one when they are not what they seemed), the others read (after
+        the rows held when they write to the run)."""
         plain: list[bytes] = []
         for data in records:
             if HEAD.match(data) or SUMMARY_HEAD.match(data):
                 plain.append(data)
                 continue
-            if plain and (kinds := self.kinds.split(plain)) is not None:
-                held += kinds[0]
-                self.summaries.add(kinds[1])
-            elif plain:  # not what they seemed: each read in turn
-                self._history(held)
-                held = []
-                self._each(plain)
-            plain = []
+            held, plain = self._take_or_read(plain, held), []
             if (record := self.parse(data)) is not None:
                 kind = record.WhichOneof("record_type")
                 if kind not in QUIET:
                     self._history(held)
                     held = []
                 self.dispatch(kind, record)
-        return self._plain(plain, held) if plain else held
+        return self._take_or_read(plain, held)
+
+    def _take_or_read(self, plain: list[bytes], held: list[bytes]) -> list[bytes]:
+        if not plain:
+            return held
+        taken = self._take(plain, held)
+        if taken is not None:
+            return taken
+        self._history(held)
+        self._each(plain)
+        return []
 
     def _each(self, records: list[bytes]) -> None:
         for data in records:

@@ -79,6 +79,7 @@ class Kinds:
         oneof = self.record.oneofs_by_name["record_type"]
         self.others = tuple(f.name for f in oneof.fields if f.name not in ("history", "summary"))
 
+    @flatproto.or_none
     def split(self, records: list[bytes]) -> tuple[list[bytes], list[bytes]] | None:
         """``(history payloads, summary payloads)``, each kind in file order; None when a
         record is of another kind (or of none, or of two)."""
@@ -89,6 +90,7 @@ class Kinds:
         return history, summary
 
 
+@flatproto.or_none
 def summary_updates(pb: Any, payloads: bytes) -> list[tuple[str, str]] | None:
     """The ``(key, JSON)`` updates of summary records (their payloads, joined), the last of
     each key; None to read them one by one (a removed key, or anything unusual)."""
@@ -127,6 +129,7 @@ class HistoryBlocks:
         self.quoted: dict[bytes, bytes] = {}
         self.templates: dict[tuple[bytes, ...], bytes] = {}
 
+    @flatproto.or_none
     def lines(self, payloads: list[bytes], next_step: int) -> Block | None:
         """The lines of history records (their payloads), or None to read them one by one."""
         items = list(flatproto.columns(self.history, END.join(payloads) + END).item)
