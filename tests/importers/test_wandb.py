@@ -167,6 +167,15 @@ def test_values_wandb_would_not_write_are_left_out_and_reported(sandbox: Path) -
             record.history.item.add(nested_key=[key], value_json=text)
         records.insert(-1, record)
     records[-1].exit.exit_code = 0
+    others = [pb.Record(), pb.Record(), pb.Record()]  # config, system metrics, summary
+    others[0].config.update.add(key="lr", value_json="0.1")
+    others[0].config.update.add(key="opt", value_json="{adam")
+    others[1].stats.timestamp.seconds = 1_800_000_003
+    others[1].stats.item.add(key="cpu", value_json="12.5")
+    others[1].stats.item.add(key="gpu", value_json="[")
+    others[2].summary.update.add(key="best", value_json="0.5")
+    others[2].summary.update.add(key="note", value_json="x y")
+    records[1:1] = others
     folder = sandbox.parent / "wandb" / "offline-run-20270101_000000-oddvalues"
     folder.mkdir(parents=True)
     write_log(folder / "run-oddvalues.wandb", [r.SerializeToString() for r in records])
@@ -175,11 +184,17 @@ def test_values_wandb_would_not_write_are_left_out_and_reported(sandbox: Path) -
     assert f"planned {folder} -> oddvalues" in str(planned)
     report = importers.from_wandb(folder, dir=sandbox, progress=False)
     problems = report.runs[0].problems
-    assert report.runs[0].status == "partial" and len(problems) == 3, problems
-    assert "x = '1 2' left out (not JSON)" in problems[0]
-    assert "_step = 'four' left out (not a step)" in problems[1]
-    assert "_runtime = True left out (not a number)" in problems[2]
+    assert report.runs[0].status == "partial" and problems == [
+        "config: opt = '{adam' left out (not JSON)",
+        "stats: system.gpu = '[' left out (not JSON)",
+        "a history row: x = '1 2' left out (not JSON)",
+        "a history row: _step = 'four' left out (not a step)",
+        "a history row: _runtime = True left out (not a number)",
+        "summary: note = 'x y' left out (not JSON)",
+    ]
     run = nbtrack.Api.local(sandbox).run("oddvalues")
+    assert run.config == {"lr": 0.1} and run.summary["best"] == 0.5 and "note" not in run.summary
+    assert [s["system.cpu"] for s in run.history(stream="system", pandas=False)] == [12.5]
     got = list(run.scan_history())
     assert [r["_step"] for r in got] == [0, 1, 2, 3, 4, 5]
     assert [r.get("x") for r in got[:5]] == [1, [1, 2], None, [3, 4], 4]

@@ -60,8 +60,8 @@ class WandbRun(Replay):
             if helper.running and middle is not None:
                 self._second_half(helper, middle)
         self.summaries.flush()
-        self.writer.problems += self.problems + self.summaries.problems + reader.problems
         self._finish()
+        self.writer.problems += self.problems + self.summaries.problems + reader.problems
         return self.state
 
     def _second_half(self, helper: half.Half, middle: int) -> None:
@@ -119,9 +119,19 @@ class WandbRun(Replay):
         self._config(record.config.update)
 
     def _config(self, items: Any) -> None:
-        changes = {item_key(i): value(i.value_json) for i in items}
+        changes = self._decoded("config", {item_key(i): i.value_json for i in items})
         changes.pop("_wandb", None)
         self.writer.add_config(changes)
+
+    def _decoded(self, where: str, texts: dict[str, str]) -> dict[str, Any]:
+        """``texts`` decoded; one that is not JSON is left out and reported."""
+        found: dict[str, Any] = {}
+        for key, text in texts.items():
+            try:
+                found[key] = value(text)
+            except ValueError:
+                self._bad(where, key, text, "not JSON")
+        return found
 
     def _on_history(self, record: Any) -> None:
         self._row(record.history)
@@ -185,7 +195,7 @@ class WandbRun(Replay):
             try:
                 got = value(item.value_json)
             except ValueError:
-                self._bad(".".join(keys), item.value_json, "not JSON")
+                self._bad("a history row", ".".join(keys), item.value_json, "not JSON")
                 continue
             if len(keys) == 1 and not isinstance(got, dict):
                 row[keys[0]] = got
@@ -196,30 +206,26 @@ class WandbRun(Replay):
         self.media.rewrite(row, nested)
         for key, kind in (("_step", int), ("_runtime", (int, float)), ("_timestamp", (int, float))):
             if key in row and (not isinstance(row[key], kind) or isinstance(row[key], bool)):
-                self._bad(key, row.pop(key), "not a number" if key != "_step" else "not a step")
+                why = "not a number" if key != "_step" else "not a step"
+                self._bad("a history row", key, row.pop(key), why)
         row.setdefault("_step", history.step.num)
         row.setdefault("_timestamp", self.start + row.get("_runtime", 0.0))
         row.setdefault("_runtime", row["_timestamp"] - self.start)
         self.writer.add_row(row)
 
-    def _bad(self, key: str, found: Any, why: str) -> None:
-        """A value a row cannot keep: reported, the rest of the row kept."""
-        self.problems.append(f"a history row's {key} = {repr(found)[:60]} left out ({why})")
+    def _bad(self, where: str, key: str, found: Any, why: str) -> None:
+        """A value the run cannot keep: reported, the rest kept."""
+        self.problems.append(f"{where}: {key} = {repr(found)[:60]} left out ({why})")
 
     def _settle_summary(self) -> None:
         """Fold the fast rows' last values into the writer's summary."""
-        for key, text in self.last.items():
-            try:
-                self.writer.summary[key] = value(text)
-            except ValueError:
-                self._bad(key, text, "not JSON")
+        self.writer.summary.update(self._decoded("a history row", self.last))
         self.last.clear()
 
     def _on_stats(self, record: Any) -> None:
         at = record.stats.timestamp.seconds + record.stats.timestamp.nanos / 1e9
-        sample: dict[str, Any] = {"_runtime": at - self.start, "_timestamp": at}
-        for item in record.stats.item:
-            sample[f"system.{item.key}"] = value(item.value_json)
+        texts = {f"system.{item.key}": item.value_json for item in record.stats.item}
+        sample = {"_runtime": at - self.start, "_timestamp": at, **self._decoded("stats", texts)}
         self.writer.add_system(sample)
 
     def _on_environment(self, record: Any) -> None:
@@ -239,11 +245,14 @@ class WandbRun(Replay):
 
     def _finish(self) -> None:
         self._settle_summary()
+        texts = self.summaries.summary.items()
+        kept = {
+            k: t
+            for k, t in texts
+            if not k.startswith(("_wandb", "_runtime", "_step", "_timestamp"))
+        }
         explicit = {}
-        for key, text in self.summaries.summary.items():
-            if key.startswith(("_wandb", "_runtime", "_step", "_timestamp")):
-                continue
-            got = value(text)
+        for key, got in self._decoded("summary", kept).items():
             if isinstance(got, dict) or self.writer.summary.get(key) != got:
                 explicit[key] = got
         explicit = {k: v for k, v in explicit.items() if not self.media.is_media(k, v)}
