@@ -11,7 +11,8 @@ images and histograms in history as nbtrack media references. Other media types 
 the history and reported.
 
 The records are wandb's protobuf messages, so this needs the ``wandb`` package
-(``pip install 'nbtrack[import-wandb]'``); it is imported only here.
+(``pip install 'nbtrack[import-wandb]'``): its record definitions are read from its files
+(:mod:`nbtrack.importers.wandb.proto`), without importing wandb itself.
 """
 
 from __future__ import annotations

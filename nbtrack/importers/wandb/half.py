@@ -45,17 +45,14 @@ def _cores() -> int:
 
 
 class Half:
-    """``with Half(log, middle) as half:`` starts the helper (when ``middle`` is not None);
-    ``segments()`` waits for it and yields what it read (None if it failed)."""
+    """``with Half(log, middle, folder) as half:`` starts the helper (when ``middle`` is not
+    None); ``segments()`` waits for it and yields what it read (None if it failed)."""
 
     def __init__(self, log: Path, middle: int | None, folder: Path) -> None:
-        self.log, self.middle, self.folder = log, middle, folder  # the temporary file's folder
+        self.log, self.folder = log, folder  # the temporary file's folder
+        self.middle = middle  # None once no helper runs (none asked for, or none could start)
         self.process: subprocess.Popen[bytes] | None = None
         self.path: Path | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None
 
     def __enter__(self) -> Half:
         if self.middle is not None:
@@ -63,6 +60,7 @@ class Half:
             os.close(handle)
             self.path = Path(name)
             self.process = _start(self.log, self.middle, self.path)
+            self.middle = self.middle if self.process is not None else None
         return self
 
     def __exit__(self, *exc: Any) -> None:

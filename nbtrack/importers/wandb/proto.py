@@ -39,7 +39,8 @@ class Records:
             found = self.pool.FindMessageTypeByName(f"wandb_internal.{name}")
         except KeyError:
             raise AttributeError(name) from None
-        return message_factory.GetMessageClass(found)
+        made = self.__dict__[name] = message_factory.GetMessageClass(found)  # found once
+        return made
 
 
 @functools.cache

@@ -33,16 +33,21 @@ END = b"\x0a" + bytes([len(END_ITEM)]) + END_ITEM  # that item as HistoryRecord.
 TIMES = (b"_step", b"_runtime", b"_timestamp")
 
 
-def named_items(descriptor: Any, items: list[bytes], raw: bool) -> tuple[list[Any], list[Any]]:
+def named_items(
+    descriptor: Any, items: list[bytes], raw: bool, keyed: bool = False
+) -> tuple[list[Any], list[Any]]:
     """Each item's name (its ``key``, or its nested keys joined by ``.``) and ``value_json``;
-    empty lists unless every item has one kind of name and its value as JSON."""
-    fields = flatproto.columns(descriptor, NESTED_END.join(items) + NESTED_END, raw)
+    empty lists unless every item has one kind of name and its value as JSON. ``keyed``: some
+    items are expected to be named by ``key`` (both kinds are marked in the first reading)."""
+    end = ITEM_END if keyed else NESTED_END
+    fields = flatproto.columns(descriptor, end.join(items) + end, raw)
     typed = (f.name for f in descriptor.fields if f.containing_oneof)
     values = list(fields.value_json)
     if not flatproto.empty(fields, *typed) or len(values) != len(items):
         return [], []
-    if len(fields.key):  # some items named by ``key``: read again, both kinds marked
-        fields = flatproto.columns(descriptor, ITEM_END.join(items) + ITEM_END, raw)
+    if len(fields.key):  # some items named by ``key``: both kinds marked (read again if not)
+        if not keyed:
+            fields = flatproto.columns(descriptor, ITEM_END.join(items) + ITEM_END, raw)
         keys, nested = _names(list(fields.key), raw), _names(list(fields.nested_key), raw)
     else:
         keys, nested = [], _names(list(fields.nested_key), raw)
@@ -98,14 +103,10 @@ def summary_updates(pb: Any, payloads: bytes) -> list[tuple[str, str]] | None:
     if len(summary.remove):
         return None
     items = list(summary.update)
-    fields = flatproto.columns(pb.SummaryItem.DESCRIPTOR, ITEM_END.join(items) + ITEM_END, True)
-    values = list(fields.value_json)
-    keys, nested = _names(list(fields.key), True), _names(list(fields.nested_key), True)
-    if not len(values) == len(keys) == len(nested) == len(items):
+    names, values = named_items(pb.SummaryItem.DESCRIPTOR, items, True, keyed=True)
+    if len(names) != len(items):
         return None
-    if keys.count(b"") + nested.count(b"") != len(items):
-        return None  # an item with both kinds of name, or none
-    last = dict(zip(map(bytes.__add__, keys, nested), values, strict=True))  # one is empty
+    last = dict(zip(names, values, strict=True))
     try:
         return [(k.decode(), v.decode()) for k, v in last.items()]
     except UnicodeDecodeError:

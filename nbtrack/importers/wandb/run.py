@@ -56,9 +56,9 @@ class WandbRun(Replay):
         reader = LogReader(self.log)
         middle = half.middle(self.log)
         with half.Half(self.log, middle, self.writer.path.parent) as helper:  # beside the run
-            self.replay(reader.batches(0, middle if helper.running else None))
-            if helper.running and middle is not None:
-                self._second_half(helper, middle)
+            self.replay(reader.batches(0, helper.middle))
+            if helper.middle is not None:
+                self._second_half(helper, helper.middle)
         self.summaries.flush()
         self._finish()
         self.writer.problems += self.problems + self.summaries.problems + reader.problems

@@ -8,7 +8,6 @@ half can be laid over the first's (:meth:`Fold.after`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from nbtrack.importers.wandb.rows import summary_updates
@@ -37,18 +36,13 @@ class Fold:
 
     def flush(self) -> None:
         """The payloads held, each once: where one recurs (wandb-core writes the same runtime
-        record again and again), only its last time counts, as it sets the same keys again."""
+        record again and again), only its last time counts, as it sets the same keys again.
+        In one batch, or one by one when that fails."""
         held, self.pending = self.pending, []
-        if held:
-            held = list(dict.fromkeys(reversed(held)))[::-1]
-            self.take(b"".join(held), lambda: held)
-
-    def take(self, joined: bytes, payloads: Callable[[], list[bytes]]) -> None:
-        """Summary payloads (joined) in one batch, or one by one (``payloads()``) when that
-        fails."""
-        updates = summary_updates(self.pb, joined)
+        held = list(dict.fromkeys(reversed(held)))[::-1]
+        updates = summary_updates(self.pb, b"".join(held)) if held else []
         if updates is None:
-            for data in payloads():
+            for data in held:
                 try:
                     record = self.pb.SummaryRecord.FromString(data)
                 except Exception as exc:  # a record wandb itself could not read
