@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from nbtrack import helperprocess
 from nbtrack.importers.wandb.logfile import BLOCK, LogReader
 from nbtrack.importers.wandb.replay import Replay
 from nbtrack.importers.wandb.rows import Block
@@ -34,14 +35,7 @@ HALF_BYTES = 64 << 20  # a log shorter than this is read by one process
 def middle(log: Path) -> int | None:
     """The block where the helper starts; None to read the log here alone."""
     size = log.stat().st_size
-    return (size // BLOCK) // 2 if size >= HALF_BYTES and _cores() > 1 else None
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    return (size // BLOCK) // 2 if size >= HALF_BYTES and helperprocess.cores() > 1 else None
 
 
 class Half:
@@ -78,19 +72,10 @@ class Half:
 
 
 def _start(log: Path, middle: int, out: Path) -> subprocess.Popen[bytes] | None:
-    root = str(Path(__file__).resolve().parents[3])
-    path = os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])
-    command = [
-        sys.executable,
-        "-m",
-        "nbtrack.importers.wandb.half",
-        str(log),
-        str(middle),
-        str(out),
-    ]
+    module = "nbtrack.importers.wandb.half"
     try:
-        return subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": path}
+        return helperprocess.start(
+            module, str(log), str(middle), str(out), stdin=subprocess.DEVNULL
         )
     except OSError:  # no python to start (an embedded interpreter): read here alone
         return None

@@ -22,9 +22,9 @@ import subprocess
 import sys
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import IO, Any
 
+from nbtrack import helperprocess
 from nbtrack.jupyter.compare.sources import LocalSource, Source
 
 HELPER_BYTES = 48 << 20  # less to read than this: no helper (its start would not pay)
@@ -38,18 +38,11 @@ def load(sources: Sequence[Source]) -> None:
     for source in todo:
         if not isinstance(source, LocalSource):
             source.load()
-    helpers = min(_cores() - 1, len(local) - 1, MAX_HELPERS)
+    helpers = min(helperprocess.cores() - 1, len(local) - 1, MAX_HELPERS)
     if helpers > 0 and sum(s.unread() for s in local) >= HELPER_BYTES:
         _shared(local, helpers)
     for source in local:
         source.read_log()
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _shared(queue: collections.deque[LocalSource], helpers: int) -> None:
@@ -82,14 +75,8 @@ def _shared(queue: collections.deque[LocalSource], helpers: int) -> None:
 
 
 def _start() -> subprocess.Popen[bytes]:
-    root = str(Path(__file__).resolve().parents[3])
-    path = os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])
-    return subprocess.Popen(
-        [sys.executable, "-m", "nbtrack.jupyter.compare.loading"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": path},
-    )
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE}
+    return helperprocess.start("nbtrack.jupyter.compare.loading", **pipes)
 
 
 def _feed(
