@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nbtrack.media import base, overlays, pixels
-from nbtrack.media.optional import as_array, module_of, pil
+from nbtrack.media.optional import as_array, check_pil, module_of, pil
 
 FILE_TYPES = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "gif": "gif", "webp": "webp", "bmp": "bmp"}
 
@@ -63,7 +63,7 @@ class Image(base.Media):
             self._bytes = buffer.getvalue()
         elif root in ("numpy", "torch", "jax", "jaxlib", "tensorflow") or isinstance(data, list):
             _check_shape(getattr(data, "shape", None))  # before copying a huge array
-            pil()  # encoded later on the writer thread: a missing Pillow is said here
+            check_pil()  # encoded later on the writer thread: a missing Pillow is said here
             self._array = as_array(data)
         else:
             raise TypeError(

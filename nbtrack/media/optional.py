@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from typing import Any
 
 EXTRA = "pip install 'nbtrack[media]'"
@@ -16,13 +18,24 @@ def numpy() -> Any:
     return numpy
 
 
+PIL_MISSING = f"nbtrack images, videos and masks need Pillow: {EXTRA}"
+
+
 def pil() -> Any:
     """The ``PIL.Image`` module; ImportError naming the extra when Pillow is not installed."""
     try:
         from PIL import Image
     except ImportError:
-        raise ImportError(f"nbtrack images, videos and masks need Pillow: {EXTRA}") from None
+        raise ImportError(PIL_MISSING) from None
     return Image
+
+
+@functools.cache
+def check_pil() -> None:
+    """ImportError naming the extra when Pillow is not installed, found without importing it
+    (values encoded later, on the writer thread, import it there)."""
+    if importlib.util.find_spec("PIL") is None:
+        raise ImportError(PIL_MISSING)
 
 
 def module_of(value: Any) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nbtrack.media import base, pixels
-from nbtrack.media.optional import as_array, numpy, pil
+from nbtrack.media.optional import as_array, check_pil, numpy, pil
 
 FORMATS = ("gif", "mp4", "webm", "ogg")
 FFMPEG_EXTRA = "pip install 'imageio[ffmpeg]'"
@@ -39,7 +39,7 @@ class Video(base.Media):
             if not self._path.is_file():
                 raise ValueError(f"Video(): no video file at {str(self._path)!r}; check the path.")
         else:
-            pil()  # frames are encoded later on the writer thread: a missing Pillow is said here
+            check_pil()  # frames are encoded later, on the writer thread: Pillow is checked here
             self._frames = as_array(data_or_path)
 
     def _prepare(self, key: str) -> base.Prepared:

@@ -130,3 +130,13 @@ def test_import_nbtrack_loads_no_media_numpy_or_pillow() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_making_an_image_leaves_pillow_to_the_writer_thread() -> None:
+    code = (
+        "import sys, numpy, nbtrack\n"
+        "nbtrack.Image(numpy.zeros((4, 4, 3), dtype=numpy.uint8))\n"
+        "print('PIL' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"  # checked for, not imported, on the caller's thread
