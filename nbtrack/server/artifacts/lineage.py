@@ -4,6 +4,7 @@ logged and used, and edits of a version's aliases, description and metadata."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -75,22 +76,31 @@ def used_version(
     return found
 
 
-def _project_of(conn: Connection, who: Viewer, project_pk: int) -> Project | None:
-    row = one(conn, PROJECT_SQL, {"p": project_pk})
-    assert row is not None
-    try:
-        return access.readable(conn, who, row["entity"], row["name"])
-    except ApiError:
-        return None
+def _readable(conn: Connection, who: Viewer) -> Callable[[int], Project | None]:
+    """The project of a pk, or None when the viewer cannot read it (each looked up once)."""
+    seen: dict[int, Project | None] = {}
+
+    def project(project_pk: int) -> Project | None:
+        if project_pk not in seen:
+            row = one(conn, PROJECT_SQL, {"p": project_pk})
+            assert row is not None
+            try:
+                seen[project_pk] = access.readable(conn, who, row["entity"], row["name"])
+            except ApiError:
+                seen[project_pk] = None
+        return seen[project_pk]
+
+    return project
 
 
 def _present_all(
     conn: Connection, who: Viewer, found: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Versions as the API shows them, leaving out those of projects the viewer cannot read."""
+    readable = _readable(conn, who)
     shown = []
     for version in found:
-        project = _project_of(conn, who, version["project_pk"])
+        project = readable(version["project_pk"])
         if project is not None:
             shown.append(store.present(conn, project, version))
     return shown
@@ -99,13 +109,10 @@ def _present_all(
 def used_by(conn: Connection, who: Viewer, version_pk: int) -> list[str]:
     """Paths of the runs that used the version, leaving out those of projects the viewer cannot
     read (a public dataset must not name the private projects that use it)."""
-    readable: dict[int, bool] = {}
+    readable = _readable(conn, who)
     shown = []
     for usage in store.users(conn, version_pk):
-        project_pk = usage["project_pk"]
-        if project_pk not in readable:
-            readable[project_pk] = _project_of(conn, who, project_pk) is not None
-        path = store.run_path(conn, usage["run_pk"]) if readable[project_pk] else None
+        path = store.run_path(conn, usage["run_pk"]) if readable(usage["project_pk"]) else None
         if path:
             shown.append(path)
     return shown

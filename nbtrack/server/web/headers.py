@@ -22,8 +22,6 @@ HTML_HEADERS = {
     b"x-frame-options": b"DENY",
     b"referrer-policy": b"same-origin",
 }
-
-
 PRIVATE = b"private, no-cache"
 SESSION_PREFIX = f"{SESSION_COOKIE}=".encode()
 
@@ -42,7 +40,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-
         signed_in = _has_session(scope)
 
         async def send_with_headers(message: Message) -> None:
